@@ -1,0 +1,64 @@
+// Argument and option parsers shared by CLI commands. They throw commander's InvalidArgumentError
+// (or UsageError when called inside an action); either way the command exits 2 with the message and
+// the list of queues. Nothing here loads BullMQ, so registering commands stays cheap.
+import { InvalidArgumentError } from "commander";
+import { QUEUE_NAMES, type QueueName } from "../server/helpers/config.ts";
+import { UsageError } from "./_run.ts";
+
+/** Help text for a `<queue>` argument. */
+export const QUEUE_ARGUMENT_HELP = `queue name (${QUEUE_NAMES.join(", ")})`;
+
+export function isQueueName(name: string): name is QueueName {
+  return (QUEUE_NAMES as readonly string[]).includes(name);
+}
+
+/** Parser for a `<queue>` argument: a known queue name. */
+export function parseQueueName(value: string): QueueName {
+  if (!isQueueName(value)) throw new InvalidArgumentError(`unknown queue '${value}'`);
+  return value;
+}
+
+/** Parser for a whole number ≥ min. */
+export function integer(min = 0): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(`must be a whole number${min > 0 ? ` ≥ ${min}` : " ≥ 0"}`);
+    }
+    return n;
+  };
+}
+
+/** Parser for a positive number of seconds (fractions allowed). */
+export function seconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a positive number of seconds");
+  return n;
+}
+
+/** BullMQ's highest priority number (lowest priority). */
+export const MAX_PRIORITY = 2_097_152;
+
+/**
+ * `--priority high|normal|low|<n>` → a BullMQ priority (1 runs first). `named` is JobPriority from
+ * server/helpers/queue.ts, passed in by the action so this file does not load BullMQ.
+ */
+export function parsePriority(value: string, named: { HIGH: number; NORMAL: number; LOW: number }): number {
+  const byName: Record<string, number> = { high: named.HIGH, normal: named.NORMAL, low: named.LOW };
+  const n = byName[value.toLowerCase()] ?? Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 1 || n > MAX_PRIORITY) {
+    throw new UsageError(
+      `option '--priority <priority>' argument '${value}' is invalid: use high, normal, low or a whole number from 1 (first) to ${MAX_PRIORITY}`,
+    );
+  }
+  return n;
+}
+
+/** Parser for a JSON argument. */
+export function json(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`not valid JSON (${(err as Error).message})`);
+  }
+}

@@ -1,0 +1,123 @@
+// How every CLI command runs: validates the configuration (exit 2), checks Redis answers (exit 1, one
+// line), runs the action, then closes queues, Redis and anything registered with onCleanup(), flushes
+// stdout and exits with the command's code. Errors map to exit codes: usage 2, runtime 1, success 0.
+// Heavy modules (BullMQ, ioredis) are imported lazily so `bun cli --help` stays fast.
+import { ConfigError, QUEUE_NAMES } from "../server/helpers/config.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** A mistake in the command line (unknown queue, bad JSON, missing flag, invalid payload): exit 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** The line that ends every usage error: what a queue argument may be. */
+export function queueListLine(): string {
+  return `queues: ${QUEUE_NAMES.join(", ")}`;
+}
+
+type Cleanup = () => Promise<unknown> | unknown;
+const cleanups: Cleanup[] = [];
+
+/** Registers something to close when the command ends (a Postgres pool, a file, …); run last-in first-out. */
+export function onCleanup(fn: Cleanup): void {
+  cleanups.push(fn);
+}
+
+export interface RunOptions {
+  /** Check Redis is reachable before the action (default true). */
+  redis?: boolean;
+}
+
+/**
+ * Wraps a commander action. The action returns an exit code (default 0) or throws: UsageError and
+ * InvalidPayloadError → 2 with the message and queue list; ConfigError → 2; anything else → 1 with
+ * one line (the stack only when LOG_LEVEL is debug or trace).
+ */
+export function runCommand<A extends unknown[]>(
+  action: (...args: A) => Promise<number | void>,
+  opts: RunOptions = {},
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    let code: number;
+    try {
+      const { config } = await import("../server/helpers/config.ts");
+      config();
+      if (opts.redis !== false) await checkRedis();
+      code = (await action(...args)) ?? EXIT_OK;
+    } catch (err) {
+      code = report(err);
+    }
+    await cleanup();
+    await flush();
+    process.exit(code);
+  };
+}
+
+function report(err: unknown): number {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`configuration error: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof UsageError || (err instanceof Error && err.name === "InvalidPayloadError")) {
+    process.stderr.write(`error: ${err.message}\n${queueListLine()}\n`);
+    return EXIT_USAGE;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`error: ${message.split("\n")[0]}\n`);
+  if (err instanceof Error && err.stack && /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? "")) {
+    process.stderr.write(`${err.stack}\n`);
+  }
+  return EXIT_FAILURE;
+}
+
+/** Fails with one clear line when Redis does not answer (the shared client would retry forever). */
+async function checkRedis(): Promise<void> {
+  const [{ config, redactUrl }, { createRedis }] = await Promise.all([
+    import("../server/helpers/config.ts"),
+    import("../server/helpers/redis.ts"),
+  ]);
+  const url = config().redisUrl;
+  const client = createRedis(url, {
+    lazyConnect: true,
+    connectTimeout: 3_000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  let cause: Error | undefined; // the socket error says more than "Connection is closed"
+  client.on("error", (err: Error) => (cause ??= err));
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(cause ?? (err as Error)).message}`);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Closes everything; gives up after a few seconds (a lost connection must not hang the exit). */
+async function cleanup(): Promise<void> {
+  const closing = (async () => {
+    const [{ closeQueues }, { closeRedis }] = await Promise.all([
+      import("../server/helpers/queue.ts"),
+      import("../server/helpers/redis.ts"),
+    ]);
+    for (const fn of cleanups.splice(0).reverse()) {
+      await Promise.resolve()
+        .then(fn)
+        .catch(() => {});
+    }
+    await closeQueues().catch(() => {});
+    await closeRedis().catch(() => {});
+  })();
+  await Promise.race([closing, new Promise((r) => setTimeout(r, 5_000).unref())]);
+}
+
+/** Resolves once everything written to stdout and stderr so far has been handed to the OS. */
+function flush(): Promise<void> {
+  const drained = (stream: NodeJS.WriteStream) => new Promise<void>((r) => stream.write("", () => r()));
+  return Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => undefined);
+}

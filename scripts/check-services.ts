@@ -1,0 +1,39 @@
+// Checks that Redis and PostgreSQL answer at REDIS_URL / DATABASE_URL (defaults: the local ones) and
+// that Redis will not evict jobs; prints one clear line per problem and exits 1 on any.
+import { Redis } from "ioredis";
+import postgres from "postgres";
+import { config, exitOnConfigError, redactUrl } from "../server/helpers/config.ts";
+
+let cfg;
+try {
+  cfg = config();
+} catch (err) {
+  exitOnConfigError(err);
+}
+let failed = false;
+
+const client = new Redis(cfg.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: () => null });
+client.on("error", () => {}); // reported below
+try {
+  await client.connect();
+  const [, policy] = (await client.config("GET", "maxmemory-policy")) as string[];
+  console.log(`redis ok at ${redactUrl(cfg.redisUrl)} (maxmemory-policy ${policy})`);
+  if (policy !== "noeviction") console.warn(`warning: Redis maxmemory-policy is '${policy}'; BullMQ needs 'noeviction'`);
+} catch (err) {
+  console.error(`Redis is not reachable at ${redactUrl(cfg.redisUrl)}: ${(err as Error).message}`);
+  failed = true;
+} finally {
+  client.disconnect();
+}
+
+const sql = postgres(cfg.databaseUrl, { max: 1, connect_timeout: 3, onnotice: () => {} });
+try {
+  const [row] = await sql<{ version: string }[]>`select current_setting('server_version') as version`;
+  console.log(`postgres ok at ${redactUrl(cfg.databaseUrl)} (version ${row!.version})`);
+} catch (err) {
+  console.error(`PostgreSQL is not reachable at ${redactUrl(cfg.databaseUrl)}: ${(err as Error).message}`);
+  failed = true;
+} finally {
+  await sql.end({ timeout: 1 });
+}
+process.exit(failed ? 1 : 0);

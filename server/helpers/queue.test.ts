@@ -1,0 +1,210 @@
+// Queue helpers against the real Redis: validation, priorities, retries with exponential backoff, and
+// the de-duplication rule (one pending job per work key; finished work can be enqueued again).
+import type { Job, Worker } from "bullmq";
+import { afterEach, describe, expect, it } from "vitest";
+import { useTestQueues } from "../../test/support/isolation.ts";
+import { defineProcessor } from "./processor.ts";
+import {
+  enqueueJob,
+  enqueueJobMany,
+  getQueue,
+  getQueueStats,
+  InvalidPayloadError,
+  JobPriority,
+  type QueueStats,
+  scheduleJob,
+} from "./queue.ts";
+
+useTestQueues("helpers");
+
+const workers: Worker[] = [];
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.close()));
+  for (const q of ["character", "corporation", "alliance", "type", "price", "killmail"] as const) {
+    await getQueue(q).obliterate({ force: true });
+  }
+});
+
+/** Starts a real worker for `queue` whose handler is `handle`. */
+function startWorker<Q extends "character" | "corporation" | "alliance" | "type">(
+  name: Q,
+  handle: (payload: { id: number }, job: Job) => Promise<unknown>,
+  concurrency = 1,
+): Worker {
+  const mod = defineProcessor({ name, options: { concurrency }, handle: (p, job) => handle(p as { id: number }, job) });
+  const worker = mod.createWorker();
+  void worker.run();
+  workers.push(worker);
+  return worker;
+}
+
+function finished(worker: Worker, count: number): Promise<void> {
+  let seen = 0;
+  return new Promise((resolve) => {
+    const tick = () => ++seen >= count && resolve();
+    worker.on("completed", tick);
+    worker.on("failed", (job) => {
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) tick();
+    });
+  });
+}
+
+const total = (s: QueueStats) =>
+  s.waiting + s.prioritized + s.active + s.delayed + s.completed + s.failed;
+
+describe("validation", () => {
+  it("rejects a bad payload with a clear error and adds nothing", async () => {
+    await expect(enqueueJob("character", { id: -5 })).rejects.toThrow(InvalidPayloadError);
+    await expect(enqueueJob("corporation", { name: "x" })).rejects.toThrow(/invalid corporation payload: id/);
+    await expect(enqueueJob("killmail", { killmailId: 1, hash: "nothex" })).rejects.toThrow(/hash: must be 40/);
+    await expect(
+      enqueueJobMany("alliance", [{ id: 99000001 }, { id: 99000002 }, { id: "99000003" }]),
+    ).rejects.toThrow(/item 2: invalid alliance payload/);
+    expect(total(await getQueueStats("character"))).toBe(0);
+    expect(total(await getQueueStats("corporation"))).toBe(0);
+    expect(total(await getQueueStats("alliance"))).toBe(0);
+  });
+
+  it("rejects a killmail whose ESI body belongs to another kill", async () => {
+    const esi = {
+      killmail_id: 2,
+      killmail_time: "2026-01-01T00:00:00Z",
+      solar_system_id: 30000142,
+      victim: { ship_type_id: 587, damage_taken: 10 },
+      attackers: [{ damage_done: 10, final_blow: true, security_status: 0 }],
+    };
+    await expect(enqueueJob("killmail", { killmailId: 1, hash: "a".repeat(40), esi })).rejects.toThrow(
+      /esi.killmail_id: esi.killmail_id does not match/,
+    );
+  });
+});
+
+describe("priorities", () => {
+  it("runs HIGH jobs before LOW jobs that were already waiting", async () => {
+    for (const id of [1, 2, 3]) await enqueueJob("type", { id }, { priority: JobPriority.LOW });
+    for (const id of [10, 11]) await enqueueJob("type", { id }, { priority: JobPriority.HIGH });
+    await enqueueJob("type", { id: 20 }, { priority: JobPriority.NORMAL });
+    const order: number[] = [];
+    const worker = startWorker("type", async (p) => order.push(p.id));
+    await finished(worker, 6);
+    expect(order).toEqual([10, 11, 20, 1, 2, 3]);
+  });
+});
+
+describe("retries", () => {
+  it("retries failures with exponentially growing delays", async () => {
+    const attempts: number[] = [];
+    const worker = startWorker("corporation", async () => {
+      attempts.push(Date.now());
+      throw new Error("upstream 503");
+    });
+    await enqueueJob("corporation", { id: 98000001 }, { attempts: 4 });
+    await finished(worker, 1);
+    expect(attempts).toHaveLength(4);
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+    // Default backoff: exponential from 1 s with 50% jitter → [0.5, 1), [1, 2), [2, 4) seconds.
+    gaps.forEach((gap, i) => {
+      const max = 1000 * 2 ** i;
+      expect(gap).toBeGreaterThanOrEqual(max / 2 - 20);
+      expect(gap).toBeLessThan(max + 600);
+    });
+    expect(gaps[1]!).toBeGreaterThan(gaps[0]!);
+    expect(gaps[2]!).toBeGreaterThan(gaps[1]!);
+    const failed = await getQueue("corporation").getFailed();
+    expect(failed.map((j) => [j.attemptsMade, j.failedReason])).toEqual([[4, "upstream 503"]]);
+  }, 20_000);
+});
+
+describe("de-duplication", () => {
+  it("keeps one job when the same work is enqueued twice while it waits", async () => {
+    const first = await enqueueJob("character", { id: 90000001 }, { priority: JobPriority.LOW });
+    const second = await enqueueJob("character", { id: 90000001 }, { priority: JobPriority.LOW });
+    expect(first.added).toBe(true);
+    expect(second).toEqual({ jobId: first.jobId, added: false });
+    expect(first.jobId).toMatch(/^character-90000001-[0-9a-z]+$/);
+    const many = await enqueueJobMany("character", [{ id: 90000001 }, { id: 90000002 }, { id: 90000002 }]);
+    expect(many.added).toBe(1);
+    expect(many.deduplicated).toBe(2);
+    const stats = await getQueueStats("character");
+    expect(stats.prioritized).toBe(2);
+  });
+
+  it("accepts the same work again after the first job completed", async () => {
+    let runs = 0;
+    const worker = startWorker("character", async () => runs++);
+    const done = finished(worker, 1);
+    const first = await enqueueJob("character", { id: 90000003 });
+    await done;
+    const again = finished(worker, 1);
+    const second = await enqueueJob("character", { id: 90000003 });
+    expect(second.added).toBe(true);
+    expect(second.jobId).not.toBe(first.jobId);
+    await again;
+    expect(runs).toBe(2);
+    expect((await getQueueStats("character")).completed).toBe(2);
+  });
+
+  it("accepts the same work again after the first job failed for good", async () => {
+    let runs = 0;
+    const worker = startWorker("alliance", async () => {
+      runs++;
+      if (runs === 1) throw new Error("first run breaks");
+    });
+    const failed = finished(worker, 1);
+    await enqueueJob("alliance", { id: 99000001 }, { attempts: 1 });
+    await failed;
+    const again = finished(worker, 1);
+    const retry = await enqueueJob("alliance", { id: 99000001 });
+    expect(retry.added).toBe(true);
+    await again;
+    const stats = await getQueueStats("alliance");
+    expect([stats.failed, stats.completed]).toEqual([1, 1]);
+  });
+
+  it("keeps one job while the work is active, then accepts it again", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const isActive = new Promise<void>((r) => (started = r));
+    const worker = startWorker("character", async () => {
+      started();
+      await gate;
+    });
+    const first = await enqueueJob("character", { id: 90000004 });
+    await isActive;
+    const during = await enqueueJob("character", { id: 90000004 });
+    expect(during).toEqual({ jobId: first.jobId, added: false });
+    const done = finished(worker, 1);
+    release();
+    await done;
+    expect((await enqueueJob("character", { id: 90000004 })).added).toBe(true);
+  });
+});
+
+describe("stats and schedulers", () => {
+  it("counts every state and the paused flag", async () => {
+    await enqueueJob("type", { id: 1 }, { priority: JobPriority.HIGH });
+    await enqueueJob("type", { id: 2 }, { delay: 60_000 });
+    await getQueue("type").pause();
+    const stats = await getQueueStats("type");
+    expect(stats).toMatchObject({ queue: "type", prioritized: 1, delayed: 1, active: 0, paused: true });
+    expect(Object.keys(stats).sort()).toEqual(
+      ["active", "completed", "delayed", "failed", "paused", "prioritized", "queue", "waiting", "waiting-children"].sort(),
+    );
+    const all = await getQueueStats();
+    expect(all.map((s) => s.queue)).toEqual(["killmail", "character", "corporation", "alliance", "type", "price", "backfill"]);
+    await getQueue("type").resume();
+  });
+
+  it("creates a job scheduler with a validated payload", async () => {
+    await expect(scheduleJob("price", "daily-prices", { task: "nope" }, { cron: "15 11 * * *" })).rejects.toThrow(
+      InvalidPayloadError,
+    );
+    await scheduleJob("price", "daily-prices", { task: "update" }, { cron: "15 11 * * *" });
+    const schedulers = await getQueue("price").getJobSchedulers();
+    expect(schedulers.map((s) => [s.key, s.pattern])).toEqual([["daily-prices", "15 11 * * *"]]);
+    const [next] = await getQueue("price").getDelayed();
+    expect(next?.opts.priority).toBe(JobPriority.NORMAL);
+    await getQueue("price").removeJobScheduler("daily-prices");
+  });
+});

@@ -1,0 +1,33 @@
+// Redis connections (ioredis). BullMQ workers need maxRetriesPerRequest: null; every other use shares
+// one lazily created client per URL. Also checks the server's eviction policy (BullMQ needs noeviction).
+import { Redis, type RedisOptions } from "ioredis";
+import { config } from "./config.ts";
+
+const shared = new Map<string, Redis>();
+
+/** A new connection; the caller closes it. */
+export function createRedis(url: string = config().redisUrl, opts: RedisOptions = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...opts });
+}
+
+/** The process-wide connection for a URL (queues, budgets, caches). Closed by closeRedis(). */
+export function redis(url: string = config().redisUrl): Redis {
+  let client = shared.get(url);
+  if (!client) {
+    client = createRedis(url);
+    shared.set(url, client);
+  }
+  return client;
+}
+
+export async function closeRedis(): Promise<void> {
+  const clients = [...shared.values()];
+  shared.clear();
+  await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+}
+
+/** Redis' maxmemory-policy; BullMQ loses jobs under any policy but `noeviction`. */
+export async function evictionPolicy(client: Redis = redis()): Promise<string> {
+  const reply = (await client.config("GET", "maxmemory-policy")) as string[];
+  return reply[1] ?? "unknown";
+}

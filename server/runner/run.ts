@@ -1,0 +1,213 @@
+// Runs discovered processors: one BullMQ Worker each, plus background services (outbox relay, …).
+// Logs start-up, failures, stalls and a periodic summary; `limit` stops after N jobs; shutdown lets
+// active jobs finish within a bounded wait and returns the rest to their queue, so none is lost
+// and none is left active.
+import { type Job, type Processor, UnrecoverableError, WaitingError, type Worker } from "bullmq";
+import { effectiveOptions, type ProcessorModule } from "../helpers/processor.ts";
+import { log } from "../helpers/logger.ts";
+import { getQueue, scheduleJob } from "../helpers/queue.ts";
+
+/** Something that runs beside the workers for the life of the runner. */
+export interface RunnerService {
+  name: string;
+  start(): Promise<void> | void;
+  stop(): Promise<void> | void;
+}
+
+export interface RunOptions {
+  modules: ProcessorModule[];
+  /** Process this many jobs in all, then stop (debugging). */
+  limit?: number;
+  /** Period of the summary log line; 0 disables. */
+  summaryIntervalMs?: number;
+  /** How long shutdown waits for active jobs before returning them to their queue. */
+  shutdownTimeoutMs?: number;
+  services?: RunnerService[];
+  /** Install SIGINT/SIGTERM handlers (a second signal forces). */
+  handleSignals?: boolean;
+  /** Register the processors' default job schedulers that do not exist yet. */
+  registerSchedulers?: boolean;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  /** Stops taking jobs, waits for active ones (bounded), stops services, closes connections. */
+  stop(reason?: string): Promise<void>;
+  /** Resolves when the runner has stopped (after stop(), a signal or the limit). */
+  done: Promise<void>;
+}
+
+interface QueueTally {
+  completed: number;
+  failed: number;
+}
+
+export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
+  const logger = log("queue");
+  const limit = opts.limit;
+  const shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 30_000;
+  const services = opts.services ?? [];
+  const active = new Map<string, { job: Job; token: string | undefined }>();
+  const tally = new Map<string, QueueTally>();
+  let started = 0;
+  let finished = 0;
+  let stopping: Promise<void> | undefined;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+
+  const workers: Worker[] = opts.modules.map((mod) => {
+    // The wrapper tracks active jobs (for shutdown) and enforces the limit.
+    const track = <T,>(processor: Processor<T>): Processor<T> => async (job, token) => {
+      if (limit !== undefined && started >= limit) {
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      started++;
+      if (limit !== undefined && started >= limit) for (const w of workers) void w.pause(true);
+      active.set(`${mod.name}/${job.id}`, { job, token });
+      try {
+        return await processor(job, token);
+      } finally {
+        active.delete(`${mod.name}/${job.id}`);
+      }
+    };
+    const worker: Worker = mod.createWorker({}, track);
+    tally.set(mod.name, { completed: 0, failed: 0 });
+
+    worker.on("completed", () => {
+      tally.get(mod.name)!.completed++;
+      onFinished();
+    });
+    worker.on("failed", (job, err) => {
+      tally.get(mod.name)!.failed++;
+      const attempts = job?.opts.attempts ?? 1;
+      const final = !job || job.attemptsMade >= attempts || err instanceof UnrecoverableError || err.name === "UnrecoverableError";
+      logger.warn(
+        { queue: mod.name, jobId: job?.id, attemptsMade: job?.attemptsMade, attempts, final, reason: err.message },
+        final ? "job failed" : "job failed, will retry",
+      );
+      if (final) onFinished();
+    });
+    worker.on("stalled", (jobId) => logger.warn({ queue: mod.name, jobId }, "job stalled (its worker died?); returned to the queue"));
+    worker.on("error", (err) => logger.error({ queue: mod.name, err: err.message }, "worker error"));
+    return worker;
+  });
+
+  function onFinished(): void {
+    finished++;
+    if (limit !== undefined && finished >= limit) void stop(`limit of ${limit} jobs reached`);
+  }
+
+  const summaryMs = opts.summaryIntervalMs ?? 30_000;
+  let lastSummary = Date.now();
+  const summaryTimer =
+    summaryMs > 0
+      ? setInterval(() => {
+          const seconds = (Date.now() - lastSummary) / 1000;
+          lastSummary = Date.now();
+          const queues = Object.fromEntries(
+            [...tally].map(([name, t]) => [
+              name,
+              { done: t.completed, failed: t.failed, perSecond: Math.round((t.completed / seconds) * 10) / 10 },
+            ]),
+          );
+          for (const t of tally.values()) (t.completed = 0), (t.failed = 0);
+          logger.info({ queues, active: active.size }, "summary");
+        }, summaryMs)
+      : undefined;
+  summaryTimer?.unref();
+
+  async function stop(reason = "stop requested"): Promise<void> {
+    if (stopping) return stopping;
+    stopping = (async () => {
+      logger.info({ reason, active: active.size }, "shutting down: no new jobs; waiting for active ones");
+      if (summaryTimer) clearInterval(summaryTimer);
+      const closing = Promise.all(workers.map((w) => w.close()));
+      const timedOut = await Promise.race([
+        closing.then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), shutdownTimeoutMs).unref()),
+      ]);
+      if (timedOut) await returnActiveJobs(`still running after ${shutdownTimeoutMs} ms`);
+      for (const service of services.toReversed()) {
+        try {
+          await service.stop();
+        } catch (err) {
+          logger.error({ service: service.name, err: (err as Error).message }, "service failed to stop");
+        }
+      }
+      logger.info("stopped");
+      resolveDone();
+    })();
+    return stopping;
+  }
+
+  /** Moves jobs still active in this process back to waiting (their processors are abandoned). */
+  async function returnActiveJobs(why: string): Promise<void> {
+    const jobs = [...active.values()];
+    logger.warn({ jobs: jobs.map((j) => j.job.id), why }, "returning active jobs to their queue");
+    await Promise.all(
+      jobs.map(({ job, token }) =>
+        job.moveToWait(token).catch((err: Error) => logger.error({ jobId: job.id, err: err.message }, "could not return job")),
+      ),
+    );
+    active.clear();
+    // The abandoned processors may still be running: the caller exits the process next.
+  }
+
+  if (opts.handleSignals) {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals === 1) {
+        logger.info({ signal }, "signal received; send it again to force");
+        void stop(signal);
+      } else {
+        logger.warn({ signal }, "second signal: forcing shutdown");
+        void returnActiveJobs("forced by a second signal").finally(() => process.exit(130));
+      }
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    void done.then(() => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    });
+  }
+
+  if (opts.registerSchedulers) await registerSchedulers(opts.modules);
+  for (const service of services) {
+    await service.start();
+    logger.info({ service: service.name }, "service started");
+  }
+  for (const [i, worker] of workers.entries()) {
+    const mod = opts.modules[i]!;
+    const o = effectiveOptions(mod.name, mod.options);
+    logger.info(
+      { queue: mod.name, concurrency: o.concurrency, limiter: o.limiter ?? null, limit: limit ?? null },
+      "worker started",
+    );
+    void worker.run().catch((err: Error) => logger.error({ queue: mod.name, err: err.message }, "worker stopped on error"));
+  }
+
+  return { workers, stop, done };
+}
+
+/**
+ * Creates each processor's default job schedulers that do not exist yet. Existing ones are left as they
+ * are, so an operator's changes (another cron, another interval) survive restarts.
+ */
+export async function registerSchedulers(modules: ProcessorModule[]): Promise<string[]> {
+  const created: string[] = [];
+  for (const mod of modules) {
+    for (const spec of mod.schedulers ?? []) {
+      if (await getQueue(mod.name).getJobScheduler(spec.id)) continue;
+      await scheduleJob(mod.name, spec.id, spec.data, {
+        ...(spec.cron ? { cron: spec.cron } : { every: spec.every }),
+        ...(spec.priority ? { priority: spec.priority } : {}),
+      });
+      created.push(spec.id);
+      log("queue").info({ queue: mod.name, scheduler: spec.id, cron: spec.cron ?? null, every: spec.every ?? null }, "job scheduler registered");
+    }
+  }
+  return created;
+}

@@ -1,0 +1,154 @@
+// `bun queue` as a real process: discovery of processors (all, a subset, an unknown name), --limit,
+// and graceful shutdown on SIGTERM (active jobs finish or go back to the queue; none lost or stuck).
+import { afterEach, describe, expect, it } from "vitest";
+import { config } from "../server/helpers/config.ts";
+import { enqueueJob, enqueueJobMany, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
+import { redis } from "../server/helpers/redis.ts";
+import { useTestQueues } from "./support/isolation.ts";
+import { killAll, run, start } from "./support/spawn.ts";
+
+const { env } = useTestQueues("runner");
+afterEach(killAll);
+const DIR = ["--dir", "test/fixtures/processors", "--summary-interval", "0"];
+
+const doneList = () => redis().lrange(`${config().queuePrefix}:fixture:done`, 0, -1);
+const clearDone = () => redis().del(`${config().queuePrefix}:fixture:done`);
+
+/** The pino lines of a run whose msg is `msg`. */
+function logLines(stderr: string, msg: string): Record<string, unknown>[] {
+  return stderr
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.msg === msg);
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error("condition not reached in time");
+    await Bun.sleep(50);
+  }
+}
+
+describe("discovery", () => {
+  it("starts every processor in the folder and ignores other files", async () => {
+    await clearDone();
+    await enqueueJob("character", { id: 90000001 });
+    await enqueueJob("type", { id: 587 });
+    const result = await run("queue.ts", [...DIR, "--limit", "2"], { ...env, LOG_LEVEL: "info" });
+    expect(result.code).toBe(0);
+    const started = logLines(result.stderr, "worker started").map((l) => [l.queue, l.concurrency, l.limiter]);
+    expect(started).toEqual([
+      ["character", 2, null],
+      ["type", 1, { max: 100, duration: 1000 }],
+    ]);
+    expect((await doneList()).sort()).toEqual(["character-90000001", "type-587"]);
+  });
+
+  it("starts only the processors named", async () => {
+    await clearDone();
+    await enqueueJob("type", { id: 588 });
+    await enqueueJob("character", { id: 90000002 });
+    const result = await run("queue.ts", ["character", ...DIR, "--limit", "1"], { ...env, LOG_LEVEL: "info" });
+    expect(result.code).toBe(0);
+    expect(logLines(result.stderr, "worker started").map((l) => l.queue)).toEqual(["character"]);
+    expect(await doneList()).toEqual(["character-90000002"]);
+    expect((await getQueueStats("type")).waiting + (await getQueueStats("type")).prioritized).toBe(1);
+  });
+
+  it("exits 2 on an unknown name, listing the known ones", async () => {
+    const result = await run("queue.ts", ["character", "killmails", ...DIR], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("unknown processor: killmails");
+    expect(result.stderr).toContain("known: character, type");
+  });
+
+  it("applies QUEUE_<NAME>_CONCURRENCY and exits 2 on a bad configuration value", async () => {
+    await clearDone();
+    await enqueueJob("character", { id: 90000009 });
+    const ok = await run("queue.ts", ["character", ...DIR, "--limit", "1"], {
+      ...env,
+      LOG_LEVEL: "info",
+      QUEUE_CHARACTER_CONCURRENCY: "7",
+      QUEUE_CHARACTER_RATE: "3",
+    });
+    expect(ok.code).toBe(0);
+    const [started] = logLines(ok.stderr, "worker started");
+    expect(started).toMatchObject({ queue: "character", concurrency: 7, limiter: { max: 3, duration: 1000 } });
+    expect(await doneList()).toEqual(["character-90000009"]);
+    const bad = await run("queue.ts", DIR, { ...env, QUEUE_CHARACTER_CONCURRENCY: "lots" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("QUEUE_CHARACTER_CONCURRENCY");
+  });
+});
+
+describe("--limit", () => {
+  it("processes exactly N jobs and exits, leaving the rest queued", async () => {
+    await clearDone();
+    await enqueueJobMany(
+      "character",
+      [1, 2, 3, 4, 5].map((i) => ({ id: 91000000 + i })),
+      { priority: JobPriority.NORMAL },
+    );
+    const result = await run("queue.ts", ["character", ...DIR, "--limit", "3"], { ...env, FIXTURE_CONCURRENCY: "2" });
+    expect(result.code).toBe(0);
+    expect(await doneList()).toHaveLength(3);
+    const stats = await getQueueStats("character");
+    expect(stats.active).toBe(0);
+    expect(stats.waiting + stats.prioritized).toBe(2);
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("lets active jobs finish on SIGTERM; the rest stay queued", async () => {
+    await clearDone();
+    const before = await getQueueStats("character");
+    const queuedBefore = before.waiting + before.prioritized;
+    await enqueueJobMany("character", [1, 2, 3, 4].map((i) => ({ id: 92000000 + i })));
+    const proc = start("queue.ts", ["character", ...DIR], { ...env, FIXTURE_SLEEP_MS: "1500", FIXTURE_CONCURRENCY: "2" });
+    await until(async () => (await getQueueStats("character")).active === 2);
+    proc.child.kill("SIGTERM");
+    const result = await proc.result;
+    expect(result.code).toBe(0);
+    const stats = await getQueueStats("character");
+    expect(stats.active).toBe(0);
+    const done = await doneList();
+    expect(done).toHaveLength(2);
+    expect(done.length + stats.waiting + stats.prioritized).toBe(queuedBefore + 4);
+  });
+
+  it("returns jobs still active after the shutdown timeout to the queue", async () => {
+    await clearDone();
+    const before = await getQueueStats("character");
+    const queuedBefore = before.waiting + before.prioritized;
+    const proc = start("queue.ts", ["character", ...DIR, "--shutdown-timeout", "1"], {
+      ...env,
+      FIXTURE_SLEEP_MS: "20000",
+      FIXTURE_CONCURRENCY: "2",
+    });
+    await until(async () => (await getQueueStats("character")).active === 2);
+    proc.child.kill("SIGTERM");
+    const result = await proc.result;
+    expect(result.code).toBe(0);
+    const stats = await getQueueStats("character");
+    expect(stats.active).toBe(0);
+    expect(stats.waiting + stats.prioritized).toBe(queuedBefore);
+    expect(await doneList()).toHaveLength(0);
+  });
+
+  it("forces on a second signal, still returning active jobs", async () => {
+    const before = await getQueueStats("character");
+    const queuedBefore = before.waiting + before.prioritized;
+    const proc = start("queue.ts", ["character", ...DIR], { ...env, FIXTURE_SLEEP_MS: "20000", FIXTURE_CONCURRENCY: "2" });
+    await until(async () => (await getQueueStats("character")).active === 2);
+    proc.child.kill("SIGTERM");
+    await Bun.sleep(200);
+    proc.child.kill("SIGTERM");
+    const result = await proc.result;
+    expect(result.code).toBe(130);
+    const stats = await getQueueStats("character");
+    expect(stats.active).toBe(0);
+    expect(stats.waiting + stats.prioritized).toBe(queuedBefore);
+  });
+});

@@ -1,0 +1,62 @@
+// Helpers of the import and sync tests: what the intake ledger and the killmail queue hold (ids, bodies,
+// priorities), storing simulator kills directly (as if the pipeline had done it), and polling for a
+// condition with a deadline.
+import type { Job } from "bullmq";
+import { sql } from "../../server/db/client.ts";
+import { getQueue } from "../../server/helpers/queue.ts";
+import { storeKillmails } from "../../server/killmails/store.ts";
+import type { EsiKillmail } from "../../server/esi/killmail-schema.ts";
+import type { Simulator } from "../../sim/server.ts";
+
+export const TEST_USER_AGENT = "killboard-tests/1.0 tests@localhost";
+
+/** Environment pointing a child process at the simulator. */
+export function simEnv(sim: Simulator): Record<string, string> {
+  return {
+    ESI_URL: sim.url,
+    R2Z2_URL: `${sim.url}/r2z2`,
+    ZKB_URL: `${sim.url}/zkb`,
+    EVEREF_URL: `${sim.url}/everef`,
+    ESI_USER_AGENT: TEST_USER_AGENT,
+  };
+}
+
+export interface IntakeRow {
+  id: number;
+  hash: string;
+  source: string;
+  priority: number;
+  hasBody: boolean;
+}
+
+export async function intakeRows(): Promise<IntakeRow[]> {
+  return sql()<IntakeRow[]>`
+    select killmail_id as id, hash, source, priority, body is not null as "hasBody" from killmail_intake order by killmail_id`;
+}
+
+/** Pending killmail jobs (waiting + prioritized). */
+export async function killmailJobs(): Promise<Job[]> {
+  return getQueue("killmail").getJobs(["prioritized", "waiting"]);
+}
+
+/** Stores kills as the pipeline would (so imports must skip them). */
+export async function storeSimKills(kills: { esi: unknown; hash: string }[]): Promise<void> {
+  await storeKillmails(sql(), kills.map((k) => ({ esi: k.esi as EsiKillmail, hash: k.hash })));
+}
+
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+/** The JSON a CLI run printed on stdout (with a readable failure when it is not JSON). */
+export function parseJson<T>(stdout: string, stderr: string): T {
+  try {
+    return JSON.parse(stdout) as T;
+  } catch {
+    throw new Error(`expected JSON on stdout\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+  }
+}
