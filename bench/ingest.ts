@@ -1,0 +1,168 @@
+// `bun run bench:ingest [--killmails N] [--workers W] [--keep]`: end-to-end ingest throughput on this
+// machine. Simulated kills (sim/ world) carry their ESI bodies, as the R2Z2 feed and the archives
+// deliver them. Measures, in
+// the same run: the raw BullMQ floor (addBulk + a no-op worker) and the pipeline — intake ledger +
+// enqueue (this process) → `bun queue killmail` worker process(es) → validated → stored with
+// attackers/items → valued → entity/type jobs fanned out through the outbox and de-duplicated.
+// Uses its own database and BullMQ prefix, removed afterwards. Prints one JSON line last.
+import { Queue, Worker } from "bullmq";
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { closeDb, sql } from "../server/db/client.ts";
+import { runMigrations } from "../server/db/migrate.ts";
+import { config, setConfig } from "../server/helpers/config.ts";
+import { closeQueues, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
+import { closeRedis, createRedis } from "../server/helpers/redis.ts";
+import { referencesOf } from "../server/killmails/flatten.ts";
+import { submitKillmails } from "../server/killmails/intake.ts";
+import { simulatedKillmails } from "./kills.ts";
+import { deleteKeys, spawnEntry } from "./support.ts";
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const N = opt("killmails", 20_000);
+const WORKERS = opt("workers", 1);
+const keep = args.includes("--keep");
+
+const say = (s: string) => process.stderr.write(`${s}\n`);
+const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
+
+// ---- isolated database and prefix --------------------------------------------------------------
+const database = `kb_bench_ingest_${randomBytes(3).toString("hex")}`;
+const adminUrl = config().databaseUrl;
+const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+await admin.unsafe(`create database "${database}"`);
+const url = new URL(adminUrl);
+url.pathname = `/${database}`;
+const prefix = `bench-ingest-${randomBytes(3).toString("hex")}`;
+setConfig({ databaseUrl: url.toString(), queuePrefix: prefix, logLevel: "warn" });
+await runMigrations();
+
+// ---- raw floor: BullMQ with no work ---------------------------------------------------------------
+async function floor(): Promise<{ addPerS: number; noopPerS: number; endToEndPerS: number }> {
+  const connection = createRedis();
+  const queue = new Queue("floor", { connection, prefix });
+  const jobs = Array.from({ length: N }, (_, i) => ({ name: "noop", data: { i }, opts: { priority: 1, removeOnComplete: true } }));
+  const t0 = performance.now();
+  for (let i = 0; i < jobs.length; i += 1000) await queue.addBulk(jobs.slice(i, i + 1000));
+  const added = performance.now();
+  let done = 0;
+  const finished = new Promise<void>((resolve) => {
+    const worker = new Worker("floor", async () => {}, { connection: createRedis(), prefix, concurrency: 100 });
+    worker.on("completed", () => {
+      if (++done === N) void worker.close().then(resolve);
+    });
+  });
+  await finished;
+  const end = performance.now();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return { addPerS: rate(N, added - t0), noopPerS: rate(N, end - added), endToEndPerS: rate(N, end - t0) };
+}
+
+say(`bench:ingest — ${N} killmails, ${WORKERS} worker process(es), database ${database}, prefix ${prefix}`);
+const raw = await floor();
+say(`raw BullMQ floor: addBulk ${raw.addPerS}/s, no-op worker ${raw.noopPerS}/s, both ${raw.endToEndPerS}/s`);
+
+// ---- the pipeline -------------------------------------------------------------------------------
+say("generating kills from the simulator's world…");
+const kills = simulatedKillmails(N);
+const characters = new Set<number>();
+const corporations = new Set<number>();
+const alliances = new Set<number>();
+const types = new Set<number>();
+for (const k of kills) {
+  const refs = referencesOf(k.esi);
+  refs.characters.forEach((id) => characters.add(id));
+  refs.corporations.forEach((id) => corporations.add(id));
+  refs.alliances.forEach((id) => alliances.add(id));
+  refs.types.forEach((id) => types.add(id));
+}
+const rows = kills.reduce((n, k) => n + 1 + k.esi.attackers.length + k.items, 0);
+say(`kills: ${N}, ${(rows / N).toFixed(1)} rows per kill; naming ${characters.size} characters, ${corporations.size} corporations, ${alliances.size} alliances, ${types.size} types`);
+
+const env = { DATABASE_URL: url.toString(), QUEUE_PREFIX: prefix, LOG_LEVEL: "info", ESI_USER_AGENT: "killboard-bench/1.0 bench@localhost" };
+const workers = Array.from({ length: WORKERS }, () =>
+  spawnEntry("queue.ts", ["killmail", "--summary-interval", "0"], env),
+);
+await Promise.all(workers.map((w) => w.waitFor("worker started")));
+
+const t0 = performance.now();
+let producerMs = 0;
+const producer = (async () => {
+  // In day-file sized calls, as the importers hand them over.
+  for (let i = 0; i < kills.length; i += 5000) {
+    const chunk = kills.slice(i, i + 5000).map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: k.esi }));
+    await submitKillmails(chunk, { source: "bench", priority: JobPriority.HIGH });
+  }
+  producerMs = performance.now() - t0;
+})();
+
+let stored = 0;
+let lastReport = t0;
+while (stored < N) {
+  await Bun.sleep(100);
+  stored = (await sql()<{ n: number }[]>`select count(*)::int as n from killmails`)[0]!.n;
+  if (performance.now() - lastReport > 2000) {
+    lastReport = performance.now();
+    say(`  ${stored}/${N} stored (${rate(stored, lastReport - t0)}/s)`);
+  }
+}
+const storedMs = performance.now() - t0;
+await producer;
+
+// Fan-out: every named entity/type ends up as exactly one queued job.
+let fanned = { character: 0, corporation: 0, alliance: 0, type: 0 };
+const fanDeadline = performance.now() + 60_000;
+for (;;) {
+  const stats = await getQueueStats();
+  const pending = (q: string) => {
+    const s = stats.find((x) => x.queue === q)!;
+    return s.waiting + s.prioritized + s.delayed + s.active + s.completed + s.failed;
+  };
+  fanned = { character: pending("character"), corporation: pending("corporation"), alliance: pending("alliance"), type: pending("type") };
+  const unrelayed = (await sql()<{ n: number }[]>`select count(*)::int as n from outbox where relayed_at is null`)[0]!.n;
+  if (unrelayed === 0 || performance.now() > fanDeadline) break;
+  await Bun.sleep(100);
+}
+const fanOutMs = performance.now() - t0;
+const [check] = await sql()<{ values: number; intake: number; attackers: number; items: number }[]>`
+  select (select count(*) from killmail_values)::int as values, (select count(*) from killmail_intake)::int as intake,
+         (select count(*) from attackers)::int as attackers, (select count(*) from items)::int as items`;
+
+await Promise.all(workers.map((w) => w.stop()));
+const expected = { character: characters.size, corporation: corporations.size, alliance: alliances.size, type: types.size };
+const dedupOk = JSON.stringify(fanned) === JSON.stringify(expected);
+say(`stored ${N} kills in ${(storedMs / 1000).toFixed(2)} s; producer (intake + enqueue) done after ${(producerMs / 1000).toFixed(2)} s`);
+say(`valued ${check!.values}, intake rows left ${check!.intake}, attackers ${check!.attackers}, items ${check!.items}`);
+say(`fan-out jobs ${JSON.stringify(fanned)} vs distinct named ${JSON.stringify(expected)}: ${dedupOk ? "de-duplicated exactly" : "MISMATCH"} (all relayed after ${(fanOutMs / 1000).toFixed(2)} s)`);
+
+// ---- clean up -----------------------------------------------------------------------------------
+await closeQueues();
+await closeRedis();
+await closeDb();
+if (!keep) {
+  await deleteKeys(config().redisUrl, `${prefix}:*`);
+  await admin.unsafe(`drop database if exists "${database}" with (force)`);
+}
+await admin.end();
+
+const result = {
+  bench: "ingest",
+  killmails: N,
+  worker_processes: WORKERS,
+  rows_per_killmail: Number((rows / N).toFixed(1)),
+  killmails_per_s: rate(N, storedMs),
+  producer_per_s: rate(N, producerMs),
+  raw_bullmq_noop_floor_jobs_per_s: raw.endToEndPerS,
+  raw_bullmq_addbulk_per_s: raw.addPerS,
+  raw_bullmq_noop_worker_per_s: raw.noopPerS,
+  valued: check!.values,
+  fan_out_deduplicated: dedupOk,
+};
+process.stdout.write(`${JSON.stringify(result)}\n`);
+process.exit(dedupOk && check!.values === N && check!.intake === 0 ? 0 : 1);

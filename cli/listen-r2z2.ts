@@ -1,0 +1,57 @@
+// `listen:r2z2`: follows zKillboard's live R2Z2 feed into the pipeline (kills with their ESI bodies,
+// HIGH priority), resuming from the cursor saved in Postgres; CTRL+C stops after the current batch.
+import type { Command } from "commander";
+import { integer } from "./_args.ts";
+import { print, printJson } from "./_output.ts";
+import { onCleanup, runCommand } from "./_run.ts";
+
+interface Options {
+  from?: number;
+  once?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("listen:r2z2")
+    .summary("Follow the zKillboard R2Z2 live feed")
+    .description("Follow zKillboard's R2Z2 feed: every new kill (with its ESI body) goes to the killmail queue at HIGH priority")
+    .option("--from <sequence>", "start after this sequence number instead of the saved cursor", integer(0))
+    .option("--once", "catch up to the head, then exit")
+    .option("--json", "print the final counts as JSON")
+    .addHelpText(
+      "after",
+      "\nThe cursor lives in Postgres (table cursors, name 'r2z2'): restarts resume without gaps or\n" +
+        "duplicates. With no cursor the listener starts at the current head.\n\n" +
+        "Examples:\n  bun cli listen:r2z2\n  bun cli listen:r2z2 --from 100000000 --once",
+    )
+    .action(
+      runCommand(async (opts: Options) => {
+        const [{ listenR2z2 }, { closeDb }, { requireEsiUserAgent }, { log }] = await Promise.all([
+          import("../server/feeds/r2z2-listener.ts"),
+          import("../server/db/client.ts"),
+          import("../server/helpers/config.ts"),
+          import("../server/helpers/logger.ts"),
+        ]);
+        requireEsiUserAgent();
+        onCleanup(closeDb);
+        const logger = log("r2z2");
+        let lastLog = 0;
+        const listener = listenR2z2({
+          from: opts.from,
+          once: opts.once,
+          onBatch: (s) => {
+            if (Date.now() - lastLog < 10_000 && !s.caughtUp) return;
+            lastLog = Date.now();
+            logger.info(s, "feed position");
+          },
+        });
+        const stop = () => listener.stop();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+        const stats = await listener.done;
+        if (opts.json) return printJson(stats);
+        print(`r2z2: at sequence ${stats.sequence}; ${stats.kills} kills read, ${stats.enqueued} enqueued, ${stats.skippedMissing} missing numbers skipped`);
+      }),
+    );
+}

@@ -1,0 +1,265 @@
+// `bun run demo`: the whole job, offline. Starts the local ESI/zKillboard simulator, creates and
+// migrates a demo database, starts the workers (`bun queue`), the HTTP server and the R2Z2 listener as
+// real processes pointed at the simulator, lets a few thousand kills flow in live, prints a summary
+// (kills stored and valued, entities fetched, ESI budget used, queue stats) with the URLs to look at,
+// and keeps running until CTRL+C, which stops everything cleanly. `--exit` stops after the summary.
+import { Command, InvalidArgumentError } from "commander";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, openSync } from "node:fs";
+import { resolve } from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
+import postgres from "postgres";
+import { closeDb, sql } from "../server/db/client.ts";
+import { runMigrations } from "../server/db/migrate.ts";
+import { config, exitOnConfigError, redactUrl, setConfig } from "../server/helpers/config.ts";
+import { closeQueues, enqueueJob, getQueue, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
+import { closeRedis, createRedis } from "../server/helpers/redis.ts";
+import { startSimulator, type Simulator } from "../sim/server.ts";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const int = (min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer ≥ ${min}`);
+  return n;
+};
+
+const program = new Command("demo")
+  .description("Run the whole pipeline offline against the local simulator")
+  .option("--kills <n>", "live kills to let flow in before the summary", int(1), 2000)
+  .option("--feed-rate <n>", "simulated kills per second on the R2Z2 feed", int(1), 100)
+  .option("--port <n>", "HTTP port of the API (0 = any free port)", int(0), 3000)
+  .option("--database <name>", "demo database (dropped and recreated)", "killboard_demo")
+  .option("--seed <n>", "simulator world seed", int(0), 7)
+  .option("--timeout <seconds>", "give up waiting for the kills after this long", int(10), 600)
+  .option("--exit", "stop after the summary instead of running until CTRL+C")
+  .parse();
+const opts = program.opts<{ kills: number; feedRate: number; port: number; database: string; seed: number; timeout: number; exit?: boolean }>();
+
+try {
+  config();
+} catch (err) {
+  exitOnConfigError(err);
+}
+if (!/^[a-z_][a-z0-9_]*$/.test(opts.database)) {
+  process.stderr.write("--database must be a plain lower-case identifier\n");
+  process.exit(2);
+}
+
+const out = (line = "") => process.stdout.write(`${line}\n`);
+const prefix = "demo";
+const adminToken = randomBytes(12).toString("hex");
+const logDir = resolve(ROOT, "tmp/demo");
+mkdirSync(logDir, { recursive: true });
+const children: { name: string; child: ChildProcess }[] = [];
+let sim: Simulator | undefined;
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  if (stopping) process.exit(130);
+  stopping = true;
+  out("\nstopping: workers, server and listener finish what they hold…");
+  for (const { child } of children) child.kill("SIGTERM");
+  await Promise.all(children.map(({ child }) => (child.exitCode !== null ? null : new Promise((r) => child.once("exit", r)))));
+  await sim?.stop();
+  await Promise.allSettled([closeQueues(), closeRedis(), closeDb()]);
+  out(`stopped. The demo database '${opts.database}' is kept for inspection; logs are in ${logDir}.`);
+  process.exit(code);
+}
+process.on("SIGINT", () => void stopAll(0));
+process.on("SIGTERM", () => void stopAll(0));
+
+// ---- simulator ---------------------------------------------------------------------------------
+out("▶ starting the ESI / zKillboard simulator (nothing leaves this machine)");
+sim = await startSimulator({
+  port: 0,
+  seed: opts.seed,
+  killmails: opts.kills * 2,
+  feedShare: 0.5,
+  // Frozen until the listener runs: it starts at the feed's head, like a real first start.
+  feedRate: 0,
+  // The built-in catalog (~200 real types) keeps the demo's static-data fetches short; the full
+  // 48k-type universe (../shared/sde) makes every kill name new types for a long while.
+  catalog: "builtin",
+  quiet: true,
+});
+out(`  simulator: ${sim.url}  (ESI at /, R2Z2 at /r2z2, zKillboard at /zkb)`);
+
+// ---- database and queues -----------------------------------------------------------------------
+const adminUrl = config().databaseUrl;
+const dbUrl = new URL(adminUrl);
+dbUrl.pathname = `/${opts.database}`;
+out(`▶ database '${opts.database}' on ${redactUrl(adminUrl).replace(/\/[^/]*$/, "")} (recreated)`);
+const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+try {
+  await admin.unsafe(`drop database if exists "${opts.database}" with (force)`);
+  await admin.unsafe(`create database "${opts.database}"`);
+} catch (err) {
+  process.stderr.write(`cannot create the demo database: ${(err as Error).message}\n`);
+  await stopAll(1);
+} finally {
+  await admin.end();
+}
+setConfig({ databaseUrl: dbUrl.toString(), queuePrefix: prefix, logLevel: "warn" });
+await runMigrations();
+const cleaner = createRedis();
+for (let cursor = "0"; ; ) {
+  const [next, keys] = await cleaner.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+  if (keys.length) await cleaner.del(...keys);
+  cursor = next;
+  if (cursor === "0") break;
+}
+cleaner.disconnect();
+
+// ---- the processes -----------------------------------------------------------------------------
+const env = {
+  ...process.env,
+  DATABASE_URL: dbUrl.toString(),
+  QUEUE_PREFIX: prefix,
+  ESI_URL: sim.url,
+  R2Z2_URL: `${sim.url}/r2z2`,
+  ZKB_URL: `${sim.url}/zkb`,
+  EVEREF_URL: `${sim.url}/everef`,
+  ESI_USER_AGENT: "killboard-demo/1.0 (local simulator; demo@localhost)",
+  ADMIN_TOKEN: adminToken,
+  PORT: String(opts.port),
+  LOG_LEVEL: "info",
+  // The simulator has no rate limits on these routes; real ESI keeps the processors' polite defaults.
+  QUEUE_CHARACTER_RATE: "300",
+  QUEUE_CORPORATION_RATE: "300",
+  QUEUE_ALLIANCE_RATE: "300",
+  QUEUE_TYPE_RATE: "300",
+  QUEUE_TYPE_CONCURRENCY: "16",
+  QUEUE_CHARACTER_CONCURRENCY: "16",
+};
+function launch(name: string, entry: string, args: string[]): ChildProcess {
+  const log = openSync(resolve(logDir, `${name}.log`), "w");
+  const child = spawn(process.execPath, [resolve(ROOT, entry), ...args], { cwd: ROOT, env, stdio: ["ignore", log, log] });
+  child.on("exit", (code) => {
+    if (!stopping) {
+      process.stderr.write(`${name} exited unexpectedly (code ${code}); see ${resolve(logDir, `${name}.log`)}\n`);
+      void stopAll(1);
+    }
+  });
+  children.push({ name, child });
+  return child;
+}
+out("▶ starting workers (bun queue), the HTTP server (bun server) and the R2Z2 listener (bun cli listen:r2z2)");
+launch("workers", "queue.ts", ["--summary-interval", "10"]);
+const server = launch("server", "server/index.ts", []);
+launch("listener", "cli.ts", ["listen:r2z2"]);
+
+// The server prints its URL (port 0 picks a free one).
+let apiUrl = `http://127.0.0.1:${opts.port}`;
+const deadline = Date.now() + 30_000;
+while (Date.now() < deadline) {
+  const log = await Bun.file(resolve(logDir, "server.log")).text().catch(() => "");
+  const m = /server listening on (http:\/\/\S+)/.exec(log);
+  if (m) {
+    apiUrl = m[1]!;
+    break;
+  }
+  if (server.exitCode !== null) break;
+  await Bun.sleep(100);
+}
+
+// ---- let kills flow ----------------------------------------------------------------------------
+for (let waited = 0; waited < 30_000; waited += 100) {
+  const log = await Bun.file(resolve(logDir, "listener.log")).text().catch(() => "");
+  if (log.includes("following the R2Z2 feed")) break;
+  await Bun.sleep(100);
+}
+sim.setFeedRate(opts.feedRate);
+interface Counts {
+  kills: number;
+  valued: number;
+  unpriced: number;
+  characters: number;
+  deleted: number;
+  corporations: number;
+  alliances: number;
+  types: number;
+  isk: string;
+}
+async function counts(): Promise<Counts> {
+  const [row] = await sql()<Counts[]>`
+    select (select count(*) from killmails)::int as kills,
+           (select count(*) from killmail_values)::int as valued,
+           (select count(*) from killmail_values where unpriced_count > 0)::int as unpriced,
+           (select count(*) from characters where not deleted)::int as characters,
+           (select count(*) from characters where deleted)::int as deleted,
+           (select count(*) from corporations)::int as corporations,
+           (select count(*) from alliances)::int as alliances,
+           (select count(*) from types)::int as types,
+           (select coalesce(sum(total_value), 0)::text from killmail_values) as isk`;
+  return row!;
+}
+/** Jobs still pending on the queues a stored kill fans out to (prices and backfills go on in the background). */
+const backlog = async () =>
+  (await getQueueStats())
+    .filter((s) => s.queue !== "price" && s.queue !== "backfill")
+    .reduce((n, s) => n + s.waiting + s.prioritized + s.active + s.delayed, 0);
+
+out(`▶ letting ${opts.kills} kills flow in from the live feed at ~${opts.feedRate}/s …`);
+const started = Date.now();
+let c = await counts();
+let lastLine = 0;
+while (c.kills < opts.kills || (await backlog()) > 0) {
+  if (Date.now() - started > opts.timeout * 1000) {
+    out(`  timed out after ${opts.timeout} s`);
+    break;
+  }
+  await Bun.sleep(500);
+  c = await counts();
+  if (Date.now() - lastLine > 3000) {
+    lastLine = Date.now();
+    out(
+      `  ${Math.round((Date.now() - started) / 1000)}s: ${c.kills} kills stored, ${c.valued} valued; ` +
+        `${c.characters} characters, ${c.corporations} corporations, ${c.alliances} alliances, ${c.types} types; ` +
+        `${await backlog()} jobs pending`,
+    );
+  }
+}
+
+// Prices of the types just learned arrive through the price queue; the flagged value backfill (which
+// the scheduler runs every 10 minutes) then values the kills that waited for them. The demo runs it now.
+/** Jobs still to run on a queue, not counting the next runs its schedulers keep delayed. */
+const pending = async (queue: "price" | "backfill") => {
+  const s = (await getQueueStats()).find((q) => q.queue === queue)!;
+  const delayed = (await getQueue(queue).getDelayed()).filter((j) => !j.repeatJobKey).length;
+  return s.waiting + s.prioritized + s.active + delayed;
+};
+out("▶ waiting for Forge prices of the types the kills name …");
+while ((await pending("price")) > 0 && Date.now() - started < opts.timeout * 1000) await Bun.sleep(500);
+out("▶ re-valuing the kills that waited for a price (the flagged value backfill) …");
+await enqueueJob("backfill", { task: "values-run", mode: "flagged" }, { priority: JobPriority.HIGH });
+await Bun.sleep(1000);
+while ((await pending("backfill")) > 0 && Date.now() - started < opts.timeout * 1000) await Bun.sleep(500);
+c = await counts();
+
+// ---- summary ------------------------------------------------------------------------------------
+const stats = sim.stats();
+const queues = await getQueueStats();
+const [sample] = await sql()<{ id: number }[]>`select killmail_id as id from killmails order by killmail_id desc limit 1`;
+const esiRoutes = Object.entries(stats.byRoute)
+  .filter(([route]) => !/^(ephemeral|sequence|history|api|archive)/.test(route))
+  .map(([route, r]) => `${route} ${r.total}`)
+  .join(", ");
+out("\n══ summary ═════════════════════════════════════════════════════════════════════════");
+out(`kills stored        ${c.kills} in ${Math.round((Date.now() - started) / 1000)} s (${c.valued} valued, ${c.unpriced} still waiting for a price)`);
+out(`ISK destroyed       ${Number(c.isk).toLocaleString("en-US", { maximumFractionDigits: 0 })}`);
+out(`entities fetched    ${c.characters} characters (+${c.deleted} deleted), ${c.corporations} corporations, ${c.alliances} alliances, ${c.types} types`);
+out(`upstream requests   ${stats.total} (ESI: ${esiRoutes || "none"})`);
+out(`ESI budget          ${stats.errorLimited} × 420, ${stats.rateLimited} × 429, ${stats.notModified} × 304, ${stats.violations} violations`);
+out("queues              " + queues.map((q) => `${q.queue} ${q.completed}✓ ${q.failed}✗ ${q.waiting + q.prioritized + q.active}… ${q.delayed}⏲`).join(" | "));
+out("                    (✓ completed, ✗ failed, … to run, ⏲ delayed: retries and the schedulers' next runs)");
+out("");
+out(`API status          ${apiUrl}/api/status`);
+if (sample) out(`a killmail          ${apiUrl}/api/killmails/${sample.id}`);
+out(`dashboard           ${apiUrl}/admin/queues   (user: admin, password: ${adminToken})`);
+out(`metrics             ${apiUrl}/metrics        (Authorization: Bearer ${adminToken})`);
+out(`simulator stats     ${sim.url}/_sim/stats`);
+out(`logs                ${logDir}/{workers,server,listener}.log`);
+out("══════════════════════════════════════════════════════════════════════════════════════");
+
+if (opts.exit) await stopAll(c.kills >= opts.kills ? 0 : 1);
+out("running; press CTRL+C to stop everything.");

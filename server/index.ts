@@ -1,0 +1,31 @@
+// `bun server`: serves the HTTP API on PORT until SIGINT/SIGTERM.
+import { config, describeConfig, exitOnConfigError } from "./helpers/config.ts";
+import { log } from "./helpers/logger.ts";
+import { closeQueues } from "./helpers/queue.ts";
+import { closeRedis } from "./helpers/redis.ts";
+import { closeDb } from "./db/client.ts";
+import { createApp } from "./app.ts";
+import { serverDeps } from "./deps.ts";
+
+try {
+  config();
+} catch (err) {
+  exitOnConfigError(err);
+}
+const logger = log("http");
+const app = createApp(serverDeps());
+const server = Bun.serve({ port: config().port, hostname: process.env.HOST ?? "0.0.0.0", fetch: app.fetch });
+logger.info({ url: `http://${server.hostname}:${server.port}`, config: describeConfig() }, "server listening");
+process.stdout.write(`server listening on http://127.0.0.1:${server.port}\n`);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) process.exit(130);
+  stopping = true;
+  logger.info({ signal }, "stopping server");
+  await server.stop();
+  await Promise.allSettled([closeQueues(), closeRedis(), closeDb()]);
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));

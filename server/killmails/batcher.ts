@@ -1,0 +1,109 @@
+// Micro-batching of killmail stores: concurrent killmail jobs hand their validated kill to the batcher
+// and wait; the batcher writes up to `maxBatch` kills in one transaction (or whatever arrived within
+// `maxWaitMs`), then resolves each job with its own outcome. A job is acknowledged only after the
+// commit that holds its kill; if the transaction fails, every job in it fails and retries.
+import type { Sql } from "postgres";
+import { storeKillmails, type KillToStore } from "./store.ts";
+
+export type StoreOutcome = "stored" | "existing";
+
+interface Pending {
+  kill: KillToStore;
+  resolve(outcome: StoreOutcome): void;
+  reject(err: unknown): void;
+}
+
+export interface BatcherOptions {
+  maxBatch?: number;
+  maxWaitMs?: number;
+  /** Transactions in flight at once (each holds one pool connection). */
+  maxConcurrent?: number;
+}
+
+export interface BatcherStats {
+  batches: number;
+  kills: number;
+  stored: number;
+  existing: number;
+}
+
+export class KillmailBatcher {
+  private queue: Pending[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private inFlight = 0;
+  private readonly idle: (() => void)[] = [];
+  readonly stats: BatcherStats = { batches: 0, kills: 0, stored: 0, existing: 0 };
+  private readonly maxBatch: number;
+  private readonly maxWaitMs: number;
+  private readonly maxConcurrent: number;
+
+  constructor(
+    private readonly sql: () => Sql,
+    opts: BatcherOptions = {},
+  ) {
+    this.maxBatch = opts.maxBatch ?? 500;
+    this.maxWaitMs = opts.maxWaitMs ?? 20;
+    this.maxConcurrent = opts.maxConcurrent ?? 2;
+  }
+
+  /** Resolves once the kill is committed (or was already stored). */
+  submit(kill: KillToStore): Promise<StoreOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kill, resolve, reject });
+      if (this.queue.length >= this.maxBatch) this.flushSoon(0);
+      else this.flushSoon(this.maxWaitMs);
+    });
+  }
+
+  /** Writes everything queued now; resolves when nothing is in flight. */
+  async drain(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer), (this.timer = undefined);
+    this.pump(true);
+    if (this.inFlight === 0 && this.queue.length === 0) return;
+    await new Promise<void>((r) => this.idle.push(r));
+  }
+
+  private flushSoon(delay: number): void {
+    if (delay === 0) {
+      if (this.timer) clearTimeout(this.timer), (this.timer = undefined);
+      this.pump(false);
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.pump(true);
+      }, delay);
+    }
+  }
+
+  /** Starts transactions while there is work and capacity; `partial` allows a batch below maxBatch. */
+  private pump(partial: boolean): void {
+    while (this.inFlight < this.maxConcurrent && this.queue.length > 0 && (partial || this.queue.length >= this.maxBatch)) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      void this.write(batch).finally(() => {
+        this.inFlight--;
+        // Work that queued while the connections were busy goes out as soon as one frees up.
+        if (this.queue.length > 0) this.pump(true);
+        else if (this.inFlight === 0) for (const r of this.idle.splice(0)) r();
+      });
+    }
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    try {
+      const result = await storeKillmails(
+        this.sql(),
+        batch.map((p) => p.kill),
+      );
+      const stored = new Set(result.stored);
+      this.stats.batches++;
+      this.stats.kills += batch.length;
+      this.stats.stored += result.stored.length;
+      this.stats.existing += batch.length - result.stored.length;
+      // A kill submitted twice in one batch is written once: only its first submission reports "stored".
+      for (const p of batch) p.resolve(stored.delete(p.kill.esi.killmail_id) ? "stored" : "existing");
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  }
+}

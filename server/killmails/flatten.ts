@@ -1,0 +1,243 @@
+// Turns a validated ESI killmail into the rows we store (killmail, attackers in order, items in
+// pre-order with parent links) and back (unflatten reproduces the ESI body exactly), plus the ids a
+// stored kill fans out to. Pure functions: no I/O.
+import type { EsiItem, EsiKillmail } from "../esi/killmail-schema.ts";
+
+/** zKillboard's id rules: characters ≤ 3,999,999 and corporations ≤ 1,999,999 are NPCs. */
+export const isPlayerCharacter = (id: number | undefined): id is number => id !== undefined && id > 3_999_999;
+export const isPlayerCorporation = (id: number | undefined): id is number => id !== undefined && id > 1_999_999;
+
+export interface KillmailRow {
+  killmailId: number;
+  hash: string;
+  killmailTime: string;
+  solarSystemId: number;
+  moonId: number | null;
+  warId: number | null;
+  victimCharacterId: number | null;
+  victimCorporationId: number | null;
+  victimAllianceId: number | null;
+  victimFactionId: number | null;
+  victimShipTypeId: number;
+  victimDamageTaken: number;
+  positionX: number | null;
+  positionY: number | null;
+  positionZ: number | null;
+  attackerCount: number;
+  finalBlowCharacterId: number | null;
+  finalBlowCorporationId: number | null;
+  isNpc: boolean;
+}
+
+export interface AttackerRow {
+  killmailId: number;
+  attackerIndex: number;
+  characterId: number | null;
+  corporationId: number | null;
+  allianceId: number | null;
+  factionId: number | null;
+  shipTypeId: number | null;
+  weaponTypeId: number | null;
+  damageDone: number;
+  finalBlow: boolean;
+  securityStatus: number;
+}
+
+export interface ItemRow {
+  killmailId: number;
+  itemIndex: number;
+  parentIndex: number | null;
+  flag: number;
+  itemTypeId: number;
+  singleton: number;
+  quantityDropped: number | null;
+  quantityDestroyed: number | null;
+  /** Inside a container: whether the top-level row holding it was dropped. Null on top-level rows. */
+  containerDropped: boolean | null;
+}
+
+export interface FlatKillmail {
+  killmail: KillmailRow;
+  attackers: AttackerRow[];
+  items: ItemRow[];
+}
+
+/** ESI writes `2026-03-25T14:26:36Z`; normalise any other valid ISO form to that. */
+export function esiTime(value: string | Date): string {
+  const d = typeof value === "string" ? new Date(value) : value;
+  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * zKillboard's NPC rule (cron/3.queueProcess.nolock.php): a kill is NPC when no attacker is a player
+ * character or in a player corporation, or when the victim itself is an NPC (no character, an NPC
+ * corporation).
+ */
+export function isNpcKill(esi: EsiKillmail): boolean {
+  const v = esi.victim;
+  if (v.character_id === undefined && v.corporation_id !== undefined && !isPlayerCorporation(v.corporation_id)) return true;
+  return !esi.attackers.some((a) => isPlayerCharacter(a.character_id) || isPlayerCorporation(a.corporation_id));
+}
+
+const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
+
+export function flattenKillmail(esi: EsiKillmail, hash: string): FlatKillmail {
+  const id = esi.killmail_id;
+  const v = esi.victim;
+  const finalBlow = esi.attackers.find((a) => a.final_blow);
+  const killmail: KillmailRow = {
+    killmailId: id,
+    hash,
+    killmailTime: esiTime(esi.killmail_time),
+    solarSystemId: esi.solar_system_id,
+    moonId: orNull(esi.moon_id),
+    warId: orNull(esi.war_id),
+    victimCharacterId: orNull(v.character_id),
+    victimCorporationId: orNull(v.corporation_id),
+    victimAllianceId: orNull(v.alliance_id),
+    victimFactionId: orNull(v.faction_id),
+    victimShipTypeId: v.ship_type_id,
+    victimDamageTaken: v.damage_taken,
+    positionX: v.position ? v.position.x : null,
+    positionY: v.position ? v.position.y : null,
+    positionZ: v.position ? v.position.z : null,
+    attackerCount: esi.attackers.length,
+    finalBlowCharacterId: orNull(finalBlow?.character_id),
+    finalBlowCorporationId: orNull(finalBlow?.corporation_id),
+    isNpc: isNpcKill(esi),
+  };
+  const attackers = esi.attackers.map(
+    (a, i): AttackerRow => ({
+      killmailId: id,
+      attackerIndex: i,
+      characterId: orNull(a.character_id),
+      corporationId: orNull(a.corporation_id),
+      allianceId: orNull(a.alliance_id),
+      factionId: orNull(a.faction_id),
+      shipTypeId: orNull(a.ship_type_id),
+      weaponTypeId: orNull(a.weapon_type_id),
+      damageDone: a.damage_done,
+      finalBlow: a.final_blow,
+      securityStatus: a.security_status,
+    }),
+  );
+  const items: ItemRow[] = [];
+  const walk = (list: EsiItem[], parentIndex: number | null, containerDropped: boolean | null) => {
+    for (const item of list) {
+      const itemIndex = items.length;
+      items.push({
+        killmailId: id,
+        itemIndex,
+        parentIndex,
+        flag: item.flag,
+        itemTypeId: item.item_type_id,
+        singleton: item.singleton,
+        quantityDropped: orNull(item.quantity_dropped),
+        quantityDestroyed: orNull(item.quantity_destroyed),
+        containerDropped,
+      });
+      if (item.items) walk(item.items, itemIndex, containerDropped ?? (item.quantity_dropped ?? 0) > 0);
+    }
+  };
+  walk(v.items ?? [], null, null);
+  return { killmail, attackers, items };
+}
+
+/**
+ * Rebuilds the ESI body from stored rows. ESI always sends `victim.items` (possibly empty) and a
+ * nested `items` array only on rows that hold something; optional fields are omitted, never null.
+ */
+export function unflattenKillmail(flat: FlatKillmail): EsiKillmail {
+  const k = flat.killmail;
+  const set = <T extends object, K extends string>(obj: T, key: K, value: unknown) => {
+    if (value !== null && value !== undefined) (obj as Record<string, unknown>)[key] = value;
+  };
+  const victim: EsiKillmail["victim"] = { ship_type_id: k.victimShipTypeId, damage_taken: k.victimDamageTaken };
+  set(victim, "character_id", k.victimCharacterId);
+  set(victim, "corporation_id", k.victimCorporationId);
+  set(victim, "alliance_id", k.victimAllianceId);
+  set(victim, "faction_id", k.victimFactionId);
+  if (k.positionX !== null && k.positionY !== null && k.positionZ !== null) {
+    victim.position = { x: k.positionX, y: k.positionY, z: k.positionZ };
+  }
+  const built: EsiItem[] = [];
+  const byIndex = new Map<number, EsiItem>();
+  for (const row of [...flat.items].sort((a, b) => a.itemIndex - b.itemIndex)) {
+    const item: EsiItem = { flag: row.flag, item_type_id: row.itemTypeId, singleton: row.singleton };
+    set(item, "quantity_dropped", row.quantityDropped);
+    set(item, "quantity_destroyed", row.quantityDestroyed);
+    byIndex.set(row.itemIndex, item);
+    if (row.parentIndex === null) built.push(item);
+    else {
+      const parent = byIndex.get(row.parentIndex);
+      if (!parent) throw new Error(`killmail ${k.killmailId}: item ${row.itemIndex} names missing parent ${row.parentIndex}`);
+      (parent.items ??= []).push(item);
+    }
+  }
+  victim.items = built;
+  const attackers = [...flat.attackers]
+    .sort((a, b) => a.attackerIndex - b.attackerIndex)
+    .map((a) => {
+      const out: EsiKillmail["attackers"][number] = {
+        damage_done: a.damageDone,
+        final_blow: a.finalBlow,
+        security_status: a.securityStatus,
+      };
+      set(out, "character_id", a.characterId);
+      set(out, "corporation_id", a.corporationId);
+      set(out, "alliance_id", a.allianceId);
+      set(out, "faction_id", a.factionId);
+      set(out, "ship_type_id", a.shipTypeId);
+      set(out, "weapon_type_id", a.weaponTypeId);
+      return out;
+    });
+  const body: EsiKillmail = {
+    killmail_id: k.killmailId,
+    killmail_time: esiTime(k.killmailTime),
+    solar_system_id: k.solarSystemId,
+    victim,
+    attackers,
+  };
+  set(body, "moon_id", k.moonId);
+  set(body, "war_id", k.warId);
+  return body;
+}
+
+/** Entities and types a kill names, NPCs filtered out: what the fan-out may need to refresh. */
+export interface KillReferences {
+  characters: number[];
+  corporations: number[];
+  alliances: number[];
+  types: number[];
+}
+
+export function referencesOf(esi: EsiKillmail): KillReferences {
+  const characters = new Set<number>();
+  const corporations = new Set<number>();
+  const alliances = new Set<number>();
+  const types = new Set<number>([esi.victim.ship_type_id]);
+  const involve = (p: { character_id?: number; corporation_id?: number; alliance_id?: number }) => {
+    if (isPlayerCharacter(p.character_id)) characters.add(p.character_id);
+    if (isPlayerCorporation(p.corporation_id)) corporations.add(p.corporation_id);
+    if (p.alliance_id !== undefined) alliances.add(p.alliance_id);
+  };
+  involve(esi.victim);
+  for (const a of esi.attackers) {
+    involve(a);
+    if (a.ship_type_id !== undefined) types.add(a.ship_type_id);
+    if (a.weapon_type_id !== undefined) types.add(a.weapon_type_id);
+  }
+  const walk = (list: EsiItem[]) => {
+    for (const item of list) {
+      types.add(item.item_type_id);
+      if (item.items) walk(item.items);
+    }
+  };
+  walk(esi.victim.items ?? []);
+  return {
+    characters: [...characters],
+    corporations: [...corporations],
+    alliances: [...alliances],
+    types: [...types],
+  };
+}

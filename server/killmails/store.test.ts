@@ -1,0 +1,123 @@
+// Storing kills against the real Postgres: complete and exact (the ESI body comes back deep-equal),
+// exactly once under repeats and concurrency, and fan-out de-duplicated with NPCs filtered.
+import { describe, expect, it } from "vitest";
+import { loadCorpus, type CorpusKill } from "../../test/support/corpus.ts";
+import { useTestDatabase } from "../../test/support/database.ts";
+import { sql } from "../db/client.ts";
+import type { EsiKillmail } from "../esi/killmail-schema.ts";
+import { loadKillmail } from "./read.ts";
+import { storeKillmails } from "./store.ts";
+
+useTestDatabase("store");
+const corpus = loadCorpus();
+
+async function counts() {
+  const [row] = await sql()<{ k: number; a: number; i: number; v: number }[]>`
+    select (select count(*) from killmails)::int as k, (select count(*) from attackers)::int as a,
+           (select count(*) from items)::int as i, (select count(*) from killmail_values)::int as v`;
+  return row!;
+}
+
+function itemRows(esi: EsiKillmail): number {
+  const walk = (items: EsiKillmail["victim"]["items"]): number =>
+    (items ?? []).reduce((n, it) => n + 1 + walk(it.items), 0);
+  return walk(esi.victim.items);
+}
+
+describe("storeKillmails", () => {
+  it("stores every real kill completely and gives back the ESI body exactly", async () => {
+    const result = await storeKillmails(sql(), corpus.map((c) => ({ esi: c.esi, hash: c.hash })));
+    expect(result.stored).toHaveLength(corpus.length);
+    const expected = {
+      k: corpus.length,
+      a: corpus.reduce((n, c) => n + c.esi.attackers.length, 0),
+      i: corpus.reduce((n, c) => n + itemRows(c.esi), 0),
+      v: corpus.length,
+    };
+    expect(await counts()).toEqual(expected);
+    for (const kill of corpus) {
+      const stored = await loadKillmail(kill.esi.killmail_id);
+      expect(stored?.killmail, `killmail ${kill.esi.killmail_id}`).toEqual(kill.raw);
+      expect(stored?.hash).toBe(kill.hash);
+    }
+    // The shapes that break naive stores are in there.
+    const biggest = corpus.reduce((a, b) => (b.esi.attackers.length > a.esi.attackers.length ? b : a));
+    expect(biggest.esi.attackers.length).toBe(296);
+    const nested = corpus.filter((c: CorpusKill) => c.esi.victim.items?.some((i) => i.items?.length));
+    expect(nested.length).toBeGreaterThan(0);
+  });
+
+  it("writes nothing for kills already stored, even when repeated concurrently", async () => {
+    const before = await counts();
+    const batch = corpus.slice(0, 40).map((c) => ({ esi: c.esi, hash: c.hash }));
+    const results = await Promise.all([storeKillmails(sql(), batch), storeKillmails(sql(), batch.toReversed())]);
+    for (const r of results) {
+      expect(r.stored).toEqual([]);
+      expect(r.existing).toHaveLength(40);
+    }
+    expect(await counts()).toEqual(before);
+  });
+
+  it("stores each new kill exactly once when overlapping batches race", async () => {
+    const base = corpus.find((c) => c.esi.attackers.length === 5 && itemRows(c.esi) > 5)!;
+    const make = (id: number) => ({ esi: { ...base.esi, killmail_id: id }, hash: base.hash });
+    const ids = Array.from({ length: 300 }, (_, i) => 190_000_000 + i);
+    const before = await counts();
+    await Promise.all([
+      storeKillmails(sql(), ids.slice(0, 200).map(make)),
+      storeKillmails(sql(), ids.slice(100).map(make)),
+      storeKillmails(sql(), ids.filter((_, i) => i % 3 === 0).map(make)),
+    ]);
+    const after = await counts();
+    expect(after.k - before.k).toBe(300);
+    expect(after.a - before.a).toBe(300 * 5);
+    expect(after.i - before.i).toBe(300 * itemRows(base.esi));
+    expect(after.v - before.v).toBe(300);
+  });
+});
+
+describe("fan-out", () => {
+  const pilots = Array.from({ length: 50 }, (_, i) => 95_000_000 + i);
+  function kill(id: number): EsiKillmail {
+    const pilot = (n: number) => pilots[(id + n) % pilots.length]!;
+    return {
+      killmail_id: id,
+      killmail_time: "2026-05-01T12:00:00Z",
+      solar_system_id: 30000142,
+      victim: { ship_type_id: 587, damage_taken: 500, character_id: pilot(0), corporation_id: 98_000_001, items: [] },
+      attackers: [
+        { damage_done: 300, final_blow: true, security_status: 1, character_id: pilot(1), corporation_id: 98_000_002, alliance_id: 99_000_001, ship_type_id: 587, weapon_type_id: 2873 },
+        { damage_done: 200, final_blow: false, security_status: 0, character_id: 3_012_345, corporation_id: 1_000_125, ship_type_id: 23_707 },
+        { damage_done: 0, final_blow: false, security_status: 0, faction_id: 500_001, ship_type_id: 23_707 },
+      ],
+    };
+  }
+
+  it("turns 1,000 kills naming the same 50 pilots into 50 character refreshes, never NPCs", async () => {
+    await sql()`delete from outbox`;
+    const kills = Array.from({ length: 1000 }, (_, i) => ({ esi: kill(180_000_000 + i), hash: "b".repeat(40) }));
+    // In several batches, as the batcher would write them.
+    for (let i = 0; i < kills.length; i += 250) await storeKillmails(sql(), kills.slice(i, i + 250));
+    const rows = await sql()<{ queue: string; n: number }[]>`select queue, count(*)::int as n from outbox group by queue order by queue`;
+    expect(Object.fromEntries(rows.map((r) => [r.queue, r.n]))).toEqual({ alliance: 1, character: 50, corporation: 2, type: 3 });
+    const keys = (await sql()<{ job_key: string }[]>`select job_key from outbox`).map((r) => r.job_key);
+    expect(keys).not.toContain("character-3012345");
+    expect(keys).not.toContain("corporation-1000125");
+    const [payload] = await sql()<{ payload: unknown; priority: number }[]>`select payload, priority from outbox where job_key = 'character-95000000'`;
+    expect(payload).toEqual({ payload: { id: 95_000_000 }, priority: 10 });
+  });
+
+  it("skips entities that are fresh or deleted, and types already known", async () => {
+    await sql()`delete from outbox`;
+    await sql()`insert into characters (character_id, name, expires_at) values (95000000, 'fresh', now() + interval '1 day')`;
+    await sql()`insert into characters (character_id, name, expires_at) values (95000001, 'stale', now() - interval '1 day')`;
+    await sql()`insert into characters (character_id, deleted) values (95000002, true)`;
+    await sql()`insert into types (type_id, name, group_id) values (587, 'Rifter', 25)`;
+    await storeKillmails(sql(), [{ esi: kill(181_000_000), hash: "c".repeat(40) }, { esi: kill(181_000_001), hash: "c".repeat(40) }]);
+    const keys = (await sql()<{ job_key: string }[]>`select job_key from outbox order by job_key`).map((r) => r.job_key);
+    expect(keys).toContain("character-95000001");
+    expect(keys).not.toContain("character-95000000");
+    expect(keys).not.toContain("character-95000002");
+    expect(keys).not.toContain("type-587");
+  });
+});

@@ -1,0 +1,190 @@
+// Stores a batch of validated killmails in ONE transaction, set-based: one statement writes killmails,
+// attackers, items and their values from unnest() arrays (a kill already stored is skipped whole, so
+// a kill is never duplicated nor partial); then the fan-out goes to the outbox and intake rows close. Safe under concurrency:
+// rows are written in key order and deadlocks/serialization failures retry the whole batch.
+import type { Sql, TransactionSql } from "postgres";
+import type { EsiKillmail } from "../esi/killmail-schema.ts";
+import { pgArray, type ArrayElement } from "../db/arrays.ts";
+import { JobPriority } from "../helpers/queue.ts";
+import { flattenKillmail, referencesOf, type AttackerRow, type ItemRow, type KillmailRow } from "./flatten.ts";
+import { valueColumns, valueTotals } from "./values.ts";
+
+export interface KillToStore {
+  esi: EsiKillmail;
+  hash: string;
+}
+
+export interface StoreResult {
+  /** Ids written by this call. */
+  stored: number[];
+  /** Ids that were already stored (nothing written). */
+  existing: number[];
+  /** Outbox rows (entity/type refreshes) this batch created. */
+  fanOut: number;
+}
+
+const RETRYABLE = new Set(["40P01", "40001"]); // deadlock_detected, serialization_failure
+
+/** Stores kills (duplicates within the batch collapse); retries the transaction on deadlock. */
+export async function storeKillmails(sql: Sql, kills: KillToStore[], attempts = 5): Promise<StoreResult> {
+  const unique = new Map<number, KillToStore>();
+  for (const k of kills) unique.set(k.esi.killmail_id, k);
+  const sorted = [...unique.values()].sort((a, b) => a.esi.killmail_id - b.esi.killmail_id);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sql.begin((tx) => storeInTransaction(tx, sorted));
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw err;
+      await Bun.sleep(5 * attempt + Math.random() * 20);
+    }
+  }
+}
+
+function columns<R, K extends keyof R>(rows: R[], key: K): ArrayElement[] {
+  return rows.map((r) => r[key] as ArrayElement);
+}
+
+async function storeInTransaction(tx: TransactionSql, kills: KillToStore[]): Promise<StoreResult> {
+  const kms: KillmailRow[] = [];
+  const atts: AttackerRow[] = [];
+  const its: ItemRow[] = [];
+  for (const k of kills) {
+    const flat = flattenKillmail(k.esi, k.hash);
+    kms.push(flat.killmail);
+    for (const a of flat.attackers) atts.push(a);
+    for (const i of flat.items) its.push(i);
+  }
+  const a = pgArray;
+
+  const cols = valueColumns(tx);
+  // JIT would compile this statement for seconds once a big batch pushes its cost estimate up.
+  await tx`set local jit = off`;
+  const inserted = await tx<{ killmail_id: number }[]>`
+    with src_k as (
+      select * from unnest(
+        ${a(columns(kms, "killmailId"))}::int8[], ${a(columns(kms, "hash"))}::text[],
+        ${a(columns(kms, "killmailTime"))}::timestamptz[], ${a(columns(kms, "solarSystemId"))}::int4[],
+        ${a(columns(kms, "moonId"))}::int4[], ${a(columns(kms, "warId"))}::int8[],
+        ${a(columns(kms, "victimCharacterId"))}::int4[], ${a(columns(kms, "victimCorporationId"))}::int4[],
+        ${a(columns(kms, "victimAllianceId"))}::int4[], ${a(columns(kms, "victimFactionId"))}::int4[],
+        ${a(columns(kms, "victimShipTypeId"))}::int4[], ${a(columns(kms, "victimDamageTaken"))}::int4[],
+        ${a(columns(kms, "positionX"))}::float8[], ${a(columns(kms, "positionY"))}::float8[],
+        ${a(columns(kms, "positionZ"))}::float8[], ${a(columns(kms, "attackerCount"))}::int4[],
+        ${a(columns(kms, "finalBlowCharacterId"))}::int4[], ${a(columns(kms, "finalBlowCorporationId"))}::int4[],
+        ${a(columns(kms, "isNpc"))}::bool[]
+      ) as u(killmail_id, hash, killmail_time, solar_system_id, moon_id, war_id, victim_character_id,
+             victim_corporation_id, victim_alliance_id, victim_faction_id, victim_ship_type_id,
+             victim_damage_taken, position_x, position_y, position_z, attacker_count,
+             final_blow_character_id, final_blow_corporation_id, is_npc)
+    ), k as (
+      insert into killmails (killmail_id, hash, killmail_time, solar_system_id, moon_id, war_id,
+        victim_character_id, victim_corporation_id, victim_alliance_id, victim_faction_id,
+        victim_ship_type_id, victim_damage_taken, position_x, position_y, position_z,
+        attacker_count, final_blow_character_id, final_blow_corporation_id, is_npc)
+      select * from src_k
+      on conflict (killmail_id) do nothing
+      returning killmail_id, killmail_time, victim_ship_type_id, victim_character_id, victim_corporation_id,
+                final_blow_corporation_id
+    ), src_a as (
+      select * from unnest(
+        ${a(columns(atts, "killmailId"))}::int8[], ${a(columns(atts, "attackerIndex"))}::int2[],
+        ${a(columns(atts, "characterId"))}::int4[], ${a(columns(atts, "corporationId"))}::int4[],
+        ${a(columns(atts, "allianceId"))}::int4[], ${a(columns(atts, "factionId"))}::int4[],
+        ${a(columns(atts, "shipTypeId"))}::int4[], ${a(columns(atts, "weaponTypeId"))}::int4[],
+        ${a(columns(atts, "damageDone"))}::int4[], ${a(columns(atts, "finalBlow"))}::bool[],
+        ${a(columns(atts, "securityStatus"))}::float8[]
+      ) as u(killmail_id, attacker_index, character_id, corporation_id, alliance_id, faction_id,
+             ship_type_id, weapon_type_id, damage_done, final_blow, security_status)
+      where u.killmail_id in (select killmail_id from k)
+    ), att as (
+      insert into attackers (killmail_id, attacker_index, character_id, corporation_id, alliance_id,
+        faction_id, ship_type_id, weapon_type_id, damage_done, final_blow, security_status)
+      select * from src_a
+    ), src_i as (
+      select * from unnest(
+        ${a(columns(its, "killmailId"))}::int8[], ${a(columns(its, "itemIndex"))}::int4[],
+        ${a(columns(its, "parentIndex"))}::int4[], ${a(columns(its, "flag"))}::int2[],
+        ${a(columns(its, "itemTypeId"))}::int4[], ${a(columns(its, "singleton"))}::int2[],
+        ${a(columns(its, "quantityDropped"))}::int8[], ${a(columns(its, "quantityDestroyed"))}::int8[],
+        ${a(columns(its, "containerDropped"))}::bool[]
+      ) as u(killmail_id, item_index, parent_index, flag, item_type_id, singleton, quantity_dropped,
+             quantity_destroyed, container_dropped)
+      where u.killmail_id in (select killmail_id from k)
+    ), itm as (
+      insert into items (killmail_id, item_index, parent_index, flag, item_type_id, singleton,
+        quantity_dropped, quantity_destroyed, container_dropped)
+      select * from src_i
+    ),
+    -- Values are written with the kill, from the same arrays (no second pass over the tables).
+    value_kills as (select * from k),
+    value_items as (
+      select killmail_id, parent_index, flag, item_type_id, singleton, quantity_dropped, quantity_destroyed,
+             container_dropped
+      from src_i
+    ),
+    value_attackers as (select killmail_id, character_id, ship_type_id from src_a),
+    ${valueTotals(tx)},
+    val as (
+      insert into killmail_values ${cols.names}
+      select ${cols.values} from totals t
+      on conflict (killmail_id) do update set ${cols.update}
+    )
+    select killmail_id from k`;
+
+  const stored = inserted.map((r) => r.killmail_id).sort((x, y) => x - y);
+  const storedSet = new Set(stored);
+  const existing = kills.map((k) => k.esi.killmail_id).filter((id) => !storedSet.has(id));
+
+  let fanOut = 0;
+  if (stored.length > 0) {
+    fanOut = await writeFanOut(
+      tx,
+      kills.filter((k) => storedSet.has(k.esi.killmail_id)).map((k) => k.esi),
+    );
+  }
+  await tx`delete from killmail_intake where killmail_id = any(${a(kills.map((k) => k.esi.killmail_id))}::int8[])`;
+  return { stored, existing, fanOut };
+}
+
+/**
+ * Outbox rows for the entities and types these kills name that are unknown or past their expiry
+ * (NPC ids were filtered by referencesOf). One row per (queue, key) while outstanding, so a thousand
+ * kills naming the same fifty pilots make fifty rows. Keys are written in sorted order.
+ */
+async function writeFanOut(tx: TransactionSql, kills: EsiKillmail[]): Promise<number> {
+  const want = { character: new Set<number>(), corporation: new Set<number>(), alliance: new Set<number>(), type: new Set<number>() };
+  for (const esi of kills) {
+    const refs = referencesOf(esi);
+    for (const id of refs.characters) want.character.add(id);
+    for (const id of refs.corporations) want.corporation.add(id);
+    for (const id of refs.alliances) want.alliance.add(id);
+    for (const id of refs.types) want.type.add(id);
+  }
+  const queues: string[] = [];
+  const ids: number[] = [];
+  for (const queue of ["alliance", "character", "corporation", "type"] as const) {
+    for (const id of [...want[queue]].sort((x, y) => x - y)) {
+      queues.push(queue);
+      ids.push(id);
+    }
+  }
+  if (ids.length === 0) return 0;
+  const rows = await tx`
+    insert into outbox (queue, job_key, payload, priority)
+    select u.queue, u.queue || '-' || u.id, jsonb_build_object('id', u.id), ${JobPriority.LOW}
+    from unnest(${pgArray(queues)}::text[], ${pgArray(ids)}::int4[]) with ordinality as u(queue, id, n)
+    where case u.queue
+      when 'character' then not exists (select 1 from characters c where c.character_id = u.id
+                                        and (c.deleted or c.expires_at > now()))
+      when 'corporation' then not exists (select 1 from corporations c where c.corporation_id = u.id
+                                          and (c.deleted or c.expires_at > now()))
+      when 'alliance' then not exists (select 1 from alliances c where c.alliance_id = u.id
+                                       and (c.deleted or c.expires_at > now()))
+      else not exists (select 1 from types t where t.type_id = u.id)
+    end
+    order by u.n
+    on conflict (queue, job_key) do nothing
+    returning 1`;
+  return rows.length;
+}

@@ -1,0 +1,258 @@
+// Killmail values by zKillboard's rules (docs/valuation.md), computed set-based in SQL. The rules live
+// in ONE place, valueTotals(): CTEs that turn three input relations (the kills, their item rows and
+// their attackers) into one row of totals and labels per kill. Two sources feed it: the arrays of a
+// batch being stored (values are written with the kill, no second pass; server/killmails/store.ts)
+// and the stored tables (valueRange: backfills over id ranges). Prices come from type_prices, one row
+// per type and day (server/prices/refresh.ts). Unknown prices or types count as 0 and flag the kill
+// `revalue` so a later run completes it.
+import type { PendingQuery, Row, Sql, TransactionSql } from "postgres";
+import { pgArray } from "../db/arrays.ts";
+
+type AnySql = Sql | TransactionSql;
+type Fragment = PendingQuery<Row[]>;
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+/** Flags whose top-level items count toward the fitted value: slots, rigs, subsystems, fighter tubes. */
+export const FITTED_FLAGS = [
+  ...range(11, 34), // low, mid, high slots
+  ...range(92, 98), // rigs
+  ...range(125, 132), // subsystems
+  ...range(159, 163), // fighter tubes
+];
+
+export const RULES = {
+  /** SKINs (category 91) are valued at 0.01. */
+  skinCategory: 91,
+  /** Capsules (group 29) are valued at 10,000 (unless an operator set a custom price). */
+  capsuleGroup: 29,
+  capsulePrice: "10000",
+  /** The token price: blueprint copies, frigate escape bay, Golden Pod, SKINs. */
+  token: "0.01",
+  /** Blueprint copies (singleton 2), ships in the frigate escape bay (flag 179), the Golden Pod (33329 at flag 89). */
+  copySingleton: 2,
+  escapeBayFlag: 179,
+  goldenPodType: 33329,
+  goldenPodFlag: 89,
+  /** Before this kill id, mails did not mark copies: a nested item named "…Blueprint…" is taken as a copy. */
+  unmarkedCopiesBeforeId: 21_112_472,
+  /** Solo never applies to these victim groups (capsule, shuttle, rookie ship); awox: capsule, rookie ship. */
+  notSoloGroups: [29, 31, 237],
+  notAwoxGroups: [29, 237],
+  /** Only ships (category 6) can be solo'ed; a structure (category 65) among the attackers makes it not solo. */
+  shipCategory: 6,
+  structureCategory: 65,
+  /** Player characters and corporations start above these ids (zKillboard). */
+  npcCharacterMax: 3_999_999,
+  npcCorporationMax: 1_999_999,
+} as const;
+
+/**
+ * CTEs ending in `totals` (one row per kill: killmail_id, destroyed, dropped, fitted, unpriced,
+ * prices_as_of, is_solo, is_awox) over three relations the caller defines before them:
+ *
+ * - `value_kills(killmail_id, killmail_time, victim_ship_type_id, victim_character_id,
+ *   victim_corporation_id, final_blow_corporation_id)`: the kills to value;
+ * - `value_items(killmail_id, parent_index, flag, item_type_id, singleton, quantity_dropped,
+ *   quantity_destroyed, container_dropped)`: their item rows (items table columns);
+ * - `value_attackers(killmail_id, character_id, ship_type_id)`: their attackers.
+ *
+ * Everything becomes one stream of rows aggregated once per kill (no joins on estimated sizes, each
+ * distinct type and day priced once): kind 0 = the ship (carrying the victim's fields), 1 = a top-level
+ * item, 2 = an item inside a container (its whole quantity goes to the bucket of the top-level row
+ * holding it), 3 = an attacker (for solo).
+ */
+export function valueTotals(sql: AnySql): Fragment {
+  const r = RULES;
+  const token = sql.unsafe(`${r.token}::numeric`);
+  return sql`
+    value_kill_days as (
+      select k.*, (k.killmail_time at time zone 'UTC')::date as d,
+             (k.killmail_time at time zone 'UTC')::time < '01:00' as early
+      from value_kills k
+    ),
+    value_rows as (
+      select k.killmail_id, k.d, k.early, k.victim_ship_type_id as type_id, 0 as kind, 0::int2 as flag,
+             0::int2 as singleton, 0::int8 as q_dropped, 1::int8 as q_destroyed, false as in_dropped,
+             null::int4 as character_id, k.victim_character_id, k.victim_corporation_id, k.final_blow_corporation_id
+      from value_kill_days k
+      union all
+      select k.killmail_id, k.d, k.early, i.item_type_id, case when i.parent_index is null then 1 else 2 end,
+             i.flag, i.singleton, coalesce(i.quantity_dropped, 0), coalesce(i.quantity_destroyed, 0),
+             coalesce(i.container_dropped, false), null, null, null, null
+      from value_items i join value_kill_days k on k.killmail_id = i.killmail_id
+    ),
+    value_crew_rows as (
+      select k.killmail_id, k.d, k.early, a.ship_type_id as type_id, 3 as kind, 0::int2 as flag, 0::int2 as singleton,
+             0::int8 as q_dropped, 0::int8 as q_destroyed, false as in_dropped, a.character_id,
+             null::int4 as victim_character_id, null::int4 as victim_corporation_id, null::int4 as final_blow_corporation_id
+      from value_attackers a join value_kill_days k on k.killmail_id = a.killmail_id
+    ),
+    -- The prices these rows need, looked up once per (type, day) by primary key: a batch names few
+    -- distinct pairs, and type_prices holds a row per type and day of history.
+    value_needs as (select distinct type_id, d from value_rows),
+    value_prices as (
+      select n.type_id, p.date, p.price, p.price_early, p.source
+      from value_needs n
+      cross join lateral (select tp.date, tp.price, tp.price_early, tp.source from type_prices tp
+                          where tp.type_id = n.type_id and tp.date = n.d limit 1) p
+    ),
+    value_parts as (
+      -- Per row: base = the type's price on the kill's day (zKillboard's Price::getItemPrice), null
+      -- when unknown; adj = what an item row counts in the totals (the 0.01 adjustments never apply
+      -- to the ship); then its share of each total. OFFSET 0 keeps the prices computed once per row.
+      select killmail_id, kind, group_id, category_id, character_id, victim_character_id, victim_corporation_id,
+             final_blow_corporation_id, price_date,
+             case when kind = 1 then coalesce(adj, 0) * q_destroyed
+                  when kind = 0 or (kind = 2 and not in_dropped) then coalesce(adj, 0) * (q_dropped + q_destroyed)
+                  else 0 end as destroyed,
+             case when kind = 1 then coalesce(adj, 0) * q_dropped
+                  when kind = 2 and in_dropped then coalesce(adj, 0) * (q_dropped + q_destroyed)
+                  else 0 end as dropped,
+             case when kind = 0 or fitted_row then coalesce(base, 0) * (q_dropped + q_destroyed) else 0 end as fitted,
+             kind < 3 and (adj is null or (fitted_row and base is null)) as unpriced
+      from (
+        select b.*,
+               case when b.kind in (0, 3) then b.base
+                    when b.singleton = ${r.copySingleton}
+                      or b.flag = ${r.escapeBayFlag}
+                      or (b.type_id = ${r.goldenPodType} and b.flag = ${r.goldenPodFlag})
+                      or (b.kind = 2 and b.killmail_id < ${r.unmarkedCopiesBeforeId} and strpos(b.name, 'Blueprint') > 0)
+                    then ${token}
+                    else b.base end as adj,
+               b.kind = 1 and b.flag = any(${pgArray(FITTED_FLAGS)}::int2[]) as fitted_row
+        from (
+          select v.*, t.name, g.group_id, g.category_id, tp.date as price_date,
+                 case when t.deleted then ${token}
+                      when g.group_id is null then null
+                      when g.category_id = ${r.skinCategory} then ${token}
+                      when tp.source = 'custom' then tp.price
+                      when g.group_id = ${r.capsuleGroup} then ${r.capsulePrice}::numeric
+                      -- Not a market type, or ESI's Forge history answered 404: zKillboard's 0.01.
+                      when tp.date is null and (t.market_group_id is null or pf.market = false) then ${token}
+                      when v.early then tp.price_early
+                      else tp.price end as base
+          from (select * from value_rows union all select * from value_crew_rows) v
+          left join types t on t.type_id = v.type_id
+          left join groups g on g.group_id = t.group_id
+          left join price_fetches pf on pf.type_id = v.type_id and v.kind < 3
+          left join value_prices tp on tp.type_id = v.type_id and tp.date = v.d and v.kind < 3
+          offset 0
+        ) b
+        offset 0
+      ) a
+    ),
+    value_sums as (
+      select killmail_id,
+             round(sum(destroyed), 2) as destroyed,
+             round(sum(dropped), 2) as dropped,
+             round(sum(fitted), 2) as fitted,
+             (count(*) filter (where unpriced))::int as unpriced,
+             max(price_date) as prices_as_of,
+             min(group_id) filter (where kind = 0) as ship_group,
+             min(category_id) filter (where kind = 0) as ship_category,
+             min(victim_character_id) filter (where kind = 0) as victim_character_id,
+             min(victim_corporation_id) filter (where kind = 0) as victim_corporation_id,
+             min(final_blow_corporation_id) filter (where kind = 0) as final_blow_corporation_id,
+             count(*) filter (where kind = 3 and character_id > ${r.npcCharacterMax}) as players,
+             coalesce(bool_or(kind = 3 and category_id = ${r.structureCategory}), false) as structure
+      from value_parts
+      group by killmail_id
+    ),
+    totals as (
+      select killmail_id, destroyed, dropped, fitted, unpriced, prices_as_of,
+             coalesce(ship_category = ${r.shipCategory}
+               and ship_group <> all(${pgArray(r.notSoloGroups)}::int4[])
+               and players = 1 and not structure
+               -- zKillboard's NPC rule for the victim side: no character, in an NPC corporation.
+               and not (victim_character_id is null
+                        and coalesce(victim_corporation_id between 2 and ${r.npcCorporationMax}, false)), false) as is_solo,
+             coalesce(ship_group <> all(${pgArray(r.notAwoxGroups)}::int4[])
+               and victim_corporation_id > ${r.npcCorporationMax}
+               and final_blow_corporation_id = victim_corporation_id, false) as is_awox
+      from value_sums
+    )`;
+}
+
+/** Columns of killmail_values written from `totals t`. */
+export function valueColumns(sql: AnySql): { names: Fragment; values: Fragment; update: Fragment } {
+  return {
+    names: sql`(killmail_id, total_value, destroyed_value, dropped_value, fitted_value, unpriced_count,
+                is_solo, is_awox, prices_as_of, valued_at, revalue)`,
+    values: sql`t.killmail_id, t.destroyed + t.dropped, t.destroyed, t.dropped, t.fitted, t.unpriced,
+                t.is_solo, t.is_awox, t.prices_as_of, now(), t.unpriced > 0`,
+    update: sql`total_value = excluded.total_value, destroyed_value = excluded.destroyed_value,
+                dropped_value = excluded.dropped_value, fitted_value = excluded.fitted_value,
+                unpriced_count = excluded.unpriced_count, is_solo = excluded.is_solo, is_awox = excluded.is_awox,
+                prices_as_of = excluded.prices_as_of, valued_at = excluded.valued_at, revalue = excluded.revalue`,
+  };
+}
+
+export type ValueMode = "null" | "zero" | "all" | "flagged";
+
+export interface ValueRange {
+  fromId: number;
+  toId: number;
+  mode: ValueMode;
+  /** Inclusive UTC dates (YYYY-MM-DD) on killmail_time. */
+  fromDate?: string;
+  toDate?: string;
+}
+
+/**
+ * (Re)values the stored kills of an id range that match the mode, re-checked at execution time:
+ * null = never valued, zero = valued at 0, flagged = marked for revaluation, all = every kill.
+ * Runs in its own transaction (or the caller's) with JIT off: compiling the statement costs more than
+ * running it. Returns how many kills were written.
+ */
+export async function valueRange(sql: AnySql, scope: ValueRange): Promise<number> {
+  const run = async (tx: AnySql) => {
+    await tx`set local jit = off`;
+    await tx`set local work_mem = '64MB'`;
+    return writeRange(tx, scope);
+  };
+  // A transaction's sql (it has savepoint) runs the statement in place; a pool opens a transaction.
+  return "savepoint" in sql ? run(sql) : sql.begin(run);
+}
+
+async function writeRange(sql: AnySql, scope: ValueRange): Promise<number> {
+  const { fromId: lo, toId: hi } = scope;
+  const mode =
+    scope.mode === "null"
+      ? sql`and v.killmail_id is null`
+      : scope.mode === "zero"
+        ? sql`and v.total_value = 0`
+        : scope.mode === "flagged"
+          ? sql`and v.revalue`
+          : sql``;
+  const dates = sql`${scope.fromDate ? sql`and k.killmail_time >= ${scope.fromDate}::date::timestamp at time zone 'UTC'` : sql``}
+                    ${scope.toDate ? sql`and k.killmail_time < (${scope.toDate}::date + 1)::timestamp at time zone 'UTC'` : sql``}`;
+  const cols = valueColumns(sql);
+  // The explicit id range on every kill table lets Postgres prune partitions and scan by index.
+  const result = await sql`
+    with value_kills as (
+      select k.killmail_id, k.killmail_time, k.victim_ship_type_id, k.victim_character_id,
+             k.victim_corporation_id, k.final_blow_corporation_id
+      from killmails k
+      left join killmail_values v on v.killmail_id = k.killmail_id and v.killmail_id between ${lo} and ${hi}
+      where k.killmail_id between ${lo} and ${hi} ${mode} ${dates}
+    ),
+    value_items as (
+      select i.killmail_id, i.parent_index, i.flag, i.item_type_id, i.singleton, i.quantity_dropped,
+             i.quantity_destroyed, i.container_dropped
+      from items i
+      where i.killmail_id between ${lo} and ${hi}
+    ),
+    value_attackers as (
+      select a.killmail_id, a.character_id, a.ship_type_id
+      from attackers a
+      where a.killmail_id between ${lo} and ${hi}
+    ),
+    ${valueTotals(sql)}
+    insert into killmail_values ${cols.names}
+    select ${cols.values} from totals t
+    on conflict (killmail_id) do update set ${cols.update}`;
+  return result.count;
+}

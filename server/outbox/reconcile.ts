@@ -1,0 +1,164 @@
+// Reconcile: Postgres says what work is outstanding (pending intake rows, relayed outbox rows); Redis
+// says what is queued (BullMQ de-duplication keys of pending jobs). Whatever the first holds and the
+// second lost — a FLUSHALL, an evicting Redis, a crash between commit and enqueue — is enqueued again,
+// with the ESI body the intake kept, so nothing needs an ESI fetch. Cheap when little is outstanding;
+// walks big backlogs in keyset-paged chunks.
+import { sql } from "../db/client.ts";
+import { pgArray } from "../db/arrays.ts";
+import { log } from "../helpers/logger.ts";
+import { enqueueJobMany, getQueue, type QueueName } from "../helpers/queue.ts";
+import { redis } from "../helpers/redis.ts";
+import type { RunnerService } from "../runner/run.ts";
+
+export interface ReconcileResult {
+  /** Pending intake rows examined / re-enqueued. */
+  intakeChecked: number;
+  intakeRequeued: number;
+  /** Relayed outbox rows examined / handed back to the relay. */
+  outboxChecked: number;
+  outboxRequeued: number;
+}
+
+const CHUNK = 2000;
+
+/** Which of these work keys have no pending job in `queue`. */
+async function missingKeys(queue: QueueName, keys: string[]): Promise<Set<string>> {
+  const prefix = getQueue(queue).keys.de;
+  const pipeline = redis().pipeline();
+  for (const key of keys) pipeline.exists(`${prefix}:${key}`);
+  const replies = (await pipeline.exec()) ?? [];
+  const missing = new Set<string>();
+  replies.forEach(([err, exists], i) => {
+    if (err) throw err;
+    if (exists === 0) missing.add(keys[i]!);
+  });
+  return missing;
+}
+
+interface IntakeRow {
+  killmail_id: number;
+  hash: string;
+  priority: number;
+  /** JSON text of the ESI body, when the source gave one. */
+  body: string | null;
+}
+
+export async function reconcileIntake(onProgress?: (checked: number, requeued: number) => void): Promise<[number, number]> {
+  let after = 0;
+  let checked = 0;
+  let requeued = 0;
+  for (;;) {
+    const rows = await sql()<{ killmail_id: number }[]>`
+      select killmail_id from killmail_intake
+      where status = 'pending' and killmail_id > ${after}
+      order by killmail_id limit ${CHUNK}`;
+    if (rows.length === 0) break;
+    after = rows.at(-1)!.killmail_id;
+    checked += rows.length;
+    const missing = await missingKeys(
+      "killmail",
+      rows.map((r) => `killmail-${r.killmail_id}`),
+    );
+    const ids = rows.map((r) => r.killmail_id).filter((id) => missing.has(`killmail-${id}`));
+    if (ids.length > 0) {
+      // Bodies are read only for the lost ones; a kill stored meanwhile has no row any more.
+      const lost = await sql()<IntakeRow[]>`
+        select killmail_id, hash, priority, body from killmail_intake
+        where killmail_id = any(${pgArray(ids)}::int8[]) and status = 'pending'`;
+      const byPriority = new Map<number, IntakeRow[]>();
+      for (const row of lost) byPriority.set(row.priority, [...(byPriority.get(row.priority) ?? []), row]);
+      for (const [priority, group] of byPriority) {
+        // Bodies come back from storage: enqueueJobMany validates them again.
+        const added = await enqueueJobMany(
+          "killmail",
+          group.map((r) =>
+            r.body
+              ? { killmailId: r.killmail_id, hash: r.hash, esi: JSON.parse(r.body) as unknown }
+              : { killmailId: r.killmail_id, hash: r.hash },
+          ),
+          { priority },
+        );
+        requeued += added.added;
+      }
+    }
+    onProgress?.(checked, requeued);
+  }
+  return [checked, requeued];
+}
+
+interface OutboxRow {
+  id: number;
+  queue: QueueName;
+  job_key: string;
+}
+
+export async function reconcileOutbox(): Promise<[number, number]> {
+  let after = 0;
+  let checked = 0;
+  let requeued = 0;
+  for (;;) {
+    const rows = await sql()<OutboxRow[]>`
+      select id, queue, job_key from outbox
+      where relayed_at is not null and failed_at is null and id > ${after}
+      order by id limit ${CHUNK}`;
+    if (rows.length === 0) break;
+    after = rows.at(-1)!.id;
+    checked += rows.length;
+    const lostIds: number[] = [];
+    const byQueue = new Map<QueueName, OutboxRow[]>();
+    for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
+    for (const [queue, group] of byQueue) {
+      const missing = await missingKeys(
+        queue,
+        group.map((r) => r.job_key),
+      );
+      for (const row of group) if (missing.has(row.job_key)) lostIds.push(row.id);
+    }
+    if (lostIds.length > 0) {
+      // Handing rows back to the relay (relayed_at = null) re-enqueues them with their priority.
+      const res = await sql()`update outbox set relayed_at = null where id = any(${pgArray(lostIds)}::int8[])`;
+      requeued += res.count;
+    }
+  }
+  return [checked, requeued];
+}
+
+/** Re-enqueues every outstanding piece of work Redis does not hold. */
+export async function reconcile(): Promise<ReconcileResult> {
+  const [intakeChecked, intakeRequeued] = await reconcileIntake();
+  const [outboxChecked, outboxRequeued] = await reconcileOutbox();
+  return { intakeChecked, intakeRequeued, outboxChecked, outboxRequeued };
+}
+
+/** Runs reconcile at start-up and then every `everyMs` (0 = only at start-up). */
+export function reconcileService(everyMs = 5 * 60_000): RunnerService {
+  const logger = log("reconcile");
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  const once = async () => {
+    try {
+      const result = await reconcile();
+      if (result.intakeRequeued || result.outboxRequeued) logger.warn(result, "re-enqueued work Redis had lost");
+      else logger.info(result, "reconcile: Redis holds all outstanding work");
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, "reconcile failed");
+    }
+  };
+  return {
+    name: "reconcile",
+    start() {
+      running = once();
+      if (everyMs > 0) {
+        timer = setInterval(() => {
+          running = running.then(once);
+        }, everyMs);
+        timer.unref();
+      }
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}
+

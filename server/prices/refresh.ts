@@ -1,0 +1,234 @@
+// Materializes type_prices: the price of every type on every day by zKillboard's rule
+// (docs/valuation.md), one row per type and day over the requested range, so valuing a kill is a join.
+// Set-based: one statement computes the Forge windows (server/prices/window.ts), spreads each history
+// row over the days until the next one, folds in custom prices and the ESI average and diffs against
+// the stored rows; only the differences are written, and the kills of changed days are flagged for
+// revaluation (server/prices/revalue.ts). Refreshes are serialized by an advisory lock.
+import type { Sql, TransactionSql } from "postgres";
+import { pgArray } from "../db/arrays.ts";
+import { sql as defaultSql } from "../db/client.ts";
+import { markRevalue, type DateRange } from "./revalue.ts";
+import { PRICE_WINDOW_SQL } from "./window.ts";
+
+/** The Forge: zKillboard prices every item from this region's daily market history. */
+export const PRICE_REGION = 10_000_002;
+/** Titans and supercarriers are valued at build cost (here: custom price, else the ESI average) when known. */
+export const BUILD_COST_GROUPS = [30, 659];
+
+export interface RefreshOptions {
+  /** Types to refresh (default: every type with Forge history, a custom price, an ESI average or stored prices). */
+  typeIds?: number[];
+  /** First day to write (YYYY-MM-DD; default: the earliest Forge history day). */
+  fromDate?: string;
+  /** Last day to write (default: tomorrow UTC, so kills of today find a row before today's history exists). */
+  toDate?: string;
+  /** Flag the stored kills of changed days for revaluation (default true). */
+  markKills?: boolean;
+}
+
+export interface RefreshResult {
+  fromDate: string;
+  toDate: string;
+  /** Rows inserted or updated. */
+  written: number;
+  /** Rows removed (no price any more). */
+  deleted: number;
+  /** Days whose prices changed, as inclusive ranges. */
+  changed: DateRange[];
+  /** Kills flagged for revaluation. */
+  marked: number;
+}
+
+const LOCK_KEY = 7_140_100_021; // pg_advisory_xact_lock key for type_prices refreshes
+
+/** Recomputes type_prices for the types and days asked (see RefreshOptions); returns what changed. */
+export async function refreshTypePrices(opts: RefreshOptions = {}, db: Sql | TransactionSql = defaultSql()): Promise<RefreshResult> {
+  // Inside the caller's transaction when given one (its sql has savepoint), else in a transaction of its own.
+  return "savepoint" in db ? refreshIn(db, opts) : db.begin((tx) => refreshIn(tx, opts));
+}
+
+async function refreshIn(tx: TransactionSql, opts: RefreshOptions): Promise<RefreshResult> {
+  await tx`select pg_advisory_xact_lock(${LOCK_KEY})`;
+  // Millions of rows are sorted and hashed; the default 4MB would spill to disk.
+  await tx`set local work_mem = '512MB'`;
+  await tx`set local jit = off`;
+  const { fromDate, toDate } = await bounds(tx, opts);
+  if (fromDate > toDate) return { fromDate, toDate, written: 0, deleted: 0, changed: [], marked: 0 };
+  const result = await writePrices(tx, opts.typeIds, fromDate, toDate);
+  const marked = opts.markKills === false || result.changed.length === 0 ? 0 : await markRevalue(tx, result.changed);
+  return { fromDate, toDate, ...result, marked };
+}
+
+async function bounds(tx: TransactionSql, opts: RefreshOptions): Promise<{ fromDate: string; toDate: string }> {
+  const ids = opts.typeIds ? pgArray(opts.typeIds) : null;
+  const [row] = await tx<{ from_date: string; to_date: string }[]>`
+    select coalesce(${opts.fromDate ?? null}::date,
+                    (select min(date) from market_history
+                     where region_id = ${PRICE_REGION} and (${ids}::int4[] is null or type_id = any(${ids}::int4[]))),
+                    (now() at time zone 'UTC')::date)::text as from_date,
+           coalesce(${opts.toDate ?? null}::date, (now() at time zone 'UTC')::date + 1)::text as to_date`;
+  return { fromDate: row!.from_date, toDate: row!.to_date };
+}
+
+/**
+ * The statement. Per type and day D (kill day), with W(A) the trimmed window ending on day A, a(D) the
+ * day's own Forge average, e the ESI average and c a custom price valid on D:
+ *   price(D) = c, else e for titans/supercarriers (e > 1), else cap(fallback(W(D)), a(D));
+ *   price_early(D) the same with W(D-1) (kills in the first hour of D);
+ *   fallback(m) = m when m > 0.01, else e, else 0.01 when m exists;
+ *   cap(v, a) = the lower of v and a, a when v is unknown, v when D has no history.
+ */
+async function writePrices(
+  tx: TransactionSql,
+  typeIds: number[] | undefined,
+  from: string,
+  to: string,
+): Promise<{ written: number; deleted: number; changed: DateRange[] }> {
+  const ids = typeIds ? pgArray([...new Set(typeIds)].sort((a, b) => a - b)) : null;
+  const region = PRICE_REGION;
+  // Types with history / stored prices: the given ones, or every one (loose index scans over the primary keys).
+  const historyTypes = ids
+    ? tx`select unnest(${ids}::int4[]) as type_id`
+    : tx`select type_id from history_types where type_id is not null`;
+  const storedTypes = ids
+    ? tx`select unnest(${ids}::int4[]) as type_id`
+    : tx`select type_id from stored_types where type_id is not null`;
+  const onlyGiven = (column: string) => (ids ? tx`and ${tx.unsafe(column)} = any(${ids}::int4[])` : tx``);
+
+  // The differences go to a temporary table first: the writes below then get plans from its real size.
+  await tx`
+    create temp table price_diff on commit drop as
+    with recursive
+    history_types(type_id) as (
+      (select type_id from market_history where region_id = ${region} order by type_id limit 1)
+      union all
+      select (select m.type_id from market_history m where m.type_id > h.type_id and m.region_id = ${region}
+              order by m.type_id limit 1)
+      from history_types h where h.type_id is not null
+    ),
+    stored_types(type_id) as (
+      (select type_id from type_prices order by type_id limit 1)
+      union all
+      select (select p.type_id from type_prices p where p.type_id > s.type_id order by p.type_id limit 1)
+      from stored_types s where s.type_id is not null
+    ),
+    -- Where each type's window history starts: the 34 rows before the first day suffice.
+    window_start as (
+      select h.type_id,
+             coalesce((select min(x.date) from (
+                         select m.date from market_history m
+                         where m.type_id = h.type_id and m.region_id = ${region} and m.date < ${from}::date and m.average > 0
+                         order by m.date desc limit 34) x), ${from}::date) as first_date
+      from (${historyTypes}) h
+    ),
+    price_history as (
+      select s.type_id, m.date, (m.average * 100)::int8 as c
+      from window_start s
+      join lateral (select m.date, m.average from market_history m
+                    where m.type_id = s.type_id and m.region_id = ${region} and m.average > 0
+                      and m.date between s.first_date and ${to}::date) m on true
+    ),
+    anchors as (${tx.unsafe(PRICE_WINDOW_SQL)}),
+    fallback_types as (
+      select type_id from custom_prices
+      where valid_from <= ${to}::date and coalesce(valid_to, ${to}::date) >= ${from}::date ${onlyGiven("type_id")}
+      union
+      select type_id from market_prices where average_price > 0 ${onlyGiven("type_id")}
+    ),
+    days as (
+      -- Each history row prices its own day (window capped by the day's average) and the days up to
+      -- the next history row (the same window, no day average).
+      select a.type_id, a.date + i as date, a.wc / 100 as w_price,
+             case when i = 0 then a.wc_prev else a.wc end / 100 as w_early,
+             case when i = 0 then a.c end / 100.0 as day_avg
+      from anchors a
+      cross join lateral generate_series(greatest(0, ${from}::date - a.date),
+                                         least(coalesce(a.next_date - 1, ${to}::date), ${to}::date) - a.date) i
+      where a.date <= ${to}::date and coalesce(a.next_date - 1, ${to}::date) >= ${from}::date
+      union all
+      -- Days before a type's first history: only a custom price or the ESI average can price them.
+      select f.type_id, ${from}::date + i, null, null, null
+      from fallback_types f
+      cross join lateral (select min(m.date) as first_date from market_history m
+                          where m.type_id = f.type_id and m.region_id = ${region} and m.average > 0
+                            and m.date <= ${to}::date) fh
+      cross join lateral generate_series(0, least(${to}::date, coalesce(fh.first_date - 1, ${to}::date)) - ${from}::date) i
+    ),
+    custom_days as (
+      select distinct on (cp.type_id, d.date) cp.type_id, d.date, cp.price
+      from custom_prices cp
+      cross join lateral (
+        select ${from}::date + i as date
+        from generate_series(greatest(cp.valid_from, ${from}::date) - ${from}::date,
+                             least(coalesce(cp.valid_to, ${to}::date), ${to}::date) - ${from}::date) i) d
+      where true ${onlyGiven("cp.type_id")}
+      order by cp.type_id, d.date, cp.valid_from desc
+    ),
+    candidates as (
+      select d.type_id, d.date, d.day_avg, cd.price as custom, mp.average_price as esi,
+             coalesce(t.group_id = any(${pgArray(BUILD_COST_GROUPS)}::int4[]), false) as build_cost,
+             -- fallback(): a window average above 0.01, else the ESI average, else 0.01 if there was a window
+             case when d.w_price > 0.01 then d.w_price when mp.average_price > 0 then mp.average_price
+                  when d.w_price is not null then 0.01 end as f_price,
+             case when d.w_early > 0.01 then d.w_early when mp.average_price > 0 then mp.average_price
+                  when d.w_early is not null then 0.01 end as f_early,
+             case when d.w_price > 0.01 then 'history' when mp.average_price > 0 then 'esi-average'
+                  else 'history' end as f_source
+      from days d
+      left join custom_days cd on cd.type_id = d.type_id and cd.date = d.date
+      left join market_prices mp on mp.type_id = d.type_id and mp.average_price > 0
+      left join types t on t.type_id = d.type_id
+    ),
+    computed as (
+      select type_id, date,
+             case when custom is not null then custom
+                  when build_cost and esi > 1 then esi
+                  when day_avg is not null and (f_price is null or day_avg < f_price) then day_avg
+                  else f_price end as price,
+             case when custom is not null then custom
+                  when build_cost and esi > 1 then esi
+                  when day_avg is not null and (f_early is null or day_avg < f_early) then day_avg
+                  else f_early end as price_early,
+             case when custom is not null then 'custom'
+                  when build_cost and esi > 1 then 'esi-average'
+                  when day_avg is not null and (f_price is null or day_avg < f_price) then 'history'
+                  else f_source end as source
+      from candidates
+    ),
+    fresh as (
+      select type_id, date, round(price, 2) as price, round(coalesce(price_early, price), 2) as price_early, source
+      from computed where price is not null
+    ),
+    stored as (
+      select p.type_id, p.date, p.price, p.price_early, p.source
+      from (${storedTypes}) s
+      join lateral (select * from type_prices x
+                    where x.type_id = s.type_id and x.date between ${from}::date and ${to}::date) p on true
+    ),
+    diff as (
+      select coalesce(f.type_id, s.type_id) as type_id, coalesce(f.date, s.date) as date,
+             f.price, f.price_early, f.source, f.type_id is null as gone
+      from fresh f
+      full join stored s on s.type_id = f.type_id and s.date = f.date
+      where f.type_id is null or s.type_id is null
+         or (f.price, f.price_early, f.source) is distinct from (s.price, s.price_early, s.source)
+    )
+    select * from diff`;
+  await tx`analyze price_diff`;
+  const written = await tx`
+    insert into type_prices (type_id, date, price, price_early, source)
+    select type_id, date, price, price_early, source from price_diff where not gone
+    on conflict (type_id, date) do update
+      set price = excluded.price, price_early = excluded.price_early, source = excluded.source`;
+  const deleted = await tx`
+    delete from type_prices p using price_diff d
+    where d.gone and p.type_id = d.type_id and p.date = d.date`;
+  const changed = await tx<DateRange[]>`
+    select min(date)::text as "fromDate", max(date)::text as "toDate"
+    from (select date, date - (row_number() over (order by date))::int as island
+          from (select distinct date from price_diff) d) c
+    group by island
+    order by 1`;
+  await tx`drop table price_diff`;
+  return { written: written.count, deleted: deleted.count, changed: [...changed] };
+}

@@ -1,0 +1,99 @@
+// The operator's web surface, behind ADMIN_TOKEN (Authorization: Bearer <token>, or Basic with any user
+// and the token as password so a browser can open the dashboard): the bull-board dashboard at
+// /admin/queues, a small JSON admin API (pause/resume/retry/clean a queue, reconcile, relay) and
+// Prometheus metrics at /metrics. Without ADMIN_TOKEN all of it answers 403.
+import { createBullBoard } from "@bull-board/api";
+import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
+import { HonoAdapter } from "@bull-board/hono";
+import { Hono, type MiddlewareHandler } from "hono";
+import { serveStatic } from "hono/bun";
+import { timingSafeEqual } from "node:crypto";
+import { config } from "../helpers/config.ts";
+import { getQueue, isQueueName, QUEUE_NAMES, type QueueName } from "../helpers/queue.ts";
+import { reconcile } from "../outbox/reconcile.ts";
+import { relayOutbox } from "../outbox/relay.ts";
+import { metricsText } from "./metrics.ts";
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Accepts `Bearer <token>` or `Basic <anything>:<token>`. */
+export function requireAdmin(): MiddlewareHandler {
+  return async (c, next) => {
+    const token = config().adminToken;
+    if (!token) return c.json({ error: "admin API disabled: set ADMIN_TOKEN to enable it" }, 403);
+    const header = c.req.header("authorization") ?? "";
+    let given = "";
+    if (header.startsWith("Bearer ")) given = header.slice(7);
+    else if (header.startsWith("Basic ")) given = Buffer.from(header.slice(6), "base64").toString().split(":").slice(1).join(":");
+    if (!given || !sameSecret(given, token)) {
+      c.header("WWW-Authenticate", 'Basic realm="killboard admin"');
+      return c.json({ error: "admin token required" }, 401);
+    }
+    await next();
+  };
+}
+
+function queueParam(name: string): QueueName | null {
+  return isQueueName(name) ? name : null;
+}
+
+export function adminRoutes(): Hono {
+  const app = new Hono();
+  app.use("/admin/*", requireAdmin());
+  app.use("/metrics", requireAdmin());
+
+  const board = new HonoAdapter(serveStatic);
+  board.setBasePath("/admin/queues");
+  createBullBoard({
+    queues: QUEUE_NAMES.map((q) => new BullMQAdapter(getQueue(q))),
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: "Killboard queues" } },
+  });
+  app.route("/admin/queues", board.registerPlugin());
+
+  const unknownQueue = (name: string) => ({ error: `unknown queue '${name}'`, queues: QUEUE_NAMES });
+
+  app.post("/admin/api/queues/:queue/pause", async (c) => {
+    const q = queueParam(c.req.param("queue"));
+    if (!q) return c.json(unknownQueue(c.req.param("queue")), 404);
+    await getQueue(q).pause();
+    return c.json({ queue: q, paused: true });
+  });
+  app.post("/admin/api/queues/:queue/resume", async (c) => {
+    const q = queueParam(c.req.param("queue"));
+    if (!q) return c.json(unknownQueue(c.req.param("queue")), 404);
+    await getQueue(q).resume();
+    return c.json({ queue: q, paused: false });
+  });
+  app.post("/admin/api/queues/:queue/retry-failed", async (c) => {
+    const q = queueParam(c.req.param("queue"));
+    if (!q) return c.json(unknownQueue(c.req.param("queue")), 404);
+    const failed = await getQueue(q).getFailed();
+    let retried = 0;
+    for (const job of failed) {
+      await job.retry("failed");
+      retried++;
+    }
+    return c.json({ queue: q, retried });
+  });
+  app.post("/admin/api/queues/:queue/clean", async (c) => {
+    const q = queueParam(c.req.param("queue"));
+    if (!q) return c.json(unknownQueue(c.req.param("queue")), 404);
+    const state = c.req.query("state") ?? "completed";
+    if (state !== "completed" && state !== "failed") return c.json({ error: "state must be completed or failed" }, 400);
+    const removed = await getQueue(q).clean(0, 100_000, state);
+    return c.json({ queue: q, state, removed: removed.length });
+  });
+  app.post("/admin/api/reconcile", async (c) => c.json(await reconcile()));
+  app.post("/admin/api/relay", async (c) => c.json(await relayOutbox()));
+
+  app.get("/metrics", async (c) => {
+    const { contentType, body } = await metricsText();
+    return c.body(body, 200, { "content-type": contentType });
+  });
+  return app;
+}

@@ -1,0 +1,19 @@
+// Prometheus metrics (prom-client): queue counts per state, pipeline ledgers, collected on scrape.
+import { Gauge, Registry } from "prom-client";
+import { getQueueStats, JOB_STATES } from "../helpers/queue.ts";
+import { pipelineCounts } from "./status.ts";
+
+const registry = new Registry();
+const jobs = new Gauge({ name: "killboard_queue_jobs", help: "Jobs per queue and state", labelNames: ["queue", "state"], registers: [registry] });
+const paused = new Gauge({ name: "killboard_queue_paused", help: "1 when the queue is paused", labelNames: ["queue"], registers: [registry] });
+const pipeline = new Gauge({ name: "killboard_pipeline", help: "Kills stored/valued and ledger sizes", labelNames: ["what"], registers: [registry] });
+
+export async function metricsText(): Promise<{ contentType: string; body: string }> {
+  const [stats, counts] = await Promise.all([getQueueStats(), pipelineCounts()]);
+  for (const s of stats) {
+    for (const state of JOB_STATES) jobs.set({ queue: s.queue, state }, s[state]);
+    paused.set({ queue: s.queue }, s.paused ? 1 : 0);
+  }
+  for (const [what, n] of Object.entries(counts)) pipeline.set({ what }, Number(n));
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}

@@ -1,0 +1,140 @@
+// Fan-out end to end against the simulator: kills stored → outbox → relayed jobs → character,
+// corporation, alliance and type processors (real BullMQ workers) → rows in Postgres; deleted
+// characters marked, NPCs never asked for, refreshes conditional (304) and never before expiry,
+// bulk affiliation in one ESI call.
+import type { Worker } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as alliance from "../queue/alliance.ts";
+import * as character from "../queue/character.ts";
+import * as corporation from "../queue/corporation.ts";
+import * as type from "../queue/type.ts";
+import { sql } from "../server/db/client.ts";
+import { esiKillmailSchema, type EsiKillmail } from "../server/esi/killmail-schema.ts";
+import { config, setConfig } from "../server/helpers/config.ts";
+import { enqueueJob, getQueue, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
+import { referencesOf } from "../server/killmails/flatten.ts";
+import { storeKillmails } from "../server/killmails/store.ts";
+import { relayOutbox } from "../server/outbox/relay.ts";
+import { startSimulator, type Simulator } from "../sim/server.ts";
+import { useTestDatabase } from "./support/database.ts";
+import { deleteKeys, useTestQueues } from "./support/isolation.ts";
+
+useTestQueues("entities");
+useTestDatabase("entities");
+
+let sim: Simulator;
+const workers: Worker[] = [];
+let kills: EsiKillmail[] = [];
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0, seed: 11, killmails: 300, feedRate: 0, zkbDelaySeconds: 0, corpus: false, quiet: true });
+  const fast = { ratePerSecond: 1000 };
+  setConfig({
+    esiUrl: sim.url,
+    esiUserAgent: "killboard-tests/1.0 tests@localhost",
+    queues: { character: fast, corporation: fast, alliance: fast, type: fast },
+  });
+  kills = Array.from({ length: 40 }, (_, i) => esiKillmailSchema.parse(sim.world.killmail(i).esi));
+  for (const mod of [character, corporation, alliance, type]) {
+    const worker = mod.createWorker();
+    void worker.run();
+    workers.push(worker);
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.close()));
+  await sim.stop();
+});
+
+async function drained(): Promise<void> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const stats = await getQueueStats();
+    const busy = stats
+      .filter((s) => s.queue !== "price" && s.queue !== "killmail")
+      .reduce((n, s) => n + s.waiting + s.prioritized + s.active + s.delayed, 0);
+    if (busy === 0) return;
+    if (Date.now() > end) throw new Error(`queues did not drain: ${JSON.stringify(stats)}`);
+    await Bun.sleep(100);
+  }
+}
+
+const ids = async (table: string, column: string) =>
+  new Set((await sql().unsafe(`select ${column} as id from ${table} where not deleted`)).map((r) => Number(r.id)));
+
+describe("fan-out processors", () => {
+  it("fetch every player entity and type the kills name, mark deleted characters, skip NPCs", async () => {
+    await storeKillmails(sql(), kills.map((esi, i) => ({ esi, hash: sim.world.killmail(i).hash })));
+    const wanted = { characters: new Set<number>(), corporations: new Set<number>(), alliances: new Set<number>(), types: new Set<number>() };
+    for (const k of kills) {
+      const r = referencesOf(k);
+      r.characters.forEach((x) => wanted.characters.add(x));
+      r.corporations.forEach((x) => wanted.corporations.add(x));
+      r.alliances.forEach((x) => wanted.alliances.add(x));
+      r.types.forEach((x) => wanted.types.add(x));
+    }
+    while ((await relayOutbox()).relayed > 0);
+    await drained();
+
+    const deleted = new Set(sim.world.deletedCharacterIds.filter((id) => wanted.characters.has(id)));
+    const live = [...wanted.characters].filter((id) => !deleted.has(id));
+    expect(await ids("characters", "character_id")).toEqual(new Set(live));
+    const markedDeleted = (await sql()<{ id: number }[]>`select character_id as id from characters where deleted`).map((r) => r.id);
+    expect(new Set(markedDeleted)).toEqual(deleted);
+    expect(await ids("corporations", "corporation_id")).toEqual(wanted.corporations);
+    expect(await ids("alliances", "alliance_id")).toEqual(wanted.alliances);
+    expect(await ids("types", "type_id")).toEqual(wanted.types);
+    const [orphans] = await sql()`select count(*)::int as n from types t left join groups g using (group_id)
+                                  left join categories c using (category_id) where c.category_id is null`;
+    expect(orphans).toEqual({ n: 0 });
+    // Every outbox row was closed by the job that did the work.
+    expect((await sql()`select count(*)::int as n from outbox`)[0]).toEqual({ n: 0 });
+    // NPC characters and corporations were never asked for.
+    const npc = sim.requests().filter((r) => /\/characters\/[1-3]\d{6}$|\/corporations\/1\d{6}$/.test(r.url));
+    expect(npc).toEqual([]);
+    expect((await getQueueStats("character")).failed).toBe(0);
+  });
+
+  it("refreshes conditionally (304) and never before an entity expires", async () => {
+    const [row] = await sql()<{ id: number }[]>`select character_id as id from characters where not deleted limit 1`;
+    const id = row!.id;
+    const asked = () => sim.requests().filter((r) => r.url.endsWith(`/characters/${id}`));
+    const before = asked().length;
+    const done = new Promise((resolve) => workers[0]!.once("completed", resolve));
+    await enqueueJob("character", { id }, { priority: JobPriority.HIGH });
+    expect(await done).toBeDefined();
+    expect(asked().length).toBe(before); // still fresh: not asked
+    // Expired in our table but ESI's own Expires not reached: the shared memo answers, ESI is not asked.
+    const rerun = async () => {
+      await sql()`update characters set expires_at = now() - interval '1 minute' where character_id = ${id}`;
+      await sql()`delete from outbox`;
+      const result = new Promise<unknown>((resolve) => workers[0]!.once("completed", (_job, r) => resolve(r)));
+      await enqueueJob("character", { id }, { priority: JobPriority.HIGH });
+      return result;
+    };
+    expect(await rerun()).toBe("not-modified");
+    expect(asked().length).toBe(before);
+    // Past ESI's Expires too (memo gone): asked with If-None-Match, answered 304, expiry moved forward.
+    await deleteKeys(`${config().queuePrefix}:esi:memo*`);
+    expect(await rerun()).toBe("not-modified");
+    expect(asked().length).toBe(before + 1);
+    expect(asked().at(-1)?.status).toBe(304);
+    const [fresh] = await sql()<{ later: boolean }[]>`select expires_at > now() + interval '1 hour' as later from characters where character_id = ${id}`;
+    expect(fresh).toEqual({ later: true });
+  });
+
+  it("refreshes affiliations of many characters in one ESI call and stores the changes", async () => {
+    const characters = (await sql()<{ id: number }[]>`select character_id as id from characters where not deleted order by 1`).map((r) => r.id);
+    await sql()`update characters set corporation_id = 1000001, alliance_id = null where character_id = any(${characters.slice(0, 5)})`;
+    const posts = () => sim.requests().filter((r) => r.url.includes("/characters/affiliation")).length;
+    const before = posts();
+    const done = new Promise<unknown>((resolve) => workers[0]!.once("completed", (_job, result) => resolve(result)));
+    await enqueueJob("character", { affiliation: characters }, { priority: JobPriority.NORMAL });
+    expect(await done).toEqual({ checked: characters.length, changed: 5, added: 0 });
+    expect(posts() - before).toBe(1);
+    const restored = await sql()`select count(*)::int as n from characters where character_id = any(${characters.slice(0, 5)}) and corporation_id <> 1000001`;
+    expect(restored[0]).toEqual({ n: 5 });
+    await getQueue("price").obliterate({ force: true });
+  });
+});
