@@ -1,0 +1,7 @@
+// `sync:character <id> [maxPages]`: a character's kills and losses from the zKillboard API (see _sync.ts).
+import type { Command } from "commander";
+import { registerSyncCommand } from "./_sync.ts";
+
+export function register(program: Command): void {
+  registerSyncCommand(program, "character");
+}
