@@ -9,7 +9,8 @@ import { esiKillmailSchema } from "../esi/killmail-schema.ts";
 import { log } from "../helpers/logger.ts";
 import type { IntakeItem } from "../killmails/intake.ts";
 import { readCursor, writeCursor } from "../feeds/cursor.ts";
-import { getHistoryDay, getHistoryRawEntries, getHistoryTotals } from "../zkb/r2z2.ts";
+import { getHistoryDay, getHistoryRawIndex, getHistoryTotals } from "../zkb/r2z2.ts";
+import { MalformedBody } from "../zkb/raw-day.ts";
 import { compactDay, dayRange, totalsByDay } from "./days.ts";
 import { createSink, DEFAULT_BATCH_SIZE, type ImportCounts, type ImportSink, type SinkOptions } from "./sink.ts";
 
@@ -117,7 +118,7 @@ export async function importHistory(from: string, to: string, opts: ImportOption
     const compact = compactDay(day);
     // The id/hash list first: it names every kill; the raw file only adds bodies.
     const list = await getHistoryDay(compact);
-    const raw = list ? await getHistoryRawEntries(compact) : null;
+    const raw = list ? await getHistoryRawIndex(compact) : null;
     const report: DayReport = { day, expected, withBody: 0, idHashOnly: 0, missing: 0, invalid: 0, status: "imported" };
     if (!list) {
       report.status = "absent";
@@ -142,7 +143,10 @@ export async function importHistory(from: string, to: string, opts: ImportOption
       const body = raw?.get(id);
       raw?.delete(id); // let the day's bodies go as they are handed in
       let item: IntakeItem = { killmailId: id, hash };
-      if (body !== undefined) {
+      if (body instanceof MalformedBody) {
+        report.invalid++;
+        if (report.invalid <= 5) logger.warn({ day, killmailId: id, issue: body.message }, "malformed body in R2Z2 raw history: importing id/hash only");
+      } else if (body !== undefined) {
         const parsed = esiKillmailSchema.safeParse(body);
         if (parsed.success && parsed.data.killmail_id === id) item = { killmailId: id, hash, esi: parsed.data };
         else {

@@ -11,9 +11,9 @@ import { errorForStatus, RetryableError } from "../esi/errors.ts";
 import { httpRequest, intHeader, sleep } from "../esi/http.ts";
 import { upstreamSettings } from "../esi/settings.ts";
 import { waitForSlot } from "./pace.ts";
+import { indexRawDay, RawDayFormatError, type RawDayIndex } from "./raw-day.ts";
 import {
   historyDaySchema,
-  historyRawEntriesSchema,
   historyRawSchema,
   historyTotalsSchema,
   r2z2EnvelopeSchema,
@@ -23,10 +23,34 @@ import {
 
 export type { R2z2Envelope } from "./schemas.ts";
 
-/** GET with retries; `null` for a 404 when allowed. */
-async function r2z2Get<T>(route: string, path: string, schema: z.ZodType<T>, allow404: true): Promise<T | null>;
-async function r2z2Get<T>(route: string, path: string, schema: z.ZodType<T>, allow404?: false): Promise<T>;
-async function r2z2Get<T>(route: string, path: string, schema: z.ZodType<T>, allow404 = false): Promise<T | null> {
+/** Turns a 200 body into a value; throws BodyError when the body is not what the route serves. */
+type Decode<T> = (text: string) => T;
+
+class BodyError extends Error {}
+
+/** JSON validated by a zod schema. */
+function json<T>(schema: z.ZodType<T>): Decode<T> {
+  return (text) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new BodyError(`malformed JSON (${text.length} bytes)`);
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new BodyError(`unexpected body at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
+    }
+    return parsed.data;
+  };
+}
+
+/** GET with retries (a body that does not decode is retried too); `null` for a 404 when allowed. */
+async function r2z2Get<T>(route: string, path: string, schema: z.ZodType<T> | Decode<T>, allow404: true): Promise<T | null>;
+async function r2z2Get<T>(route: string, path: string, schema: z.ZodType<T> | Decode<T>, allow404?: false): Promise<T>;
+async function r2z2Get<T>(route: string, path: string, schema: z.ZodType<T> | Decode<T>, allow404 = false): Promise<T | null> {
+  const decode = typeof schema === "function" ? schema : json(schema);
   const userAgent = requireEsiUserAgent();
   const s = upstreamSettings();
   const url = `${config().r2z2Url}${path}`;
@@ -44,18 +68,14 @@ async function r2z2Get<T>(route: string, path: string, schema: z.ZodType<T>, all
         throw new RetryableError(`r2z2 ${route} → 429`, { ...where, status: 429 });
       }
       if (res.status !== 200) throw errorForStatus({ ...where, status: res.status }, res.text);
-      let body: unknown;
       try {
-        body = JSON.parse(res.text);
-      } catch {
-        throw new RetryableError(`r2z2 ${route}: malformed JSON (${res.text.length} bytes)`, { ...where, status: 200 });
+        return decode(res.text);
+      } catch (err) {
+        if (err instanceof BodyError || err instanceof RawDayFormatError) {
+          throw new RetryableError(`r2z2 ${route}: ${err.message}`, { ...where, status: 200 });
+        }
+        throw err;
       }
-      const parsed = schema.safeParse(body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new RetryableError(`r2z2 ${route}: unexpected body at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, { ...where, status: 200 });
-      }
-      return parsed.data;
     } catch (err) {
       if (!(err instanceof RetryableError) || attempt >= s.r2z2Attempts) throw err;
       const backoff = retryAfterMs ?? s.r2z2BackoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
@@ -99,10 +119,10 @@ export async function getHistoryRaw(day: string): Promise<Map<number, EsiKillmai
 }
 
 /**
- * Like getHistoryRaw, but each body unchecked (`unknown`): for bulk imports, which validate every body
- * themselves so that one bad body costs that kill its body, not the whole day.
+ * Like getHistoryRaw, for bulk imports: the day kept as text and each body parsed (unchecked) only when
+ * asked for (server/zkb/raw-day.ts), so a big day costs about its file in memory, not its object tree;
+ * the import validates every body itself so that one bad body costs that kill its body, not the whole day.
  */
-export async function getHistoryRawEntries(day: string): Promise<Map<number, unknown> | null> {
-  const body = await r2z2Get("history_raw", `/history/raw/${assertDay(day)}.json`, historyRawEntriesSchema, true);
-  return body && new Map(Object.entries(body).map(([id, esi]) => [Number(id), esi]));
+export async function getHistoryRawIndex(day: string): Promise<RawDayIndex | null> {
+  return r2z2Get("history_raw", `/history/raw/${assertDay(day)}.json`, indexRawDay, true);
 }

@@ -49,8 +49,6 @@ export const historyTotalsSchema = z.record(dayKey, z.number().int().nonnegative
 export const historyDaySchema = z.record(idKey, killmailHashSchema);
 /** GET /history/raw/YYYYMMDD.json → { killID: ESI body }. */
 export const historyRawSchema = z.record(idKey, esiKillmailSchema);
-/** The same file with its bodies unchecked (bulk imports validate each body: one bad body must not sink a day). */
-export const historyRawEntriesSchema = z.record(idKey, z.unknown());
 
 /** zKillboard API element since 2026-06-27: the full ESI killmail plus zkb. */
 export const zkbApiFullSchema = esiKillmailSchema.extend({ zkb: zkbBlockSchema });
