@@ -1,6 +1,7 @@
 // The payload of every queue, as a schema: validated when a job is enqueued (bad data never reaches
 // Redis) and again when a worker takes it (Redis is outside our process). Also the work key of a
 // payload: the de-duplication id that makes "the same work" enqueue once (see README, De-duplication).
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { esiKillmailSchema, killmailHashSchema } from "../esi/killmail-schema.ts";
 import type { QueueName } from "./config.ts";
@@ -93,24 +94,31 @@ export function parsePayload<Q extends QueueName>(queue: Q, data: unknown): Payl
 
 /**
  * The work key of a payload: jobs with the same key are the same work, so at most one of them is
- * pending at a time. Keys never contain ':' (BullMQ rejects it in ids). Undefined = always distinct.
+ * pending at a time. Keys never contain ':' (BullMQ rejects it in ids). Bulk jobs (affiliations, price
+ * lists) are keyed by a digest of their id set. Undefined = always distinct.
  */
+/** A short digest of a set of ids (order and repeats do not matter): the key of a bulk job. */
+function idsDigest(ids: readonly number[]): string {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  return createHash("sha1").update(sorted.join(",")).digest("hex").slice(0, 16);
+}
+
 export function workKey<Q extends QueueName>(queue: Q, data: PayloadOf<Q>): string | undefined {
   const d = data as Record<string, unknown>;
   switch (queue) {
     case "killmail":
       return `killmail-${d.killmailId}`;
     case "character":
-      return "id" in d ? `character-${d.id}` : undefined;
+      return "id" in d ? `character-${d.id}` : `character-affiliation-${idsDigest((data as { affiliation: number[] }).affiliation)}`;
     case "corporation":
     case "alliance":
     case "type":
       return `${queue}-${d.id}`;
     case "price": {
       const p = data as PayloadOf<"price">;
-      if (p.task === "update") return p.typeIds ? undefined : "price-update";
+      if (p.task === "update") return p.typeIds ? `price-update-${idsDigest(p.typeIds)}` : "price-update";
       if (p.task === "new-types") return "price-new-types";
-      return p.typeIds.length === 1 ? `price-history-${p.typeIds[0]}` : undefined;
+      return p.typeIds.length === 1 ? `price-history-${p.typeIds[0]}` : `price-history-${idsDigest(p.typeIds)}`;
     }
     case "backfill": {
       const b = data as PayloadOf<"backfill">;

@@ -129,6 +129,21 @@ describe("de-duplication", () => {
     expect(stats.prioritized).toBe(2);
   });
 
+  it("keys bulk jobs by their id set: the same set (in any order) waits once, another set is new work", async () => {
+    const first = await enqueueJob("character", { affiliation: [90000011, 90000012, 90000013] });
+    const same = await enqueueJob("character", { affiliation: [90000013, 90000011, 90000012, 90000011] });
+    const other = await enqueueJob("character", { affiliation: [90000011, 90000012] });
+    expect(first.jobId).toMatch(/^character-affiliation-[0-9a-f]{16}-[0-9a-z]+$/);
+    expect(same).toMatchObject({ added: false, jobId: first.jobId });
+    expect(other.added).toBe(true);
+    const prices = await enqueueJobMany("price", [
+      { task: "history", typeIds: [587, 588] },
+      { task: "history", typeIds: [588, 587] },
+      { task: "history", typeIds: [587] },
+    ]);
+    expect(prices).toMatchObject({ added: 2, deduplicated: 1 });
+  });
+
   it("accepts the same work again after the first job completed", async () => {
     let runs = 0;
     const worker = startWorker("character", async () => runs++);
