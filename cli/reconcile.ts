@@ -28,6 +28,7 @@ export function register(program: Command): void {
         if (opts.json) return printJson(result);
         print(`intake: ${result.intakeChecked} pending kills checked, ${result.intakeRequeued} re-enqueued`);
         print(`outbox: ${result.outboxChecked} relayed jobs checked, ${result.outboxRequeued} handed back to the relay`);
+        print(`value backfills: ${result.valueRunsChecked} running runs checked, ${result.rangesRequeued} range jobs re-enqueued`);
       }),
     );
 }

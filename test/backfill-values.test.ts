@@ -2,13 +2,15 @@
 // flagged, all) and leaves the others alone; a job re-checks its mode when it runs; `bun cli
 // backfill:values` as a real process (summary, progress, exit code); a `bun queue backfill` worker
 // SIGKILLed mid-run, restarted and the command rerun: every kill valued once, exactly as a clean
-// recompute values it; `bun cli verify:values` counts and histogram; the flagged scheduler.
+// recompute values it; reconcile re-enqueues the ranges Redis lost; `bun cli verify:values` counts and
+// histogram; the flagged scheduler.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { seedKills } from "../bench/backfill-seed.ts";
 import { startValuesRun } from "../server/backfill/values-run.ts";
 import { sql } from "../server/db/client.ts";
 import { getQueue } from "../server/helpers/queue.ts";
 import { valueRange } from "../server/killmails/values.ts";
+import { reconcile } from "../server/outbox/reconcile.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { killAll, run, start } from "./support/spawn.ts";
@@ -188,6 +190,27 @@ describe("worker re-check", () => {
     const completed = await getQueue("backfill").getCompleted();
     const job = completed.find((j) => (j.data as { runId?: string }).runId === started.run.runId);
     expect(job?.returnvalue).toEqual({ updated: 37, skipped: 3 });
+  }, 60_000);
+});
+
+describe("reconcile", () => {
+  it("re-enqueues the range jobs of a running run that Redis lost, and the run then finishes", async () => {
+    const lo = 315_000_000;
+    const seeded = await seedKills(sql(), { kills: 300, firstId: lo });
+    const started = await startValuesRun(sql(), { mode: "null", fromId: lo, toId: seeded.toId }, { rangeSize: 100 });
+    expect(started).toMatchObject({ created: true, ranges: 3, enqueued: 3 });
+    // Redis loses the queue (a FLUSHALL, say) before any worker took a range.
+    await getQueue("backfill").obliterate({ force: true });
+    expect(await reconcile()).toMatchObject({ valueRunsChecked: 1, rangesRequeued: 3 });
+    // Everything is queued again: a second reconcile adds nothing.
+    expect(await reconcile()).toMatchObject({ rangesRequeued: 0 });
+
+    const worker = startWorker();
+    await until(async () => (await runRow(started.run.runId)).status !== "running", 30_000, "the run to finish");
+    await stopWorker(worker);
+    expect(await runRow(started.run.runId)).toMatchObject({ status: "done", total: 300, done: 300, updated: 300, errors: 0 });
+    const [row] = await sql()<{ n: number }[]>`select count(*)::int as n from killmail_values where killmail_id between ${lo} and ${seeded.toId}`;
+    expect(row!.n).toBe(300);
   }, 60_000);
 });
 

@@ -170,8 +170,14 @@ export async function startValuesRun(sql: Sql, params: ValuesRunParams, opts: St
   const ranges = await sql<{ fromId: number; toId: number; status: string }[]>`
     select from_id as "fromId", to_id as "toId", status from batch_ranges where run_id = ${run.runId} order by from_id`;
   const pending = ranges.filter((r) => r.status === "pending");
+  const enqueued = await enqueueRanges(run, pending);
+  return { run, created, ranges: ranges.length, pendingRanges: pending.length, enqueued, retried };
+}
+
+/** Enqueues the range jobs of a run (de-duplicated by range: a range with a pending job is not added again). */
+async function enqueueRanges(run: ValuesRun, ranges: { fromId: number; toId: number }[]): Promise<number> {
   const p = run.params;
-  const payloads = pending.map((r) => ({
+  const payloads = ranges.map((r) => ({
     task: "values" as const,
     mode: p.mode,
     fromId: r.fromId,
@@ -181,7 +187,23 @@ export async function startValuesRun(sql: Sql, params: ValuesRunParams, opts: St
     ...(p.toDate ? { toDate: p.toDate } : {}),
   }));
   const added = await addValidated("backfill", payloads, { priority: JobPriority.LOW, attempts: RANGE_ATTEMPTS });
-  return { run, created, ranges: ranges.length, pendingRanges: pending.length, enqueued: added.added, retried };
+  return added.added;
+}
+
+/**
+ * For reconcile: re-enqueues the pending ranges of every running value run that have no job in Redis
+ * (a FLUSHALL, a lost job), so a run finishes without its command being rerun. Returns [checked, requeued].
+ */
+export async function requeueOrphanedRanges(sql: AnySql): Promise<[number, number]> {
+  const runs = await sql<ValuesRun[]>`select ${RUN_COLUMNS(sql)} from batch_runs where kind = 'values' and status = 'running'`;
+  let checked = 0;
+  let requeued = 0;
+  for (const run of runs) {
+    checked++;
+    const orphans = await orphanedRanges(sql, run);
+    if (orphans.length > 0) requeued += await enqueueRanges(run, orphans);
+  }
+  return [checked, requeued];
 }
 
 /** Attempts of a range job before its range counts as failed (exponential backoff between them). */

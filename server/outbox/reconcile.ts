@@ -1,8 +1,10 @@
-// Reconcile: Postgres says what work is outstanding (pending intake rows, relayed outbox rows); Redis
+// Reconcile: Postgres says what work is outstanding (pending intake rows, relayed outbox rows, pending
+// ranges of running value backfills); Redis
 // says what is queued (BullMQ de-duplication keys of pending jobs). Whatever the first holds and the
 // second lost — a FLUSHALL, an evicting Redis, a crash between commit and enqueue — is enqueued again,
 // with the ESI body the intake kept, so nothing needs an ESI fetch. Cheap when little is outstanding;
 // walks big backlogs in keyset-paged chunks.
+import { requeueOrphanedRanges } from "../backfill/values-run.ts";
 import { sql } from "../db/client.ts";
 import { pgArray } from "../db/arrays.ts";
 import { log } from "../helpers/logger.ts";
@@ -17,6 +19,9 @@ export interface ReconcileResult {
   /** Relayed outbox rows examined / handed back to the relay. */
   outboxChecked: number;
   outboxRequeued: number;
+  /** Running value backfill runs examined / their range jobs re-enqueued. */
+  valueRunsChecked: number;
+  rangesRequeued: number;
 }
 
 const CHUNK = 2000;
@@ -127,7 +132,8 @@ export async function reconcileOutbox(): Promise<[number, number]> {
 export async function reconcile(): Promise<ReconcileResult> {
   const [intakeChecked, intakeRequeued] = await reconcileIntake();
   const [outboxChecked, outboxRequeued] = await reconcileOutbox();
-  return { intakeChecked, intakeRequeued, outboxChecked, outboxRequeued };
+  const [valueRunsChecked, rangesRequeued] = await requeueOrphanedRanges(sql());
+  return { intakeChecked, intakeRequeued, outboxChecked, outboxRequeued, valueRunsChecked, rangesRequeued };
 }
 
 /** Runs reconcile at start-up and then every `everyMs` (0 = only at start-up). */
@@ -138,7 +144,7 @@ export function reconcileService(everyMs = 5 * 60_000): RunnerService {
   const once = async () => {
     try {
       const result = await reconcile();
-      if (result.intakeRequeued || result.outboxRequeued) logger.warn(result, "re-enqueued work Redis had lost");
+      if (result.intakeRequeued || result.outboxRequeued || result.rangesRequeued) logger.warn(result, "re-enqueued work Redis had lost");
       else logger.info(result, "reconcile: Redis holds all outstanding work");
     } catch (err) {
       logger.error({ err: (err as Error).message }, "reconcile failed");
