@@ -62,3 +62,11 @@ export function json(value: string): unknown {
     throw new InvalidArgumentError(`not valid JSON (${(err as Error).message})`);
   }
 }
+
+/** A UTC day as YYYY-MM-DD (a real date). */
+export function isoDate(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    throw new InvalidArgumentError("must be a date YYYY-MM-DD");
+  }
+  return value;
+}

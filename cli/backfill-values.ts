@@ -3,8 +3,8 @@
 // one `backfill` job per range (the `bun queue backfill` workers do the work, set-based), then follows
 // the run with a progress bar until it ends and prints a summary. Rerunning the same command resumes
 // an unfinished run: ranges already done are skipped.
-import { type Command, InvalidArgumentError, Option } from "commander";
-import { integer } from "./_args.ts";
+import { type Command, Option } from "commander";
+import { integer, isoDate } from "./_args.ts";
 import { duration, plural, print, printJson } from "./_output.ts";
 import { createProgress } from "./_progress.ts";
 import { EXIT_FAILURE, onCleanup, runCommand, UsageError } from "./_run.ts";
@@ -21,13 +21,6 @@ interface Options {
   new?: boolean;
   wait: boolean;
   json?: boolean;
-}
-
-function isoDate(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
-    throw new InvalidArgumentError("must be a date YYYY-MM-DD");
-  }
-  return value;
 }
 
 export function register(program: Command): void {

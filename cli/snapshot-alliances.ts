@@ -4,6 +4,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { print, printJson } from "./_output.ts";
 import { onCleanup, runCommand, UsageError } from "./_run.ts";
+import { isoDate } from "./_args.ts";
 
 interface Options {
   date?: string;
@@ -20,13 +21,6 @@ function cronPattern(value: string): string {
     throw new InvalidArgumentError("must be a cron pattern of 5 or 6 fields, e.g. '0 12 * * *'");
   }
   return value.trim();
-}
-
-function isoDate(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
-    throw new InvalidArgumentError("must be a date YYYY-MM-DD");
-  }
-  return value;
 }
 
 export function register(program: Command): void {

@@ -1,21 +1,14 @@
 // `verify:values`: how complete and plausible the stored values are: kills, valued, not valued, valued at
 // zero, flagged for revaluation, with unpriced rows, and a histogram of total values by decade of ISK.
 import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
 import { print, printJson, table } from "./_output.ts";
 import { onCleanup, runCommand } from "./_run.ts";
+import { isoDate } from "./_args.ts";
 
 interface Options {
   fromDate?: string;
   toDate?: string;
   json?: boolean;
-}
-
-function isoDate(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
-    throw new InvalidArgumentError("must be a date YYYY-MM-DD");
-  }
-  return value;
 }
 
 export function register(program: Command): void {
