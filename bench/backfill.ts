@@ -17,11 +17,11 @@ import { DEFAULT_RANGE_SIZE } from "../server/backfill/values-run.ts";
 import { closeDb, createSql } from "../server/db/client.ts";
 import { runMigrations } from "../server/db/migrate.ts";
 import { config, setConfig } from "../server/helpers/config.ts";
-import { closeRedis, createRedis } from "../server/helpers/redis.ts";
+import { closeRedis, createRedis, deleteKeys } from "../server/helpers/redis.ts";
 import { valueRange } from "../server/killmails/values.ts";
 import { options as backfillOptions } from "../queue/backfill.ts";
 import { seedKills } from "./backfill-seed.ts";
-import { deleteKeys, spawnEntry } from "./support.ts";
+import { spawnEntry } from "./support.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number) => {
@@ -179,7 +179,7 @@ say(`through the queue: ${N} kills in ${secs(queueMs)} s (planning included) = $
 await sql.end();
 await closeRedis();
 if (!keep) {
-  await deleteKeys(config().redisUrl, `${prefix}:*`);
+  await deleteKeys(`${prefix}:*`);
   await admin.unsafe(`drop database if exists "${database}" with (force)`);
 }
 await admin.end();

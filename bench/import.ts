@@ -14,9 +14,8 @@ import { closeDb, sql } from "../server/db/client.ts";
 import { runMigrations } from "../server/db/migrate.ts";
 import { config, setConfig } from "../server/helpers/config.ts";
 import { closeQueues, getQueue } from "../server/helpers/queue.ts";
-import { closeRedis } from "../server/helpers/redis.ts";
+import { closeRedis, deleteKeys } from "../server/helpers/redis.ts";
 import { startSimulator } from "../sim/server.ts";
-import { deleteKeys } from "./support.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number) => {
@@ -124,7 +123,7 @@ try {
   await closeQueues();
   await closeRedis();
   await closeDb();
-  await deleteKeys(config().redisUrl, `${prefix}:*`);
+  await deleteKeys(`${prefix}:*`);
   await admin.unsafe(`drop database if exists "${database}" with (force)`);
   await admin.end();
   rmSync(join(archive, ".."), { recursive: true, force: true });

@@ -12,11 +12,11 @@ import { closeDb, sql } from "../server/db/client.ts";
 import { runMigrations } from "../server/db/migrate.ts";
 import { config, setConfig } from "../server/helpers/config.ts";
 import { closeQueues, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
-import { closeRedis, createRedis } from "../server/helpers/redis.ts";
+import { closeRedis, createRedis, deleteKeys } from "../server/helpers/redis.ts";
 import { referencesOf } from "../server/killmails/flatten.ts";
 import { submitKillmails } from "../server/killmails/intake.ts";
 import { simulatedKillmails } from "./kills.ts";
-import { deleteKeys, spawnEntry } from "./support.ts";
+import { spawnEntry } from "./support.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number) => {
@@ -146,7 +146,7 @@ await closeQueues();
 await closeRedis();
 await closeDb();
 if (!keep) {
-  await deleteKeys(config().redisUrl, `${prefix}:*`);
+  await deleteKeys(`${prefix}:*`);
   await admin.unsafe(`drop database if exists "${database}" with (force)`);
 }
 await admin.end();

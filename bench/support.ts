@@ -1,7 +1,6 @@
-// Helpers shared by the benchmark scripts: spawning entry points as real processes, deleting keys.
+// Helpers shared by the benchmark scripts: spawning entry points as real processes.
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
-import { Redis } from "ioredis";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -38,15 +37,4 @@ export function spawnEntry(entry: string, args: string[], env: Record<string, st
       return exited;
     },
   };
-}
-
-export async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
-  const client = new Redis(redisUrl);
-  let cursor = "0";
-  do {
-    const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    cursor = next;
-    if (keys.length) await client.del(...keys);
-  } while (cursor !== "0");
-  client.disconnect();
 }

@@ -2,7 +2,7 @@
 // corporation, alliance and type processors (real BullMQ workers) → rows in Postgres; deleted
 // characters marked, NPCs never asked for, refreshes conditional (304) and never before expiry,
 // bulk affiliation in one ESI call.
-import type { Worker } from "bullmq";
+import type { Job, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as alliance from "../queue/alliance.ts";
 import * as character from "../queue/character.ts";
@@ -101,9 +101,9 @@ describe("fan-out processors", () => {
     const id = row!.id;
     const asked = () => sim.requests().filter((r) => r.url.endsWith(`/characters/${id}`));
     const before = asked().length;
-    const done = new Promise((resolve) => workers[0]!.once("completed", resolve));
+    const done = new Promise<Job>((resolve) => workers[0]!.once("completed", (job) => resolve(job)));
     await enqueueJob("character", { id }, { priority: JobPriority.HIGH });
-    expect(await done).toBeDefined();
+    expect((await done).data).toEqual({ id });
     expect(asked().length).toBe(before); // still fresh: not asked
     // Expired in our table but ESI's own Expires not reached: the shared memo answers, ESI is not asked.
     const rerun = async () => {

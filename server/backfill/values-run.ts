@@ -6,7 +6,7 @@
 // pending is not added twice). Progress is read back from batch_runs.
 import { randomBytes } from "node:crypto";
 import type { PendingQuery, Row, Sql, TransactionSql } from "postgres";
-import { addValidated, getQueue, JobPriority, workKey } from "../helpers/queue.ts";
+import { addValidated, JobPriority, missingWorkKeys, workKey } from "../helpers/queue.ts";
 import type { ValueMode } from "../killmails/values.ts";
 
 export const VALUE_MODES = ["null", "zero", "all", "flagged"] as const satisfies readonly ValueMode[];
@@ -226,12 +226,10 @@ export async function failedRanges(sql: AnySql, runId: string, limit = 20): Prom
 export async function orphanedRanges(sql: AnySql, run: ValuesRun): Promise<{ fromId: number; toId: number }[]> {
   const pending = await sql<{ fromId: number; toId: number }[]>`
     select from_id as "fromId", to_id as "toId" from batch_ranges where run_id = ${run.runId} and status = 'pending' order by from_id`;
-  const queue = getQueue("backfill");
-  const orphans: { fromId: number; toId: number }[] = [];
-  for (const r of pending) {
-    const key = workKey("backfill", { task: "values", mode: run.params.mode, fromId: r.fromId, toId: r.toId, runId: run.runId });
-    if (key && !(await queue.getDeduplicationJobId(key))) orphans.push(r);
-  }
+  const keyOf = (r: { fromId: number; toId: number }) =>
+    workKey("backfill", { task: "values", mode: run.params.mode, fromId: r.fromId, toId: r.toId, runId: run.runId })!;
+  const missing = await missingWorkKeys("backfill", pending.map(keyOf));
+  const orphans = pending.filter((r) => missing.has(keyOf(r)));
   if (orphans.length === 0) return orphans;
   // A range whose job finished between the two reads is done by now, not orphaned.
   const still = new Set(

@@ -232,3 +232,18 @@ export async function getQueueStats(type?: QueueName): Promise<QueueStats | Queu
   if (type) return statsOf(type);
   return Promise.all(QUEUE_NAMES.map(statsOf));
 }
+
+/** Which of these work keys have no pending job in `type`'s queue (one pipelined round trip). */
+export async function missingWorkKeys(type: QueueName, keys: string[]): Promise<Set<string>> {
+  const missing = new Set<string>();
+  if (keys.length === 0) return missing;
+  const prefix = getQueue(type).keys.de;
+  const pipeline = redis().pipeline();
+  for (const key of keys) pipeline.exists(`${prefix}:${key}`);
+  const replies = (await pipeline.exec()) ?? [];
+  replies.forEach(([err, exists], i) => {
+    if (err) throw err;
+    if (exists === 0) missing.add(keys[i]!);
+  });
+  return missing;
+}

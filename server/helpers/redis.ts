@@ -31,3 +31,18 @@ export async function evictionPolicy(client: Redis = redis()): Promise<string> {
   const reply = (await client.config("GET", "maxmemory-policy")) as string[];
   return reply[1] ?? "unknown";
 }
+
+/** Deletes every key matching a glob pattern (SCAN + DEL in pages), on a connection of its own. */
+export async function deleteKeys(pattern: string, url: string = config().redisUrl): Promise<void> {
+  const client = createRedis(url);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      cursor = next;
+      if (keys.length) await client.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    client.disconnect();
+  }
+}

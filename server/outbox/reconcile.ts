@@ -8,8 +8,7 @@ import { requeueOrphanedRanges } from "../backfill/values-run.ts";
 import { sql } from "../db/client.ts";
 import { pgArray } from "../db/arrays.ts";
 import { log } from "../helpers/logger.ts";
-import { enqueueJobMany, getQueue, type QueueName } from "../helpers/queue.ts";
-import { redis } from "../helpers/redis.ts";
+import { enqueueJobMany, missingWorkKeys, type QueueName } from "../helpers/queue.ts";
 import type { RunnerService } from "../runner/run.ts";
 
 export interface ReconcileResult {
@@ -25,20 +24,6 @@ export interface ReconcileResult {
 }
 
 const CHUNK = 2000;
-
-/** Which of these work keys have no pending job in `queue`. */
-async function missingKeys(queue: QueueName, keys: string[]): Promise<Set<string>> {
-  const prefix = getQueue(queue).keys.de;
-  const pipeline = redis().pipeline();
-  for (const key of keys) pipeline.exists(`${prefix}:${key}`);
-  const replies = (await pipeline.exec()) ?? [];
-  const missing = new Set<string>();
-  replies.forEach(([err, exists], i) => {
-    if (err) throw err;
-    if (exists === 0) missing.add(keys[i]!);
-  });
-  return missing;
-}
 
 interface IntakeRow {
   killmail_id: number;
@@ -60,7 +45,7 @@ export async function reconcileIntake(onProgress?: (checked: number, requeued: n
     if (rows.length === 0) break;
     after = rows.at(-1)!.killmail_id;
     checked += rows.length;
-    const missing = await missingKeys(
+    const missing = await missingWorkKeys(
       "killmail",
       rows.map((r) => `killmail-${r.killmail_id}`),
     );
@@ -113,7 +98,7 @@ export async function reconcileOutbox(): Promise<[number, number]> {
     const byQueue = new Map<QueueName, OutboxRow[]>();
     for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
     for (const [queue, group] of byQueue) {
-      const missing = await missingKeys(
+      const missing = await missingWorkKeys(
         queue,
         group.map((r) => r.job_key),
       );

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll } from "vitest";
 import { setConfig } from "../../server/helpers/config.ts";
 import { closeQueues } from "../../server/helpers/queue.ts";
-import { closeRedis, createRedis } from "../../server/helpers/redis.ts";
+import { closeRedis, deleteKeys } from "../../server/helpers/redis.ts";
 
 export interface TestQueues {
   prefix: string;
@@ -24,16 +24,4 @@ export function useTestQueues(label: string): TestQueues {
   return { prefix, env: { QUEUE_PREFIX: prefix, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn" } };
 }
 
-export async function deleteKeys(pattern: string): Promise<void> {
-  const client = createRedis();
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-      cursor = next;
-      if (keys.length) await client.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    client.disconnect();
-  }
-}
+export { deleteKeys } from "../../server/helpers/redis.ts";
