@@ -7,6 +7,7 @@
 // Uses its own database and BullMQ prefix, removed afterwards. Prints one JSON line last.
 import { Queue, Worker } from "bullmq";
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import postgres from "postgres";
 import { closeDb, sql } from "../server/db/client.ts";
 import { runMigrations } from "../server/db/migrate.ts";
@@ -14,9 +15,9 @@ import { config, setConfig } from "../server/helpers/config.ts";
 import { closeQueues, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
 import { closeRedis, createRedis, deleteKeys } from "../server/helpers/redis.ts";
 import { referencesOf } from "../server/killmails/flatten.ts";
-import { submitKillmails } from "../server/killmails/intake.ts";
+import { KILLMAIL_BATCH_SIZE, submitKillmails } from "../server/killmails/intake.ts";
 import { simulatedKillmails } from "./kills.ts";
-import { spawnEntry } from "./support.ts";
+import { cpuPer, cpuSnapshot, spawnEntry } from "./support.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number) => {
@@ -91,13 +92,14 @@ const workers = Array.from({ length: WORKERS }, () =>
 );
 await Promise.all(workers.map((w) => w.waitFor("worker started")));
 
+const cpu0 = cpuSnapshot(workers.map((w) => w.pid));
 const t0 = performance.now();
 let producerMs = 0;
 const producer = (async () => {
   // In day-file sized calls, as the importers hand them over.
   for (let i = 0; i < kills.length; i += 5000) {
     const chunk = kills.slice(i, i + 5000).map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: k.esi }));
-    await submitKillmails(chunk, { source: "bench", priority: JobPriority.HIGH });
+    await submitKillmails(chunk, { source: "bench", priority: JobPriority.HIGH, batchSize: KILLMAIL_BATCH_SIZE });
   }
   producerMs = performance.now() - t0;
 })();
@@ -113,6 +115,7 @@ while (stored < N) {
   }
 }
 const storedMs = performance.now() - t0;
+const cpuUs = cpuPer(N, cpu0, cpuSnapshot(workers.map((w) => w.pid)));
 await producer;
 
 // Fan-out: every named entity/type ends up as exactly one queued job.
@@ -138,6 +141,7 @@ await Promise.all(workers.map((w) => w.stop()));
 const expected = { character: characters.size, corporation: corporations.size, alliance: alliances.size, type: types.size };
 const dedupOk = JSON.stringify(fanned) === JSON.stringify(expected);
 say(`stored ${N} kills in ${(storedMs / 1000).toFixed(2)} s; producer (intake + enqueue) done after ${(producerMs / 1000).toFixed(2)} s`);
+say(`CPU per kill (µs): producer ${cpuUs.bench}, worker process(es) ${cpuUs.workers}, Postgres ${cpuUs.postgres}, Redis ${cpuUs.redis}; total ${cpuUs.bench + cpuUs.workers + cpuUs.postgres + cpuUs.redis} on ${availableParallelism()} cores`);
 say(`valued ${check!.values}, intake rows left ${check!.intake}, attackers ${check!.attackers}, items ${check!.items}`);
 say(`fan-out jobs ${JSON.stringify(fanned)} vs distinct named ${JSON.stringify(expected)}: ${dedupOk ? "de-duplicated exactly" : "MISMATCH"} (all relayed after ${(fanOutMs / 1000).toFixed(2)} s)`);
 
@@ -161,6 +165,7 @@ const result = {
   raw_bullmq_noop_floor_jobs_per_s: raw.endToEndPerS,
   raw_bullmq_addbulk_per_s: raw.addPerS,
   raw_bullmq_noop_worker_per_s: raw.noopPerS,
+  cpu_us_per_killmail: cpuUs,
   valued: check!.values,
   fan_out_deduplicated: dedupOk,
 };

@@ -1,5 +1,6 @@
-// Helpers shared by the benchmark scripts: spawning entry points as real processes.
+// Helpers shared by the benchmark scripts: spawning entry points as real processes; CPU time by role.
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -8,11 +9,59 @@ export interface BenchProcess {
   waitFor(text: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<number | null>;
   output(): string;
+  readonly pid: number;
 }
 
-/** Runs `bun <entry> …args` from the project root; stop() sends SIGTERM and waits for the exit. */
+/** CPU seconds used so far, by role: this process, the given worker pids, Postgres, Redis (Linux /proc). */
+export interface CpuSnapshot {
+  bench: number;
+  workers: number;
+  postgres: number;
+  redis: number;
+}
+
+const TICKS_PER_S = 100;
+
+function procCpu(pid: string): { name: string; seconds: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { name, seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S };
+  } catch {
+    return undefined; // gone, or not Linux
+  }
+}
+
+export function cpuSnapshot(workerPids: number[]): CpuSnapshot {
+  const own = process.cpuUsage();
+  const snap: CpuSnapshot = { bench: (own.user + own.system) / 1e6, workers: 0, postgres: 0, redis: 0 };
+  for (const pid of workerPids) snap.workers += procCpu(String(pid))?.seconds ?? 0;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return snap;
+  }
+  for (const pid of entries) {
+    if (!/^\d+$/.test(pid)) continue;
+    const p = procCpu(pid);
+    if (p?.name === "postgres") snap.postgres += p.seconds;
+    else if (p?.name === "redis-server") snap.redis += p.seconds;
+  }
+  return snap;
+}
+
+/** CPU microseconds per unit of work between two snapshots, by role. */
+export function cpuPer(units: number, from: CpuSnapshot, to: CpuSnapshot): CpuSnapshot {
+  const per = (k: keyof CpuSnapshot) => Math.round(((to[k] - from[k]) * 1e6) / units);
+  return { bench: per("bench"), workers: per("workers"), postgres: per("postgres"), redis: per("redis") };
+}
+
+/** Runs `bun <entry> …args` from the project root (with BENCH_CPU_PROF_DIR set: under Bun's CPU profiler, a
+ * .cpuprofile per process written there at exit); stop() sends SIGTERM and waits for the exit. */
 export function spawnEntry(entry: string, args: string[], env: Record<string, string>): BenchProcess {
-  const child = spawn(process.execPath, [resolve(ROOT, entry), ...args], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []), resolve(ROOT, entry), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -23,6 +72,7 @@ export function spawnEntry(entry: string, args: string[], env: Record<string, st
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
   process.on("exit", () => child.kill("SIGKILL"));
   return {
+    pid: child.pid!,
     output: () => out,
     async waitFor(text, timeoutMs = 30_000) {
       const end = Date.now() + timeoutMs;

@@ -25,7 +25,7 @@ export function dayArgument(value: string): string {
 /** Adds --max-pending, --batch, --force and --json. */
 export function commonOptions(cmd: Command): Command {
   return cmd
-    .option("--max-pending <n>", "pause while the killmail queue holds more pending jobs than this", integer(1), 50_000)
+    .option("--max-pending <n>", "pause while more kills than this wait to be stored (pending in the intake ledger)", integer(1), 50_000)
     .option("--batch <n>", "kills per intake batch (default 1000)", integer(1))
     .option("--force", "ignore saved progress: read everything again (stored kills are still skipped)")
     .option("--json", "print the summary as JSON");

@@ -14,7 +14,7 @@ import type { ImportResult } from "../server/imports/history.ts";
 import { tar } from "../sim/routes/everef.ts";
 import { startSimulator, type Simulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
-import { intakeRows, killmailJobs, parseJson, simEnv, storeSimKills, until } from "./support/imports.ts";
+import { intakeRows, parseJson, type QueuedKill, queuedKills, simEnv, storeSimKills, until } from "./support/imports.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { killAll, run, start } from "./support/spawn.ts";
 
@@ -68,7 +68,8 @@ function bzip2(data: Buffer): Promise<Buffer> {
 }
 
 const importEveref = (...args: string[]) => run("cli.ts", ["import:everef", ...args, "--json"], env);
-const jobsOf = async (ids: Set<number>) => (await killmailJobs()).filter((j) => ids.has(j.data.killmailId));
+const killsOf = async (ids: Set<number>) => (await queuedKills()).filter((k) => ids.has(k.killmailId));
+const payloadOf = (k: QueuedKill) => (k.esi === undefined ? { killmailId: k.killmailId, hash: k.hash } : { killmailId: k.killmailId, hash: k.hash, esi: k.esi });
 
 describe("import:everef", () => {
   it("usage errors exit 2", async () => {
@@ -95,19 +96,20 @@ describe("import:everef", () => {
     const rows = (await intakeRows()).filter((r) => ids.has(r.id));
     expect(rows).toHaveLength(kills.length - 3);
     expect(rows.every((r) => r.source === "everef" && r.hasBody && r.priority === JobPriority.LOW)).toBe(true);
-    const jobs = await jobsOf(ids);
-    expect(jobs).toHaveLength(kills.length - 3);
-    for (const job of jobs) {
-      const kill = sim.world.killmailById(job.data.killmailId)!;
-      expect(job.opts.priority).toBe(JobPriority.LOW);
-      expect(job.data).toEqual({ killmailId: kill.killmail_id, hash: kill.hash, esi: kill.esi }); // EVE Ref's extras dropped
+    const queued = await killsOf(ids);
+    expect(queued).toHaveLength(kills.length - 3);
+    for (const k of queued) {
+      const kill = sim.world.killmailById(k.killmailId)!;
+      expect(k.priority).toBe(JobPriority.LOW);
+      expect(k.inBatch).toBe(true);
+      expect(payloadOf(k)).toEqual({ killmailId: kill.killmail_id, hash: kill.hash, esi: kill.esi }); // EVE Ref's extras dropped
     }
 
     // Again: the day is done (totals unchanged) — nothing read, nothing enqueued.
     const again = parseJson<ImportResult>((await importEveref(day)).stdout, "");
     expect(again.days[0]!.status).toBe("done-earlier");
     expect(again.counts).toMatchObject({ read: 0, enqueued: 0 });
-    expect(await jobsOf(ids)).toHaveLength(kills.length - 3);
+    expect(await killsOf(ids)).toHaveLength(kills.length - 3);
   });
 
   it("a range from EVEREF_URL: days done earlier are skipped, the others imported; --force enqueues nothing new", async () => {
@@ -142,7 +144,7 @@ describe("import:everef", () => {
       days: [{ day, expected: null, withBody: kills.length, status: "imported" }],
       counts: { read: kills.length, enqueued: kills.length, invalid: 0 },
     });
-    expect(await jobsOf(ids)).toHaveLength(kills.length);
+    expect(await killsOf(ids)).toHaveLength(kills.length);
     // Same file again: already imported whole, nothing read.
     const same = parseJson<ImportResult>((await importEveref(path)).stdout, "");
     expect(same.days[0]!.status).toBe("done-earlier");
@@ -150,7 +152,7 @@ describe("import:everef", () => {
     const js = await importEveref(path, "--decompressor", "js", "--force");
     expect(js.code, js.stderr).toBe(0);
     expect(parseJson<ImportResult>(js.stdout, js.stderr).counts).toMatchObject({ read: kills.length, enqueued: 0, alreadyQueued: kills.length });
-    expect(await jobsOf(ids)).toHaveLength(kills.length);
+    expect(await killsOf(ids)).toHaveLength(kills.length);
   });
 
   it("validates entries: a bad body with a good hash goes in body-less, junk is counted invalid, a truncated archive fails", async () => {
@@ -173,8 +175,8 @@ describe("import:everef", () => {
       days: [{ day: "handmade.tar.bz2", withBody: 1, idHashOnly: 1, invalid: 3 }],
       counts: { read: 4, enqueued: 2, bodyless: 1, invalid: 3 },
     });
-    const jobs = await jobsOf(new Set([a!.killmail_id, b!.killmail_id, c!.killmail_id, d!.killmail_id]));
-    expect(jobs.map((j) => j.data).sort((x, y) => x.killmailId - y.killmailId)).toEqual([
+    const queued = await killsOf(new Set([a!.killmail_id, b!.killmail_id, c!.killmail_id, d!.killmail_id]));
+    expect(queued.map(payloadOf)).toEqual([
       { killmailId: a!.killmail_id, hash: a!.hash, esi: a!.esi },
       { killmailId: b!.killmail_id, hash: b!.hash },
     ]);
@@ -218,7 +220,7 @@ describe("import:everef", () => {
     const { path: copy } = await download(day);
     const kills = dayKills(day);
     const ids = new Set(kills.map((k) => k.killmail_id));
-    const pending = (await killmailJobs()).length;
+    const pending = (await intakeRows()).length;
     const first = start("cli.ts", ["import:everef", copy, "--batch", "50", "--max-pending", String(pending + 100)], env);
     await first.waitFor("waiting for the workers to drain it");
     first.child.kill("SIGKILL");
@@ -233,8 +235,8 @@ describe("import:everef", () => {
     const result = parseJson<ImportResult>(second.stdout, second.stderr);
     expect(result.days[0]).toMatchObject({ withBody: kills.length, status: "imported" });
     expect(result.counts.read).toBe(kills.length - cursor.entries);
-    const jobs = await killmailJobs();
-    expect(new Set(jobs.map((j) => j.data.killmailId)).size).toBe(jobs.length);
-    expect(jobs.filter((j) => ids.has(j.data.killmailId))).toHaveLength(kills.length);
+    const queued = await queuedKills();
+    expect(new Set(queued.map((k) => k.killmailId)).size).toBe(queued.length);
+    expect(queued.filter((k) => ids.has(k.killmailId))).toHaveLength(kills.length);
   });
 });

@@ -9,7 +9,7 @@ import { getQueue, JobPriority } from "../server/helpers/queue.ts";
 import { historyCursorName, type HistoryCursor, type ImportResult } from "../server/imports/history.ts";
 import { startSimulator, type Simulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
-import { intakeRows, killmailJobs, parseJson, simEnv, storeSimKills, TEST_USER_AGENT, until } from "./support/imports.ts";
+import { intakeRows, parseJson, queuedKills, simEnv, storeSimKills, TEST_USER_AGENT, until } from "./support/imports.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { killAll, run, start } from "./support/spawn.ts";
 
@@ -102,22 +102,23 @@ describe("import:history", () => {
     for (const r of rows) {
       expect(r).toEqual({ id: r.id, hash: all.get(r.id), source: "history", priority: JobPriority.LOW, hasBody: withBody.has(r.id) });
     }
-    // The jobs: one per open kill, LOW priority, carrying the raw body (or none: the worker fetches it from ESI).
-    const jobs = await killmailJobs();
-    expect(jobs.map((j) => j.data.killmailId).sort((a: number, b: number) => a - b)).toEqual(open);
-    for (const job of jobs) {
-      expect(job.opts.priority).toBe(JobPriority.LOW);
-      const kill = sim.world.killmailById(job.data.killmailId)!;
-      expect(job.data.hash).toBe(kill.hash);
-      if (withBody.has(kill.killmail_id)) expect(job.data.esi).toEqual(kill.esi);
-      else expect(job.data.esi).toBeUndefined();
+    // The jobs: every open kill once, LOW priority; kills with their raw body travel in batch jobs, the
+    // others alone (the worker fetches their body from ESI).
+    const queued = await queuedKills();
+    expect(queued.map((k) => k.killmailId)).toEqual(open);
+    for (const k of queued) {
+      expect(k.priority).toBe(JobPriority.LOW);
+      expect(k.hash).toBe(all.get(k.killmailId));
+      expect(k.inBatch).toBe(withBody.has(k.killmailId));
+      expect(k.esi).toEqual(withBody.has(k.killmailId) ? sim.world.killmailById(k.killmailId)!.esi : undefined);
     }
+    expect(new Set(queued.filter((k) => k.inBatch).map((k) => k.jobId)).size).toBeLessThan(withBody.size / 10);
     const cursor = await readCursor<HistoryCursor>(historyCursorName(days[0]!));
     expect(cursor).toMatchObject({ done: true, report: { status: "imported" } });
   });
 
   it("re-running enqueues nothing new: finished days are skipped, --force re-reads them into the intake's de-duplication", async () => {
-    const before = await killmailJobs();
+    const before = await queuedKills();
     const again = await importHistory("2026-07-26", "2026-07-27");
     expect(again.code).toBe(0);
     const skipped = parseJson<ImportResult>(again.stdout, again.stderr);
@@ -129,16 +130,16 @@ describe("import:history", () => {
     const reread = parseJson<ImportResult>(forced.stdout, forced.stderr);
     expect(reread.days.map((d) => d.status)).toEqual(["imported", "imported"]);
     expect(reread.counts).toMatchObject({ read: before.length + 2, alreadyStored: 2, enqueued: 0, alreadyQueued: before.length });
-    expect((await killmailJobs()).length).toBe(before.length);
+    expect(await queuedKills()).toEqual(before);
     expect((await intakeRows()).length).toBe(before.length);
   });
 
   it("resumes a day after SIGKILL without gaps or duplicates", async () => {
     const day = "2026-07-28";
     const { hashes } = await r2z2Day(day);
-    const jobsBefore = (await killmailJobs()).length;
+    const pendingBefore = (await intakeRows()).length;
     // A tiny queue threshold makes the import stop mid-day (waiting for room) where we can kill it.
-    const first = start("cli.ts", ["import:history", "--from", day, "--to", day, "--batch", "50", "--max-pending", String(jobsBefore + 100)], env);
+    const first = start("cli.ts", ["import:history", "--from", day, "--to", day, "--batch", "50", "--max-pending", String(pendingBefore + 100)], env);
     await first.waitFor("waiting for the workers to drain it");
     first.child.kill("SIGKILL");
     await first.result;
@@ -154,10 +155,9 @@ describe("import:history", () => {
     const result = parseJson<ImportResult>(second.stdout, second.stderr);
     expect(result.days[0]).toMatchObject({ status: "imported", withBody: expect.any(Number), missing: 0 });
     expect(result.counts.read).toBe(hashes.size - handedIn); // resumed after the saved position
-    const jobs = await killmailJobs();
-    const dayJobs = jobs.filter((j) => hashes.has(j.data.killmailId));
-    expect(dayJobs.length).toBe(hashes.size);
-    expect(new Set(jobs.map((j) => j.data.killmailId)).size).toBe(jobs.length);
+    const queued = await queuedKills();
+    expect(queued.filter((k) => hashes.has(k.killmailId)).length).toBe(hashes.size);
+    expect(new Set(queued.map((k) => k.killmailId)).size).toBe(queued.length);
     expect((await intakeRows()).filter((r) => hashes.has(r.id)).length).toBe(hashes.size);
   });
 
@@ -180,9 +180,9 @@ describe("import:history", () => {
     await sql()`delete from killmail_intake`;
     const importer = start("cli.ts", ["import:history", "--from", "2026-07-26", "--to", "2026-07-27", "--force", "--batch", "50", "--max-pending", "100", "--json"], env);
     await importer.waitFor("waiting for the workers to drain it");
-    // Paused: the queue holds at most the threshold plus one batch, and the import is not finished.
-    const counts = await getQueue("killmail").getJobCounts("waiting", "prioritized");
-    expect((counts.waiting ?? 0) + (counts.prioritized ?? 0)).toBeLessThanOrEqual(150);
+    // Paused: at most the threshold plus one batch of kills wait to be stored, and the import is not finished.
+    expect((await queuedKills()).length).toBeLessThanOrEqual(150);
+    expect((await intakeRows()).length).toBeLessThanOrEqual(150);
     expect(importer.child.exitCode).toBeNull();
 
     const worker = start("queue.ts", ["killmail", "--summary-interval", "0"], { ...env, QUEUE_KILLMAIL_CONCURRENCY: "50", KILLMAIL_BATCH_SIZE: "50" });

@@ -31,11 +31,17 @@ const env = {
 const startWorker = (extra: Record<string, string> = {}) =>
   start("queue.ts", ["killmail", "--summary-interval", "0"], { ...env, ...extra });
 
-const submit = (kills: BenchKill[]) =>
+/** Submits kills with their bodies: one job per kill (batchSize 1, as HTTP posts) or batch jobs (bulk sources). */
+const submit = (kills: BenchKill[], batchSize = 1) =>
   submitKillmails(
     kills.map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: k.esi })),
-    { source: "cli", priority: JobPriority.NORMAL },
+    { source: "cli", priority: JobPriority.NORMAL, batchSize },
   );
+
+const shapes = [
+  { jobs: "one job per kill", batchSize: 1, firstId: 0 },
+  { jobs: "batch jobs of 100 kills", batchSize: 100, firstId: 5_000_000 },
+];
 
 async function storedCount(): Promise<number> {
   return (await sql()<{ n: number }[]>`select count(*)::int as n from killmails`)[0]!.n;
@@ -59,7 +65,7 @@ async function expectExactlyOnce(kills: BenchKill[]): Promise<void> {
            (select count(*) from attackers where killmail_id between ${lo} and ${hi})::int as a,
            (select count(*) from items where killmail_id between ${lo} and ${hi})::int as i,
            (select count(*) from killmail_values where killmail_id between ${lo} and ${hi})::int as v,
-           (select count(*) from killmail_intake where killmail_id between ${lo} and ${hi})::int as pending`;
+           (select count(*) from killmail_intake where killmail_id between ${lo} and ${hi} and status = 'pending')::int as pending`;
   expect(row).toEqual({
     k: kills.length,
     a: kills.reduce((n, k) => n + k.esi.attackers.length, 0),
@@ -105,24 +111,48 @@ describe("exactly once", () => {
     await Promise.all(workers.map((w) => w.result));
   }, 120_000);
 
-  it("finishes every kill exactly once after a worker is SIGKILLed mid-batch and restarted", async () => {
-    const kills = benchKillmails(3000, 161_000_000);
+  it.each(shapes)("finishes every kill exactly once after a worker is SIGKILLed mid-batch and restarted ($jobs)", async ({ batchSize, firstId }) => {
+    const kills = benchKillmails(3000, 161_000_000 + firstId);
+    const before = await storedCount();
     const first = startWorker();
     await first.waitFor("worker started");
-    const submitted = submit(kills);
-    await until(async () => (await storedCount()) >= 400 + 400, 60_000, "a few batches stored");
+    const submitted = submit(kills, batchSize);
+    await until(async () => (await storedCount()) >= before + 400, 60_000, "a few batches stored");
     first.child.kill("SIGKILL");
     await first.result;
     await submitted;
     const stats = await getQueueStats("killmail");
     expect(stats.active).toBeGreaterThan(0); // the dead worker's jobs are still marked active
     const second = startWorker();
-    await until(async () => (await storedCount()) >= 400 + 3000, 120_000, "all kills stored after restart");
+    await until(async () => (await storedCount()) >= before + 3000, 120_000, "all kills stored after restart");
     await expectExactlyOnce(kills);
     await until(async () => (await getQueueStats("killmail")).active === 0, 30_000, "no job left active");
     second.child.kill("SIGTERM");
     await second.result;
   }, 180_000);
+});
+
+describe("batch jobs", () => {
+  it("store every valid kill of a batch; a bad body fails only its own kill, recorded in the ledger", async () => {
+    const kills = benchKillmails(5, 163_000_000);
+    const broken = { ...kills[2]!.esi, attackers: [] }; // ESI never sends a kill without attackers
+    const items = kills.map((k, i) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: i === 2 ? broken : k.esi }));
+    const submitted = await submitKillmails(items, { source: "cli", priority: JobPriority.NORMAL, batchSize: 100 });
+    expect(submitted).toMatchObject({ enqueued: 5, alreadyStored: 0 });
+    expect(new Set(submitted.jobIds.values()).size).toBe(1); // one job carries the five
+
+    const worker = startWorker();
+    const jobId = [...submitted.jobIds.values()][0]!;
+    await until(async () => (await getQueue("killmail").getJobState(jobId)) === "completed", 60_000, "the batch job completed");
+    const job = await getQueue("killmail").getJob(jobId);
+    expect(job!.returnvalue).toEqual({ stored: 4, existing: 0, invalid: 1 });
+    await expectExactlyOnce(kills.filter((_, i) => i !== 2));
+    const ledger = await sql()<{ id: number; status: string; error: string }[]>`
+      select killmail_id as id, status, error from killmail_intake where killmail_id between 163000000 and 163000004`;
+    expect(ledger).toEqual([{ id: kills[2]!.esi.killmail_id, status: "failed", error: expect.stringMatching(/invalid ESI body: attackers: must NOT have fewer than 1 items/) }]);
+    worker.child.kill("SIGTERM");
+    await worker.result;
+  }, 60_000);
 });
 
 describe("Redis flushed mid-run", () => {
@@ -136,17 +166,17 @@ describe("Redis flushed mid-run", () => {
     await redisServer?.stop();
   });
 
-  it("reconcile + workers finish with every kill stored once", async () => {
-    redisServer = await startRedisServer();
+  it.each(shapes)("reconcile + workers finish with every kill stored once ($jobs)", async ({ batchSize, firstId }) => {
+    redisServer ??= await startRedisServer();
     await closeQueues();
     await closeRedis();
     setConfig({ redisUrl: redisServer.url });
     const privateEnv = { REDIS_URL: redisServer.url };
-    const kills = benchKillmails(3000, 162_000_000);
+    const kills = benchKillmails(3000, 162_000_000 + firstId);
     const before = await storedCount();
     const worker = startWorker(privateEnv);
     await worker.waitFor("worker started");
-    const submitted = submit(kills);
+    const submitted = submit(kills, batchSize);
     await until(async () => (await storedCount()) >= before + 400, 60_000, "a few batches stored");
     await submitted;
     const flusher = createRedis(redisServer.url);

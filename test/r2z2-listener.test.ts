@@ -6,8 +6,9 @@ import { sql } from "../server/db/client.ts";
 import { readCursor } from "../server/feeds/cursor.ts";
 import { listenR2z2, R2Z2_CURSOR, type R2z2Cursor } from "../server/feeds/r2z2-listener.ts";
 import { setConfig } from "../server/helpers/config.ts";
-import { getQueue, JobPriority } from "../server/helpers/queue.ts";
+import { JobPriority } from "../server/helpers/queue.ts";
 import { startSimulator, type Simulator } from "../sim/server.ts";
+import { queuedKills } from "./support/imports.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { run } from "./support/spawn.ts";
@@ -25,7 +26,7 @@ beforeAll(async () => {
 afterAll(() => sim.stop());
 
 const intake = async () => (await sql()<{ id: number }[]>`select killmail_id as id from killmail_intake order by 1`).map((r) => r.id);
-const jobs = () => getQueue("killmail").getJobs(["prioritized", "waiting"]);
+const jobs = () => queuedKills();
 
 describe("listen:r2z2", () => {
   it("starts at the head, then takes every new kill with its body at HIGH priority", async () => {
@@ -40,7 +41,10 @@ describe("listen:r2z2", () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ sequence: start.sequence + 25, kills: 25, enqueued: 25 });
     const queued = await jobs();
     expect(queued).toHaveLength(25);
-    expect(queued.every((j) => j.opts.priority === JobPriority.HIGH && j.data.esi?.killmail_id === j.data.killmailId)).toBe(true);
+    expect(queued.every((k) => k.priority === JobPriority.HIGH && (k.esi as { killmail_id: number }).killmail_id === k.killmailId)).toBe(true);
+    // Read together, they travel together: batch jobs, not one job per kill.
+    expect(queued.every((k) => k.inBatch)).toBe(true);
+    expect(new Set(queued.map((k) => k.jobId)).size).toBeLessThan(25);
     expect(await intake()).toHaveLength(25);
     expect(await readCursor<R2z2Cursor>(R2Z2_CURSOR)).toMatchObject({ sequence: start.sequence + 25 });
   });

@@ -9,7 +9,7 @@ import { JobPriority } from "../server/helpers/queue.ts";
 import { type SyncCursor, syncCursorName, type SyncResult } from "../server/imports/zkb-sync.ts";
 import { startSimulator, type Simulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
-import { intakeRows, killmailJobs, parseJson, simEnv, storeSimKills, until } from "./support/imports.ts";
+import { intakeRows, queuedKills, parseJson, simEnv, storeSimKills, until } from "./support/imports.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { killAll, run, start } from "./support/spawn.ts";
 
@@ -68,12 +68,13 @@ describe("sync:*", () => {
     const rows = await intakeRows();
     expect(rows.map((r) => r.id).sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
     expect(rows.every((r) => r.source === "zkb" && r.hasBody && r.priority === JobPriority.LOW)).toBe(true);
-    const jobs = await killmailJobs();
-    expect(jobs).toHaveLength(ids.size);
-    for (const job of jobs) {
-      const kill = sim.world.killmailById(job.data.killmailId)!;
-      expect(job.opts.priority).toBe(JobPriority.LOW);
-      expect(job.data).toEqual({ killmailId: kill.killmail_id, hash: kill.hash, esi: kill.esi });
+    const queued = await queuedKills();
+    expect(queued).toHaveLength(ids.size);
+    for (const k of queued) {
+      const kill = sim.world.killmailById(k.killmailId)!;
+      expect(k.priority).toBe(JobPriority.LOW);
+      expect(k.inBatch).toBe(true);
+      expect({ killmailId: k.killmailId, hash: k.hash, esi: k.esi }).toEqual({ killmailId: kill.killmail_id, hash: kill.hash, esi: kill.esi });
     }
     expect(await readCursor<SyncCursor>(syncCursorName("alliance", id))).toMatchObject({ done: true, nextPage: 1 });
 
@@ -81,7 +82,7 @@ describe("sync:*", () => {
     expect(parseJson<SyncResult>(again.stdout, again.stderr)).toMatchObject({
       firstPage: 1, counts: { read: kills.length, enqueued: 0, alreadyQueued: kills.length - 2, alreadyStored: 2 },
     });
-    expect(await killmailJobs()).toHaveLength(ids.size);
+    expect(await queuedKills()).toEqual(queued);
   });
 
   const corporations = () => [...new Set([...sim.world.entities.characters.values()].map((c) => c.corporationId))];
@@ -111,10 +112,10 @@ describe("sync:*", () => {
     expect(result).toMatchObject({ firstPage: saved.nextPage, stoppedBy: "empty-page" });
     expect(result.counts.read).toBe(kills.length - (saved.nextPage - 1) * 200);
     // Every kill of the corporation is queued or stored, each once.
-    const jobs = await killmailJobs();
-    expect(new Set(jobs.map((j) => j.data.killmailId)).size).toBe(jobs.length);
+    const queuedNow = await queuedKills();
+    expect(new Set(queuedNow.map((k) => k.killmailId)).size).toBe(queuedNow.length);
     const stored = new Set((await sql()<{ id: number }[]>`select killmail_id as id from killmails`).map((r) => r.id));
-    const queued = new Set(jobs.map((j) => j.data.killmailId as number));
+    const queued = new Set(queuedNow.map((k) => k.killmailId));
     expect(kills.filter((k) => !queued.has(k) && !stored.has(k))).toEqual([]);
     expect(await readCursor<SyncCursor>(name)).toMatchObject({ done: true });
   });

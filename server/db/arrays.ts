@@ -4,22 +4,23 @@
 
 export type ArrayElement = number | string | boolean | null;
 
-function element(value: ArrayElement): string {
-  if (value === null) return "NULL";
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new Error(`cannot store non-finite number ${value}`);
-    return String(value);
-  }
-  if (typeof value === "boolean") return value ? "t" : "f";
+function quoted(value: string): string {
   return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
 
 /** `[1, null, 3]` → `{1,NULL,3}`; strings quoted and escaped. Cast it in SQL: `${pgArray(xs)}::int4[]`. */
 export function pgArray(values: readonly ArrayElement[]): string {
+  // Hot path (a kill has ~30 rows of ~10 columns): one loop, no call per element.
   let out = "{";
   for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
     if (i > 0) out += ",";
-    out += element(values[i]!);
+    if (typeof value === "number") {
+      if (value - value !== 0) throw new Error(`cannot store non-finite number ${value}`);
+      out += value;
+    } else if (value === null) out += "NULL";
+    else if (typeof value === "boolean") out += value ? "t" : "f";
+    else out += quoted(value);
   }
   return out + "}";
 }

@@ -287,7 +287,8 @@ export const customPrices = pgTable(
  * Intake ledger: every killmail we were told about (feed, HTTP, imports) and have not stored yet.
  * Written before/with the enqueue; the kill's store transaction deletes the row. Reconcile re-enqueues
  * pending rows whose job Redis no longer holds. `body` keeps the ESI body when the source gave one,
- * so a flushed Redis never forces an ESI fetch. status: pending | failed (with error).
+ * so a flushed Redis never forces an ESI fetch. status: pending | failed (with error). `job_key` is
+ * the work key of the batch job carrying the kill (null: its own job, `killmail-<id>`).
  */
 export const killmailIntake = pgTable(
   "killmail_intake",
@@ -298,6 +299,7 @@ export const killmailIntake = pgTable(
     priority: smallint("priority").notNull(),
     /** JSON text, lz4-compressed by Postgres (see drizzle/0002): cheaper to write than jsonb. */
     body: text("body"),
+    jobKey: text("job_key"),
     status: text("status").notNull().default("pending"),
     error: text("error"),
     receivedAt: tstz("received_at").notNull().defaultNow(),

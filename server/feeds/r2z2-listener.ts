@@ -6,7 +6,7 @@
 // behind the head (an expired file after a long outage) is logged with the way to fill it.
 import { log } from "../helpers/logger.ts";
 import { JobPriority } from "../helpers/queue.ts";
-import { submitKillmails } from "../killmails/intake.ts";
+import { KILLMAIL_BATCH_SIZE, submitKillmails } from "../killmails/intake.ts";
 import { getEphemeral, getSequence, type R2z2Envelope } from "../zkb/r2z2.ts";
 import { readCursor, writeCursor } from "./cursor.ts";
 
@@ -64,7 +64,8 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
     if (batch.length > 0) {
       const result = await submitKillmails(
         batch.map((e) => ({ killmailId: e.killmail_id, hash: e.hash, esi: e.esi })),
-        { source: "r2z2", priority: JobPriority.HIGH },
+        // Catching up, a read brings many kills: one batch job for them (a lone kill gets its own job).
+        { source: "r2z2", priority: JobPriority.HIGH, batchSize: KILLMAIL_BATCH_SIZE },
       );
       stats.kills += batch.length;
       stats.enqueued += result.enqueued;

@@ -31,6 +31,8 @@ export interface Config {
   adminToken: string | undefined;
   port: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** A worker process re-checks an entity a stored kill names at most this often (0: every kill). */
+  fanOutRecheckSeconds: number;
   queues: Partial<Record<QueueName, QueueOverride>>;
 }
 
@@ -61,6 +63,7 @@ const schema = z.object({
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  FANOUT_RECHECK_SECONDS: z.coerce.number().int().min(0).default(300),
 });
 
 const OVERRIDE = /^QUEUE_([A-Z]+)_(CONCURRENCY|RATE|LOCK_SECONDS)$/;
@@ -104,6 +107,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     adminToken: e.ADMIN_TOKEN,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    fanOutRecheckSeconds: e.FANOUT_RECHECK_SECONDS,
     queues,
   };
 }

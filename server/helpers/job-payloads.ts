@@ -8,7 +8,7 @@ import type { QueueName } from "./config.ts";
 
 const entityId = z.number().int().positive();
 
-export const killmailPayload = z
+const singleKillmailPayload = z
   .object({
     killmailId: entityId,
     hash: killmailHashSchema,
@@ -19,6 +19,25 @@ export const killmailPayload = z
     message: "esi.killmail_id does not match killmailId",
     path: ["esi", "killmail_id"],
   });
+
+/** Kills per batch job at most (bulk sources: imports, the feed catching up). */
+export const KILLMAIL_BATCH_MAX = 250;
+
+/**
+ * Many kills with their bodies in one job (bulk sources). Ids and hashes are checked here; each body
+ * is validated by the worker on its own, so one bad body fails only its kill, not the batch.
+ */
+const killmailBatchPayload = z.object({
+  batch: z
+    .array(z.object({ killmailId: entityId, hash: killmailHashSchema, esi: z.unknown() }))
+    .min(1)
+    .max(KILLMAIL_BATCH_MAX),
+});
+
+/** One kill (body optional: fetched from ESI when missing), or a batch of kills with bodies. */
+export const killmailPayload = z.union([singleKillmailPayload, killmailBatchPayload]);
+export type SingleKillmailPayload = z.infer<typeof singleKillmailPayload>;
+export type KillmailBatchPayload = z.infer<typeof killmailBatchPayload>;
 
 /** One entity to refresh, or (character queue) a bulk affiliation refresh of up to 1,000 characters. */
 const entityPayload = z.object({ id: entityId, force: z.boolean().optional() });
@@ -98,16 +117,23 @@ export function parsePayload<Q extends QueueName>(queue: Q, data: unknown): Payl
  * lists) are keyed by a digest of their id set. Undefined = always distinct.
  */
 /** A short digest of a set of ids (order and repeats do not matter): the key of a bulk job. */
-function idsDigest(ids: readonly number[]): string {
+export function idsDigest(ids: readonly number[]): string {
   const sorted = [...new Set(ids)].sort((a, b) => a - b);
   return createHash("sha1").update(sorted.join(",")).digest("hex").slice(0, 16);
+}
+
+/** The work key of a batch of kills (also kept in their intake rows, so reconcile can find the job). */
+export function killmailBatchKey(killmailIds: readonly number[]): string {
+  return `killmail-batch-${idsDigest(killmailIds)}`;
 }
 
 export function workKey<Q extends QueueName>(queue: Q, data: PayloadOf<Q>): string | undefined {
   const d = data as Record<string, unknown>;
   switch (queue) {
     case "killmail":
-      return `killmail-${d.killmailId}`;
+      return "batch" in d
+        ? killmailBatchKey((data as KillmailBatchPayload).batch.map((k) => k.killmailId))
+        : `killmail-${d.killmailId}`;
     case "character":
       return "id" in d ? `character-${d.id}` : `character-affiliation-${idsDigest((data as { affiliation: number[] }).affiliation)}`;
     case "corporation":

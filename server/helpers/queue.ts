@@ -118,7 +118,9 @@ export async function enqueueJob<Q extends QueueName>(
 export interface EnqueueManyResult {
   added: number;
   deduplicated: number;
+  /** Per job submitted (same-key repeats within the call left out): its id, and whether it is new. */
   jobIds: string[];
+  isNew: boolean[];
 }
 
 /**
@@ -149,7 +151,7 @@ export async function addValidated<Q extends QueueName>(
 ): Promise<EnqueueManyResult> {
   const chunkSize = opts.chunkSize ?? 500;
   const queue = getQueue(type);
-  const result: EnqueueManyResult = { added: 0, deduplicated: 0, jobIds: [] };
+  const result: EnqueueManyResult = { added: 0, deduplicated: 0, jobIds: [], isNew: [] };
   const seen = new Set<string>();
   for (let start = 0; start < payloads.length; start += chunkSize) {
     const stamp = nextStamp();
@@ -170,8 +172,10 @@ export async function addValidated<Q extends QueueName>(
     jobs.forEach((job, i) => {
       const requested = batch[i]!.opts.jobId;
       const id = String(job.id);
+      const isNew = requested === undefined || requested === id;
       result.jobIds.push(id);
-      if (requested === undefined || requested === id) result.added++;
+      result.isNew.push(isNew);
+      if (isNew) result.added++;
       else result.deduplicated++;
     });
   }

@@ -1,15 +1,17 @@
-// Backpressure for bulk imports: before handing another batch to the intake, wait while the killmail
-// queue's pending jobs (waiting + prioritized) are above a threshold, polling until the workers have
-// drained it to a low-water mark (90 % of the threshold, so an import does not flap around the line).
-// Bounds what an import keeps in Redis to about threshold + one batch per importing process.
+// Backpressure for bulk imports: before handing another batch to the intake, wait while the kills
+// waiting to be stored (pending rows of the intake ledger, each carried by a killmail job in Redis,
+// alone or in a batch job) are above a threshold, polling until the workers have drained them to a
+// low-water mark (90 % of the threshold, so an import does not flap around the line). Bounds what an
+// import keeps in Redis to about threshold + one batch per importing process. Counted in kills, not
+// jobs: a batch job carries up to KILLMAIL_BATCH_MAX of them.
+import { sql } from "../db/client.ts";
 import { log } from "../helpers/logger.ts";
-import { getQueue } from "../helpers/queue.ts";
 
-/** Default threshold: pending killmail jobs above which imports pause. */
+/** Default threshold: kills waiting to be stored above which imports pause. */
 export const DEFAULT_MAX_PENDING = 50_000;
 
 export interface BackpressureOptions {
-  /** Pause while pending jobs are above this (default 50,000). */
+  /** Pause while more kills than this wait to be stored (default 50,000). */
   maxPending?: number;
   /** How often to look again while paused, ms (default 1,000). */
   pollMs?: number;
@@ -31,10 +33,11 @@ export interface Backpressure {
   readonly stats: BackpressureStats;
 }
 
-/** Pending killmail jobs: waiting (priority 0) plus prioritized (every job we add has a priority). */
-export async function pendingKillmails(): Promise<number> {
-  const counts = await getQueue("killmail").getJobCounts("waiting", "prioritized");
-  return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+/** Kills waiting to be stored (pending ledger rows), counted up to `cap` (a big backlog costs no more). */
+export async function pendingKillmails(cap: number): Promise<number> {
+  const [row] = await sql()<{ n: number }[]>`
+    select count(*)::int as n from (select 1 from killmail_intake where status = 'pending' limit ${cap}) p`;
+  return row!.n;
 }
 
 export function createBackpressure(opts: BackpressureOptions = {}): Backpressure {
@@ -46,7 +49,7 @@ export function createBackpressure(opts: BackpressureOptions = {}): Backpressure
   return {
     stats,
     async waitForRoom() {
-      let pending = await pendingKillmails();
+      let pending = await pendingKillmails(maxPending + 1);
       if (pending <= maxPending) return;
       const started = Date.now();
       stats.pauses++;
@@ -57,7 +60,7 @@ export function createBackpressure(opts: BackpressureOptions = {}): Backpressure
       let lastLog = started;
       while (pending > lowWater) {
         await new Promise((r) => setTimeout(r, pollMs));
-        pending = await pendingKillmails();
+        pending = await pendingKillmails(maxPending + 1);
         if (Date.now() - lastLog >= 60_000) {
           lastLog = Date.now();
           logger.info({ pending, maxPending, waitingMs: lastLog - started }, "still waiting for the killmail queue to drain");

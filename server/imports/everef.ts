@@ -1,6 +1,6 @@
 // EVE Ref killmail archives (`killmails/YYYY/killmails-YYYY-MM-DD.tar.bz2`, one verbatim ESI killmail per
 // file plus EVE Ref's `killmail_hash` and `http_last_modified`): streamed from EVEREF_URL or a local file,
-// each entry validated (hash taken, extras dropped, body checked with esiKillmailSchema) and handed to the
+// each entry validated (hash taken, extras dropped, body checked with checkEsiKillmail) and handed to the
 // intake in batches at LOW priority. A URL day is checked against EVE Ref's killmails/totals.json.
 // Resumable: a cursor per archive (`import:everef:YYYYMMDD`, or `import:everef:file:<name>` for a file
 // whose name has no day) holds the archive's identity (Last-Modified + length, or size + mtime of a file)
@@ -11,7 +11,7 @@ import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { Readable } from "node:stream";
 import { z } from "zod";
-import { esiKillmailSchema, killmailHashSchema } from "../esi/killmail-schema.ts";
+import { checkEsiKillmail, killmailHashSchema } from "../esi/killmail-schema.ts";
 import { readCursor, writeCursor } from "../feeds/cursor.ts";
 import { config, requireEsiUserAgent } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
@@ -276,12 +276,12 @@ function parseEntry(name: string, body: Buffer, report: DayReport, logger: Retur
     return invalid(`${name}: ${head.success ? "killmail_id does not match the file name" : `${head.error.issues[0]?.path.join(".")}: ${head.error.issues[0]?.message}`}`);
   }
   const { killmail_hash: hash, http_last_modified: _lastModified, ...esi } = head.data;
-  const parsed = esiKillmailSchema.safeParse(esi);
+  const parsed = checkEsiKillmail(esi);
   if (parsed.success) {
     report.withBody++;
     return { killmailId: head.data.killmail_id, hash, esi: parsed.data };
   }
-  invalid(`${name}: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message} (importing id/hash only)`);
+  invalid(`${name}: ${parsed.issue} (importing id/hash only)`);
   report.idHashOnly++;
   return { killmailId: head.data.killmail_id, hash };
 

@@ -5,7 +5,7 @@
 // Resumable: a cursor per day in Postgres (`import:history:YYYYMMDD`) holds the last killmail id handed
 // to the intake (ids go in ascending order) and, once the day is through, its report; a finished day is
 // skipped on later runs unless totals.json now counts a different number of kills for it.
-import { esiKillmailSchema } from "../esi/killmail-schema.ts";
+import { checkEsiKillmail } from "../esi/killmail-schema.ts";
 import { log } from "../helpers/logger.ts";
 import type { IntakeItem } from "../killmails/intake.ts";
 import { readCursor, writeCursor } from "../feeds/cursor.ts";
@@ -147,11 +147,11 @@ export async function importHistory(from: string, to: string, opts: ImportOption
         report.invalid++;
         if (report.invalid <= 5) logger.warn({ day, killmailId: id, issue: body.message }, "malformed body in R2Z2 raw history: importing id/hash only");
       } else if (body !== undefined) {
-        const parsed = esiKillmailSchema.safeParse(body);
+        const parsed = checkEsiKillmail(body);
         if (parsed.success && parsed.data.killmail_id === id) item = { killmailId: id, hash, esi: parsed.data };
         else {
           report.invalid++;
-          const issue = parsed.success ? "killmail_id does not match its key" : `${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`;
+          const issue = parsed.success ? "killmail_id does not match its key" : parsed.issue;
           if (report.invalid <= 5) logger.warn({ day, killmailId: id, issue }, "invalid body in R2Z2 raw history: importing id/hash only");
         }
       }

@@ -211,33 +211,48 @@ export interface KillReferences {
   types: number[];
 }
 
-export function referencesOf(esi: EsiKillmail): KillReferences {
-  const characters = new Set<number>();
-  const corporations = new Set<number>();
-  const alliances = new Set<number>();
-  const types = new Set<number>([esi.victim.ship_type_id]);
+/** The same as sets, filled by collectReferences across many kills. */
+export interface KillReferenceSets {
+  character: Set<number>;
+  corporation: Set<number>;
+  alliance: Set<number>;
+  type: Set<number>;
+}
+
+export function emptyReferenceSets(): KillReferenceSets {
+  return { character: new Set(), corporation: new Set(), alliance: new Set(), type: new Set() };
+}
+
+/** Adds what a kill names (NPCs filtered out) to `into`. */
+export function collectReferences(esi: EsiKillmail, into: KillReferenceSets): void {
   const involve = (p: { character_id?: number; corporation_id?: number; alliance_id?: number }) => {
-    if (isPlayerCharacter(p.character_id)) characters.add(p.character_id);
-    if (isPlayerCorporation(p.corporation_id)) corporations.add(p.corporation_id);
-    if (p.alliance_id !== undefined) alliances.add(p.alliance_id);
+    if (isPlayerCharacter(p.character_id)) into.character.add(p.character_id);
+    if (isPlayerCorporation(p.corporation_id)) into.corporation.add(p.corporation_id);
+    if (p.alliance_id !== undefined) into.alliance.add(p.alliance_id);
   };
+  into.type.add(esi.victim.ship_type_id);
   involve(esi.victim);
   for (const a of esi.attackers) {
     involve(a);
-    if (a.ship_type_id !== undefined) types.add(a.ship_type_id);
-    if (a.weapon_type_id !== undefined) types.add(a.weapon_type_id);
+    if (a.ship_type_id !== undefined) into.type.add(a.ship_type_id);
+    if (a.weapon_type_id !== undefined) into.type.add(a.weapon_type_id);
   }
   const walk = (list: EsiItem[]) => {
     for (const item of list) {
-      types.add(item.item_type_id);
+      into.type.add(item.item_type_id);
       if (item.items) walk(item.items);
     }
   };
   walk(esi.victim.items ?? []);
+}
+
+export function referencesOf(esi: EsiKillmail): KillReferences {
+  const sets = emptyReferenceSets();
+  collectReferences(esi, sets);
   return {
-    characters: [...characters],
-    corporations: [...corporations],
-    alliances: [...alliances],
-    types: [...types],
+    characters: [...sets.character],
+    corporations: [...sets.corporation],
+    alliances: [...sets.alliance],
+    types: [...sets.type],
   };
 }

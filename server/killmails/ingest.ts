@@ -6,10 +6,10 @@
 import type { Job } from "bullmq";
 import { UnrecoverableError } from "bullmq";
 import { sql } from "../db/client.ts";
-import type { EsiKillmail } from "../esi/killmail-schema.ts";
-import type { PayloadOf } from "../helpers/queue.ts";
+import { checkEsiKillmail, type EsiKillmail } from "../esi/killmail-schema.ts";
+import type { KillmailBatchPayload, SingleKillmailPayload } from "../helpers/job-payloads.ts";
 import { KillmailBatcher, type StoreOutcome } from "./batcher.ts";
-import { markIntakeFailed } from "./intake.ts";
+import { markIntakeFailed, markIntakeFailedMany } from "./intake.ts";
 
 export type IngestOutcome = StoreOutcome | "already-stored";
 
@@ -32,7 +32,7 @@ export async function isStored(killmailId: number): Promise<boolean> {
 }
 
 export async function ingestKillmail(
-  payload: PayloadOf<"killmail">,
+  payload: SingleKillmailPayload,
   job: Job,
   fetchKillmail: KillmailFetcher,
 ): Promise<IngestOutcome> {
@@ -52,6 +52,49 @@ export async function ingestKillmail(
     if (final && isFailure(err)) await markIntakeFailed(payload.killmailId, (err as Error).message);
     throw err;
   }
+}
+
+export interface BatchOutcome {
+  stored: number;
+  /** Already stored (by an earlier attempt, another job or another source). */
+  existing: number;
+  /** Bodies that failed validation: their intake rows are closed as failed, the rest is stored. */
+  invalid: number;
+}
+
+/**
+ * A batch job: every body is validated on its own (a bad one fails only its kill, recorded in the
+ * ledger), the valid kills go to the batcher together, and the job completes once all of them are
+ * committed. If a store fails the job fails and retries whole (kills already stored count as
+ * existing); on its last attempt the kills not stored are closed as failed in the ledger.
+ */
+export async function ingestKillmailBatch(payload: KillmailBatchPayload, job: Job): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = { stored: 0, existing: 0, invalid: 0 };
+  const valid: { esi: EsiKillmail; hash: string }[] = [];
+  const invalid: { problem: string; killmailId: number }[] = [];
+  for (const kill of payload.batch) {
+    const parsed = checkEsiKillmail(kill.esi);
+    const problem = !parsed.success
+      ? `invalid ESI body: ${parsed.issue}`
+      : parsed.data.killmail_id !== kill.killmailId
+        ? `body is killmail ${parsed.data.killmail_id}, not ${kill.killmailId}`
+        : undefined;
+    if (problem === undefined && parsed.success) valid.push({ esi: parsed.data, hash: kill.hash });
+    else invalid.push({ problem: problem!, killmailId: kill.killmailId });
+  }
+  for (const [problem, kills] of Map.groupBy(invalid, (k) => k.problem)) {
+    await markIntakeFailedMany(kills.map((k) => k.killmailId), problem);
+    outcome.invalid += kills.length;
+  }
+  const results = await Promise.allSettled(valid.map((kill) => killmailBatcher().submit(kill)));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure) {
+    const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (final) await markIntakeFailedMany(valid.map((k) => k.esi.killmail_id), (failure.reason as Error).message);
+    throw failure.reason;
+  }
+  for (const r of results) if (r.status === "fulfilled") outcome[r.value]++;
+  return outcome;
 }
 
 /** Errors that end a job (not BullMQ's control-flow errors for delay/rate-limit/wait). */

@@ -5,7 +5,11 @@
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
-import { addValidated, JobPriority, type PayloadOf } from "../helpers/queue.ts";
+import { KILLMAIL_BATCH_MAX, killmailBatchKey } from "../helpers/job-payloads.ts";
+import { addValidated, JobPriority, missingWorkKeys, type PayloadOf } from "../helpers/queue.ts";
+
+/** Kills per batch job where a bulk source does not say otherwise. */
+export const KILLMAIL_BATCH_SIZE = 100;
 
 export type IntakeSource = "r2z2" | "http" | "history" | "everef" | "zkb" | "reconcile" | "cli" | "bench";
 
@@ -17,9 +21,9 @@ export interface IntakeItem {
 }
 
 export interface IntakeResult {
-  /** Jobs added. */
+  /** Kills put in new jobs (one job each, or batch jobs). */
   enqueued: number;
-  /** Already pending in Redis (same work key): nothing added. */
+  /** Kills whose job was already pending in Redis (same work key): nothing added. */
   deduplicated: number;
   /** Already stored: not recorded, not enqueued. */
   alreadyStored: number;
@@ -30,11 +34,17 @@ export interface IntakeResult {
 export interface IntakeOptions {
   source: IntakeSource;
   priority?: number;
+  /**
+   * Kills per job for kills that come with their body (bulk sources: imports, the feed catching up):
+   * up to KILLMAIL_BATCH_MAX. Default 1: one job per kill (HTTP posts; body-less kills always).
+   */
+  batchSize?: number;
 }
 
 /** Records and enqueues killmails; items are taken as validated. Batches of any size. */
 export async function submitKillmails(items: IntakeItem[], opts: IntakeOptions): Promise<IntakeResult> {
   const priority = opts.priority ?? JobPriority.NORMAL;
+  const batchSize = Math.max(1, Math.min(opts.batchSize ?? 1, KILLMAIL_BATCH_MAX));
   const result: IntakeResult = { enqueued: 0, deduplicated: 0, alreadyStored: 0, jobIds: new Map() };
   const unique = new Map<number, IntakeItem>();
   for (const item of items) {
@@ -45,44 +55,174 @@ export async function submitKillmails(items: IntakeItem[], opts: IntakeOptions):
   // Chunks are pipelined: the ledger write of one overlaps the enqueue of the previous one.
   let enqueueing: Promise<void> = Promise.resolve();
   for (let start = 0; start < all.length; start += 1000) {
-    const chunk = all.slice(start, start + 1000);
-    const open = await recordIntake(chunk, opts.source, priority);
+    let chunk = all.slice(start, start + 1000);
+    if (batchSize > 1) {
+      // Batch keys are digests of their kills, so batches de-duplicate only when cut the same way:
+      // leave out the kills already stored, and those a job in Redis already carries.
+      const { stored, queued } = await screenForBatches(chunk.map((i) => i.killmailId));
+      result.alreadyStored += stored.size;
+      result.deduplicated += queued.size;
+      chunk = chunk.filter((i) => !stored.has(i.killmailId) && !queued.has(i.killmailId));
+    }
+    const jobs = planJobs(chunk, batchSize);
+    const open = await recordIntake(jobs, opts.source, priority);
     await enqueueing;
+    // A kill stored since the check above stays in its batch (the worker finds it stored).
     result.alreadyStored += chunk.length - open.size;
-    const payloads: PayloadOf<"killmail">[] = chunk
-      .filter((i) => open.has(i.killmailId))
-      .map((i) => (i.esi ? { killmailId: i.killmailId, hash: i.hash, esi: i.esi } : { killmailId: i.killmailId, hash: i.hash }));
-    if (payloads.length === 0) continue;
-    enqueueing = addValidated("killmail", payloads, { priority }).then((added) => {
-      result.enqueued += added.added;
+    const openJobs = jobs.filter((j) => j.kind === "batch" || open.has(j.item.killmailId));
+    enqueueing = enqueueIntakeJobs(openJobs, priority).then((added) => {
+      result.enqueued += added.enqueued;
       result.deduplicated += added.deduplicated;
-      payloads.forEach((p, i) => result.jobIds.set(p.killmailId, added.jobIds[i]!));
+      for (const [id, jobId] of added.jobIds) result.jobIds.set(id, jobId);
     });
   }
   await enqueueing;
   return result;
 }
 
+/** Of these kills: those stored, and those pending in the ledger whose job Redis still holds. */
+async function screenForBatches(ids: number[]): Promise<{ stored: Set<number>; queued: Set<number> }> {
+  const list = pgArray(ids);
+  const stored = await sql()<{ killmail_id: number }[]>`
+    select killmail_id from killmails where killmail_id = any(${list}::int8[])`;
+  const pending = await sql()<{ killmail_id: number; job_key: string | null }[]>`
+    select killmail_id, job_key from killmail_intake where killmail_id = any(${list}::int8[]) and status = 'pending'`;
+  const missing = await missingWorkKeys("killmail", [...new Set(pending.map(intakeJobKey))]);
+  return {
+    stored: new Set(stored.map((r) => r.killmail_id)),
+    queued: new Set(pending.filter((r) => !missing.has(intakeJobKey(r))).map((r) => r.killmail_id)),
+  };
+}
+
+/** The work key of the job that carries a ledger row's kill: its batch, or its own. */
+export function intakeJobKey(row: { killmail_id: number; job_key: string | null }): string {
+  return row.job_key ?? `killmail-${row.killmail_id}`;
+}
+
+/** What goes to Redis: a kill in its own job, or kills with bodies in one batch job under `key`. */
+type PlannedJob =
+  | { kind: "single"; item: IntakeItem }
+  | { kind: "batch"; key: string; items: IntakeItem[] };
+
+function planJobs(items: IntakeItem[], batchSize: number): PlannedJob[] {
+  if (batchSize <= 1) return items.map((item) => ({ kind: "single", item }));
+  const jobs: PlannedJob[] = [];
+  const withBody = items.filter((i) => i.esi);
+  for (const item of items) if (!item.esi) jobs.push({ kind: "single", item });
+  for (let i = 0; i < withBody.length; i += batchSize) {
+    const group = withBody.slice(i, i + batchSize);
+    if (group.length === 1) jobs.push({ kind: "single", item: group[0]! });
+    else jobs.push({ kind: "batch", key: killmailBatchKey(group.map((k) => k.killmailId)), items: group });
+  }
+  return jobs;
+}
+
+/** Adds the jobs (singles and batches); the ledger rows are already written. */
+async function enqueueIntakeJobs(
+  jobs: PlannedJob[],
+  priority: number,
+): Promise<{ enqueued: number; deduplicated: number; jobIds: Map<number, string> }> {
+  const payloads: PayloadOf<"killmail">[] = jobs.map((j) =>
+    j.kind === "single"
+      ? j.item.esi
+        ? { killmailId: j.item.killmailId, hash: j.item.hash, esi: j.item.esi }
+        : { killmailId: j.item.killmailId, hash: j.item.hash }
+      : { batch: j.items.map((i) => ({ killmailId: i.killmailId, hash: i.hash, esi: i.esi })) },
+  );
+  const jobIds = new Map<number, string>();
+  const counts = { enqueued: 0, deduplicated: 0, jobIds };
+  if (payloads.length === 0) return counts;
+  // Batch jobs hold up to KILLMAIL_BATCH_MAX bodies: fewer per addBulk call.
+  const added = await addValidated("killmail", payloads, { priority, chunkSize: jobs.some((j) => j.kind === "batch") ? 20 : 500 });
+  // Counted in kills, whatever job carries them (keys are unique here, so jobs and results align).
+  jobs.forEach((j, n) => {
+    const jobId = added.jobIds[n]!;
+    const items = j.kind === "single" ? [j.item] : j.items;
+    for (const i of items) jobIds.set(i.killmailId, jobId);
+    if (added.isNew[n]) counts.enqueued += items.length;
+    else counts.deduplicated += items.length;
+  });
+  return counts;
+}
+
 /**
  * Writes ledger rows for kills not yet stored (re-opening failed ones, keeping the best body and the
- * highest priority); returns the ids that are open (to be enqueued).
+ * highest priority, pointing at the job that now carries the kill); returns the ids that are open
+ * (to be enqueued).
  */
-async function recordIntake(items: IntakeItem[], source: string, priority: number): Promise<Set<number>> {
+async function recordIntake(jobs: PlannedJob[], source: string, priority: number): Promise<Set<number>> {
+  const ids: number[] = [];
+  const hashes: string[] = [];
+  const bodies: (string | null)[] = [];
+  const keys: (string | null)[] = [];
+  for (const job of jobs) {
+    const items = job.kind === "single" ? [job.item] : job.items;
+    for (const i of items) {
+      ids.push(i.killmailId);
+      hashes.push(i.hash);
+      bodies.push(i.esi ? JSON.stringify(i.esi) : null);
+      keys.push(job.kind === "batch" ? job.key : null);
+    }
+  }
   const rows = await sql()<{ killmail_id: number }[]>`
-    insert into killmail_intake as ki (killmail_id, hash, source, priority, body)
-    select u.killmail_id, u.hash, ${source}, ${priority}, u.body
-    from unnest(${pgArray(items.map((i) => i.killmailId))}::int8[],
-                ${pgArray(items.map((i) => i.hash))}::text[],
-                ${pgArray(items.map((i) => (i.esi ? JSON.stringify(i.esi) : null)))}::text[])
-         as u(killmail_id, hash, body)
+    insert into killmail_intake as ki (killmail_id, hash, source, priority, body, job_key)
+    select u.killmail_id, u.hash, ${source}, ${priority}, u.body, u.job_key
+    from unnest(${pgArray(ids)}::int8[], ${pgArray(hashes)}::text[], ${pgArray(bodies)}::text[],
+                ${pgArray(keys)}::text[])
+         as u(killmail_id, hash, body, job_key)
     where not exists (select 1 from killmails k where k.killmail_id = u.killmail_id)
     on conflict (killmail_id) do update set
       status = 'pending', error = null,
       hash = excluded.hash,
       body = coalesce(excluded.body, ki.body),
+      job_key = excluded.job_key,
       priority = least(ki.priority, excluded.priority)
     returning killmail_id`;
   return new Set(rows.map((r) => r.killmail_id));
+}
+
+/** A pending intake row as reconcile reads it back. */
+export interface IntakeRow {
+  killmail_id: number;
+  hash: string;
+  priority: number;
+  /** JSON text of the ESI body, when the source gave one. */
+  body: string | null;
+}
+
+/**
+ * Re-enqueues pending ledger rows whose job Redis lost: kills with a body in batch jobs (their rows
+ * point at the new batch), the others one job each. Returns the kills put back in the queue.
+ */
+export async function requeueIntakeRows(rows: IntakeRow[], batchSize = KILLMAIL_BATCH_SIZE): Promise<number> {
+  const byPriority = new Map<number, IntakeItem[]>();
+  for (const row of rows) {
+    const items = byPriority.get(row.priority) ?? [];
+    // Bodies come back from storage: the worker validates each one again.
+    items.push(row.body ? { killmailId: row.killmail_id, hash: row.hash, esi: JSON.parse(row.body) as EsiKillmail } : { killmailId: row.killmail_id, hash: row.hash });
+    byPriority.set(row.priority, items);
+  }
+  let added = 0;
+  for (const [priority, items] of byPriority) {
+    const jobs = planJobs(items, batchSize);
+    const batches = jobs.filter((j) => j.kind === "batch");
+    if (batches.length > 0) {
+      await sql()`
+        update killmail_intake as ki set job_key = u.job_key
+        from unnest(${pgArray(batches.flatMap((b) => b.items.map((i) => i.killmailId)))}::int8[],
+                    ${pgArray(batches.flatMap((b) => b.items.map(() => b.key)))}::text[]) as u(killmail_id, job_key)
+        where ki.killmail_id = u.killmail_id`;
+    }
+    added += (await enqueueIntakeJobs(jobs, priority)).enqueued;
+  }
+  return added;
+}
+
+/** Marks the pending ledger rows of these kills failed (kills stored meanwhile have no row any more). */
+export async function markIntakeFailedMany(killmailIds: number[], error: string): Promise<void> {
+  if (killmailIds.length === 0) return;
+  await sql()`update killmail_intake set status = 'failed', error = ${error.slice(0, 1000)}
+              where killmail_id = any(${pgArray(killmailIds)}::int8[])`;
 }
 
 /** Marks a kill's ledger row failed (permanent error or retries exhausted); reconcile leaves it alone. */

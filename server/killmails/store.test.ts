@@ -1,9 +1,10 @@
 // Storing kills against the real Postgres: complete and exact (the ESI body comes back deep-equal),
 // exactly once under repeats and concurrency, and fan-out de-duplicated with NPCs filtered.
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { loadCorpus, type CorpusKill } from "../../test/support/corpus.ts";
 import { useTestDatabase } from "../../test/support/database.ts";
 import { sql } from "../db/client.ts";
+import { setConfig } from "../helpers/config.ts";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { loadKillmail } from "./read.ts";
 import { storeKillmails } from "./store.ts";
@@ -93,6 +94,9 @@ describe("fan-out", () => {
     };
   }
 
+  // Every test here sees Postgres answer for every kill; the per-process memo has its own test.
+  beforeEach(() => void setConfig({ fanOutRecheckSeconds: 0 }));
+
   it("turns 1,000 kills naming the same 50 pilots into 50 character refreshes, never NPCs", async () => {
     await sql()`delete from outbox`;
     const kills = Array.from({ length: 1000 }, (_, i) => ({ esi: kill(180_000_000 + i), hash: "b".repeat(40) }));
@@ -119,5 +123,22 @@ describe("fan-out", () => {
     expect(keys).not.toContain("character-95000000");
     expect(keys).not.toContain("character-95000002");
     expect(keys).not.toContain("type-587");
+  });
+
+  it("a worker process checks a named entity at most once per FANOUT_RECHECK_SECONDS", async () => {
+    setConfig({ fanOutRecheckSeconds: 300 });
+    await sql()`delete from outbox`;
+    await storeKillmails(sql(), [{ esi: kill(182_000_003), hash: "d".repeat(40) }]);
+    const first = (await sql()<{ job_key: string }[]>`select job_key from outbox`).map((r) => r.job_key);
+    expect(first).toContain("character-95000003");
+    // The refresh ran (its outbox row is gone); the next kills naming the same pilot within the window
+    // are not checked again by this process: no new row.
+    await sql()`delete from outbox`;
+    await storeKillmails(sql(), [{ esi: kill(182_000_053), hash: "d".repeat(40) }]);
+    expect((await sql()`select 1 from outbox where job_key = 'character-95000003'`).length).toBe(0);
+    // With the window at 0 every kill is checked against Postgres again.
+    setConfig({ fanOutRecheckSeconds: 0 });
+    await storeKillmails(sql(), [{ esi: kill(182_000_103), hash: "d".repeat(40) }]);
+    expect((await sql()`select 1 from outbox where job_key = 'character-95000003'`).length).toBe(1);
   });
 });

@@ -1,13 +1,13 @@
 // Stores a batch of validated killmails in ONE transaction, set-based: one statement writes killmails,
 // attackers, items and their values from unnest() arrays (a kill already stored is skipped whole, so
-// a kill is never duplicated nor partial); then the fan-out goes to the outbox and intake rows close. Safe under concurrency:
+// a kill is never duplicated nor partial); then the fan-out goes to the outbox (fan-out.ts) and intake rows close. Safe under concurrency:
 // rows are written in key order and deadlocks/serialization failures retry the whole batch.
 import type { Sql, TransactionSql } from "postgres";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { pgArray, type ArrayElement } from "../db/arrays.ts";
-import { JobPriority } from "../helpers/queue.ts";
-import { flattenKillmail, referencesOf, type AttackerRow, type ItemRow, type KillmailRow } from "./flatten.ts";
-import { valueColumns, valueTotals } from "./values.ts";
+import { type FanOutKeys, fanOutChecked, writeFanOut } from "./fan-out.ts";
+import { flattenKillmail, type AttackerRow, type ItemRow, type KillmailRow } from "./flatten.ts";
+import { RULES, valueColumns, valueTotals } from "./values.ts";
 
 export interface KillToStore {
   esi: EsiKillmail;
@@ -32,7 +32,9 @@ export async function storeKillmails(sql: Sql, kills: KillToStore[], attempts = 
   const sorted = [...unique.values()].sort((a, b) => a.esi.killmail_id - b.esi.killmail_id);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await sql.begin((tx) => storeInTransaction(tx, sorted));
+      const { result, fanOutKeys } = await sql.begin((tx) => storeInTransaction(tx, sorted));
+      fanOutChecked(fanOutKeys); // only once committed
+      return result;
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw err;
@@ -45,7 +47,10 @@ function columns<R, K extends keyof R>(rows: R[], key: K): ArrayElement[] {
   return rows.map((r) => r[key] as ArrayElement);
 }
 
-async function storeInTransaction(tx: TransactionSql, kills: KillToStore[]): Promise<StoreResult> {
+async function storeInTransaction(
+  tx: TransactionSql,
+  kills: KillToStore[],
+): Promise<{ result: StoreResult; fanOutKeys: FanOutKeys }> {
   const kms: KillmailRow[] = [];
   const atts: AttackerRow[] = [];
   const its: ItemRow[] = [];
@@ -56,6 +61,11 @@ async function storeInTransaction(tx: TransactionSql, kills: KillToStore[]): Pro
     for (const i of flat.items) its.push(i);
   }
   const a = pgArray;
+  // Attackers matter to the values only for the solo rule, which needs exactly one player attacker:
+  // only those kills' attackers go into the valuation (the rest count zero players, so not solo either).
+  const soloCandidates = kills
+    .filter((k) => countPlayers(k.esi) === 1)
+    .map((k) => k.esi.killmail_id);
 
   const cols = valueColumns(tx);
   // JIT would compile this statement for seconds once a big batch pushes its cost estimate up.
@@ -123,7 +133,10 @@ async function storeInTransaction(tx: TransactionSql, kills: KillToStore[]): Pro
              container_dropped
       from src_i
     ),
-    value_attackers as (select killmail_id, character_id, ship_type_id from src_a),
+    value_attackers as (
+      select killmail_id, character_id, ship_type_id from src_a
+      where killmail_id = any(${a(soloCandidates)}::int8[])
+    ),
     ${valueTotals(tx)},
     val as (
       insert into killmail_values ${cols.names}
@@ -136,7 +149,7 @@ async function storeInTransaction(tx: TransactionSql, kills: KillToStore[]): Pro
   const storedSet = new Set(stored);
   const existing = kills.map((k) => k.esi.killmail_id).filter((id) => !storedSet.has(id));
 
-  let fanOut = 0;
+  let fanOut: { rows: number; keys: FanOutKeys } = { rows: 0, keys: { queues: [], ids: [] } };
   if (stored.length > 0) {
     fanOut = await writeFanOut(
       tx,
@@ -144,47 +157,12 @@ async function storeInTransaction(tx: TransactionSql, kills: KillToStore[]): Pro
     );
   }
   await tx`delete from killmail_intake where killmail_id = any(${a(kills.map((k) => k.esi.killmail_id))}::int8[])`;
-  return { stored, existing, fanOut };
+  return { result: { stored, existing, fanOut: fanOut.rows }, fanOutKeys: fanOut.keys };
 }
 
-/**
- * Outbox rows for the entities and types these kills name that are unknown or past their expiry
- * (NPC ids were filtered by referencesOf). One row per (queue, key) while outstanding, so a thousand
- * kills naming the same fifty pilots make fifty rows. Keys are written in sorted order.
- */
-async function writeFanOut(tx: TransactionSql, kills: EsiKillmail[]): Promise<number> {
-  const want = { character: new Set<number>(), corporation: new Set<number>(), alliance: new Set<number>(), type: new Set<number>() };
-  for (const esi of kills) {
-    const refs = referencesOf(esi);
-    for (const id of refs.characters) want.character.add(id);
-    for (const id of refs.corporations) want.corporation.add(id);
-    for (const id of refs.alliances) want.alliance.add(id);
-    for (const id of refs.types) want.type.add(id);
-  }
-  const queues: string[] = [];
-  const ids: number[] = [];
-  for (const queue of ["alliance", "character", "corporation", "type"] as const) {
-    for (const id of [...want[queue]].sort((x, y) => x - y)) {
-      queues.push(queue);
-      ids.push(id);
-    }
-  }
-  if (ids.length === 0) return 0;
-  const rows = await tx`
-    insert into outbox (queue, job_key, payload, priority)
-    select u.queue, u.queue || '-' || u.id, jsonb_build_object('id', u.id), ${JobPriority.LOW}
-    from unnest(${pgArray(queues)}::text[], ${pgArray(ids)}::int4[]) with ordinality as u(queue, id, n)
-    where case u.queue
-      when 'character' then not exists (select 1 from characters c where c.character_id = u.id
-                                        and (c.deleted or c.expires_at > now()))
-      when 'corporation' then not exists (select 1 from corporations c where c.corporation_id = u.id
-                                          and (c.deleted or c.expires_at > now()))
-      when 'alliance' then not exists (select 1 from alliances c where c.alliance_id = u.id
-                                       and (c.deleted or c.expires_at > now()))
-      else not exists (select 1 from types t where t.type_id = u.id)
-    end
-    order by u.n
-    on conflict (queue, job_key) do nothing
-    returning 1`;
-  return rows.length;
+function countPlayers(esi: EsiKillmail): number {
+  let n = 0;
+  for (const att of esi.attackers) if ((att.character_id ?? 0) > RULES.npcCharacterMax) n++;
+  return n;
 }
+

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { loadCorpus } from "../../test/support/corpus.ts";
 import { useTestDatabase } from "../../test/support/database.ts";
+import { queuedKills } from "../../test/support/imports.ts";
 import { useTestQueues } from "../../test/support/isolation.ts";
 import { sql } from "../db/client.ts";
 import { getQueue, getQueueStats, JobPriority } from "../helpers/queue.ts";
@@ -49,10 +50,13 @@ describe("reconcile", () => {
     await sql()`update killmail_intake set status = 'failed', error = '422' where killmail_id = ${corpus[4]!.esi.killmail_id}`;
     const result = await reconcile();
     expect(result).toMatchObject({ intakeChecked: 7, intakeRequeued: 7 });
-    const jobs = await getQueue("killmail").getJobs(["prioritized", "waiting"]);
-    expect(jobs).toHaveLength(7);
-    expect(jobs.every((j) => j.data.esi?.killmail_id === j.data.killmailId)).toBe(true);
-    expect(jobs.map((j) => j.opts.priority)).toEqual(Array(7).fill(JobPriority.HIGH));
+    // Kills with a body go back in a batch job, with the priority they came with.
+    const queued = await queuedKills();
+    expect(queued).toHaveLength(7);
+    expect(queued.every((k) => (k.esi as { killmail_id: number }).killmail_id === k.killmailId && k.inBatch)).toBe(true);
+    expect(queued.map((k) => k.priority)).toEqual(Array(7).fill(JobPriority.HIGH));
+    const [batchKey] = await sql()<{ job_key: string }[]>`select distinct job_key from killmail_intake where status = 'pending'`;
+    expect(batchKey!.job_key).toMatch(/^killmail-batch-/);
     // Nothing lost now: a second pass enqueues nothing.
     expect(await reconcile()).toMatchObject({ intakeChecked: 7, intakeRequeued: 0 });
   });

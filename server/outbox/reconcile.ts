@@ -2,13 +2,14 @@
 // ranges of running value backfills); Redis
 // says what is queued (BullMQ de-duplication keys of pending jobs). Whatever the first holds and the
 // second lost — a FLUSHALL, an evicting Redis, a crash between commit and enqueue — is enqueued again,
-// with the ESI body the intake kept, so nothing needs an ESI fetch. Cheap when little is outstanding;
+// with the ESI body the intake kept, so nothing needs an ESI fetch (kills with bodies go back in batch jobs). Cheap when little is outstanding;
 // walks big backlogs in keyset-paged chunks.
 import { requeueOrphanedRanges } from "../backfill/values-run.ts";
 import { sql } from "../db/client.ts";
 import { pgArray } from "../db/arrays.ts";
 import { log } from "../helpers/logger.ts";
-import { enqueueJobMany, missingWorkKeys, type QueueName } from "../helpers/queue.ts";
+import { missingWorkKeys, type QueueName } from "../helpers/queue.ts";
+import { intakeJobKey, type IntakeRow, requeueIntakeRows } from "../killmails/intake.ts";
 import type { RunnerService } from "../runner/run.ts";
 
 export interface ReconcileResult {
@@ -25,51 +26,26 @@ export interface ReconcileResult {
 
 const CHUNK = 2000;
 
-interface IntakeRow {
-  killmail_id: number;
-  hash: string;
-  priority: number;
-  /** JSON text of the ESI body, when the source gave one. */
-  body: string | null;
-}
-
 export async function reconcileIntake(onProgress?: (checked: number, requeued: number) => void): Promise<[number, number]> {
   let after = 0;
   let checked = 0;
   let requeued = 0;
   for (;;) {
-    const rows = await sql()<{ killmail_id: number }[]>`
-      select killmail_id from killmail_intake
+    const rows = await sql()<{ killmail_id: number; job_key: string | null }[]>`
+      select killmail_id, job_key from killmail_intake
       where status = 'pending' and killmail_id > ${after}
       order by killmail_id limit ${CHUNK}`;
     if (rows.length === 0) break;
     after = rows.at(-1)!.killmail_id;
     checked += rows.length;
-    const missing = await missingWorkKeys(
-      "killmail",
-      rows.map((r) => `killmail-${r.killmail_id}`),
-    );
-    const ids = rows.map((r) => r.killmail_id).filter((id) => missing.has(`killmail-${id}`));
+    const missing = await missingWorkKeys("killmail", [...new Set(rows.map(intakeJobKey))]);
+    const ids = rows.filter((r) => missing.has(intakeJobKey(r))).map((r) => r.killmail_id);
     if (ids.length > 0) {
       // Bodies are read only for the lost ones; a kill stored meanwhile has no row any more.
       const lost = await sql()<IntakeRow[]>`
         select killmail_id, hash, priority, body from killmail_intake
         where killmail_id = any(${pgArray(ids)}::int8[]) and status = 'pending'`;
-      const byPriority = new Map<number, IntakeRow[]>();
-      for (const row of lost) byPriority.set(row.priority, [...(byPriority.get(row.priority) ?? []), row]);
-      for (const [priority, group] of byPriority) {
-        // Bodies come back from storage: enqueueJobMany validates them again.
-        const added = await enqueueJobMany(
-          "killmail",
-          group.map((r) =>
-            r.body
-              ? { killmailId: r.killmail_id, hash: r.hash, esi: JSON.parse(r.body) as unknown }
-              : { killmailId: r.killmail_id, hash: r.hash },
-          ),
-          { priority },
-        );
-        requeued += added.added;
-      }
+      requeued += await requeueIntakeRows(lost);
     }
     onProgress?.(checked, requeued);
   }
@@ -95,9 +71,7 @@ export async function reconcileOutbox(): Promise<[number, number]> {
     after = rows.at(-1)!.id;
     checked += rows.length;
     const lostIds: number[] = [];
-    const byQueue = new Map<QueueName, OutboxRow[]>();
-    for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
-    for (const [queue, group] of byQueue) {
+    for (const [queue, group] of Map.groupBy(rows, (r) => r.queue)) {
       const missing = await missingWorkKeys(
         queue,
         group.map((r) => r.job_key),

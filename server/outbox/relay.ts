@@ -31,16 +31,12 @@ export async function relayOutbox(limit = 1000): Promise<RelayResult> {
       order by id limit ${limit}
       for update skip locked`;
     if (rows.length === 0) return { relayed: 0, deduplicated: 0 };
-    const byQueue = new Map<QueueName, Map<number, OutboxRow[]>>();
     for (const row of rows) {
       if (!isQueueName(row.queue)) throw new Error(`outbox row ${row.id} names unknown queue '${row.queue}'`);
-      const perPriority = byQueue.get(row.queue) ?? new Map<number, OutboxRow[]>();
-      byQueue.set(row.queue, perPriority);
-      perPriority.set(row.priority, [...(perPriority.get(row.priority) ?? []), row]);
     }
     let deduplicated = 0;
-    for (const [queue, perPriority] of byQueue) {
-      for (const [priority, group] of perPriority) {
+    for (const [queue, ofQueue] of Map.groupBy(rows, (r) => r.queue as QueueName)) {
+      for (const [priority, group] of Map.groupBy(ofQueue, (r) => r.priority)) {
         const payloads = group.map((r) => parsePayload(queue, r.payload));
         const added = await addValidated(queue, payloads, { priority });
         deduplicated += added.deduplicated;

@@ -527,7 +527,9 @@ export class KillGenerator {
       const byGroup = new Map<number, number[]>();
       for (const s of subs) {
         const g = this.catalog.types.get(s)!.groupId;
-        byGroup.set(g, [...(byGroup.get(g) ?? []), s]);
+        const group = byGroup.get(g);
+        if (group) group.push(s);
+        else byGroup.set(g, [s]);
       }
       [...byGroup.keys()].sort((a, b) => a - b).forEach((g, k) => rows.push(this.item(125 + k, rng.pick(byGroup.get(g)!), 1, rng.chance(0.5))));
     }

@@ -88,7 +88,9 @@ export class World {
     this.corpus.forEach((k, n) => {
       this.corpusById.set(k.id, n);
       const d = dayOf(k.timeMs);
-      this.corpusDays.set(d, [...(this.corpusDays.get(d) ?? []), this.generatedCount + n]);
+      const day = this.corpusDays.get(d);
+      if (day) day.push(this.generatedCount + n);
+      else this.corpusDays.set(d, [this.generatedCount + n]);
     });
     this.killmailCount = this.generatedCount + this.corpus.length;
     this.market = new Market(this.seed, this.catalog, dayOf(this.startMs) - 60, dayOf(this.endMs - 1), corpus?.prices);

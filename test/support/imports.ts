@@ -39,6 +39,30 @@ export async function killmailJobs(): Promise<Job[]> {
   return getQueue("killmail").getJobs(["prioritized", "waiting"]);
 }
 
+/** A kill as the pending killmail jobs carry it: alone in its job, or in a batch job. */
+export interface QueuedKill {
+  killmailId: number;
+  hash: string;
+  /** The ESI body, when the job carries one. */
+  esi: unknown;
+  priority: number | undefined;
+  jobId: string;
+  inBatch: boolean;
+}
+
+/** Every kill the pending killmail jobs carry, batch jobs expanded, in id order. */
+export async function queuedKills(): Promise<QueuedKill[]> {
+  const kills: QueuedKill[] = [];
+  for (const job of await killmailJobs()) {
+    const data = job.data as { killmailId?: number; hash?: string; esi?: unknown; batch?: { killmailId: number; hash: string; esi?: unknown }[] };
+    const entries = data.batch ?? [{ killmailId: data.killmailId!, hash: data.hash!, esi: data.esi }];
+    for (const k of entries) {
+      kills.push({ killmailId: k.killmailId, hash: k.hash, esi: k.esi, priority: job.opts.priority, jobId: String(job.id), inBatch: data.batch !== undefined });
+    }
+  }
+  return kills.sort((a, b) => a.killmailId - b.killmailId);
+}
+
 /** Stores kills as the pipeline would (so imports must skip them). */
 export async function storeSimKills(kills: { esi: unknown; hash: string }[]): Promise<void> {
   await storeKillmails(sql(), kills.map((k) => ({ esi: k.esi as EsiKillmail, hash: k.hash })));

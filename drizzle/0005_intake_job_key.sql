@@ -1,0 +1,1 @@
+ALTER TABLE "killmail_intake" ADD COLUMN "job_key" text;
