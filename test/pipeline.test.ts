@@ -133,9 +133,11 @@ describe("exactly once", () => {
 });
 
 describe("batch jobs", () => {
-  it("store every valid kill of a batch; a bad body fails only its own kill, recorded in the ledger", async () => {
+  it("store every valid kill of a batch; a bad body or a kill Postgres refuses fails alone, recorded in the ledger", async () => {
     const kills = benchKillmails(5, 163_000_000);
     const broken = { ...kills[2]!.esi, attackers: [] }; // ESI never sends a kill without attackers
+    // A valid body whose damage exceeds ESI's int32: the store refuses it, not the schema.
+    kills[3]!.esi.attackers[0]!.damage_done = 3_000_000_000;
     const items = kills.map((k, i) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: i === 2 ? broken : k.esi }));
     const submitted = await submitKillmails(items, { source: "cli", priority: JobPriority.NORMAL, batchSize: 100 });
     expect(submitted).toMatchObject({ enqueued: 5, alreadyStored: 0 });
@@ -145,11 +147,33 @@ describe("batch jobs", () => {
     const jobId = [...submitted.jobIds.values()][0]!;
     await until(async () => (await getQueue("killmail").getJobState(jobId)) === "completed", 60_000, "the batch job completed");
     const job = await getQueue("killmail").getJob(jobId);
-    expect(job!.returnvalue).toEqual({ stored: 4, existing: 0, invalid: 1 });
-    await expectExactlyOnce(kills.filter((_, i) => i !== 2));
+    expect(job!.returnvalue).toEqual({ stored: 3, existing: 0, invalid: 1, refused: 1 });
+    // Few finished batch jobs stay in Redis (each holds up to 100 bodies); the ledger keeps each kill's fate.
+    expect(job!.opts.removeOnComplete).toMatchObject({ count: 20 });
+    await expectExactlyOnce(kills.filter((_, i) => i !== 2 && i !== 3));
     const ledger = await sql()<{ id: number; status: string; error: string }[]>`
-      select killmail_id as id, status, error from killmail_intake where killmail_id between 163000000 and 163000004`;
-    expect(ledger).toEqual([{ id: kills[2]!.esi.killmail_id, status: "failed", error: expect.stringMatching(/invalid ESI body: attackers: must NOT have fewer than 1 items/) }]);
+      select killmail_id as id, status, error from killmail_intake where killmail_id between 163000000 and 163000004 order by 1`;
+    expect(ledger).toEqual([
+      { id: kills[2]!.esi.killmail_id, status: "failed", error: expect.stringMatching(/invalid ESI body: attackers: must NOT have fewer than 1 items/) },
+      { id: kills[3]!.esi.killmail_id, status: "failed", error: expect.stringMatching(/cannot be stored: .*out of range/) },
+    ]);
+    worker.child.kill("SIGTERM");
+    await worker.result;
+  }, 60_000);
+});
+
+describe("late bodies", () => {
+  it("a kill queued without its body uses the body a later source brought, without calling ESI", async () => {
+    const [kill] = benchKillmails(1, 164_000_000);
+    const first = await submitKillmails([{ killmailId: kill!.esi.killmail_id, hash: kill!.hash }], { source: "http" });
+    const again = await submitKillmails([{ killmailId: kill!.esi.killmail_id, hash: kill!.hash, esi: kill!.esi }], { source: "everef", batchSize: 100 });
+    expect(again).toMatchObject({ enqueued: 0, deduplicated: 1 });
+    // No ESI to fetch from: the worker can only store the kill from the ledger's body.
+    const worker = startWorker({ ESI_URL: "http://127.0.0.1:9" });
+    const jobId = first.jobIds.get(kill!.esi.killmail_id)!;
+    await until(async () => (await getQueue("killmail").getJobState(jobId)) === "completed", 60_000, "the job completed");
+    expect((await getQueue("killmail").getJob(jobId))!.returnvalue).toBe("stored");
+    await expectExactlyOnce([kill!]);
     worker.child.kill("SIGTERM");
     await worker.result;
   }, 60_000);

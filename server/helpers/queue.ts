@@ -60,6 +60,8 @@ export interface EnqueueOptions {
   jobId?: string;
   /** Job name shown in dashboards; defaults to the queue type. */
   name?: string;
+  /** How many finished jobs of this kind to keep (default DEFAULT_JOB_OPTIONS'): fewer for big payloads. */
+  keep?: { completed: number; failed: number };
 }
 
 export interface EnqueueResult {
@@ -76,6 +78,10 @@ function assertJobId(id: string): void {
 /** The BullMQ options for one job: defaults, explicit priority, and de-duplication by work key. */
 function jobOptions(key: string | undefined, opts: EnqueueOptions, stamp: string): JobsOptions {
   const options: JobsOptions = { priority: opts.priority ?? JobPriority.NORMAL };
+  if (opts.keep) {
+    options.removeOnComplete = { ...DEFAULT_JOB_OPTIONS.removeOnComplete, count: opts.keep.completed };
+    options.removeOnFail = { ...DEFAULT_JOB_OPTIONS.removeOnFail, count: opts.keep.failed };
+  }
   if (opts.delay) options.delay = opts.delay;
   if (opts.attempts) options.attempts = opts.attempts;
   if (opts.jobId) {

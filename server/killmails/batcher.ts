@@ -1,11 +1,29 @@
 // Micro-batching of killmail stores: concurrent killmail jobs hand their validated kill to the batcher
 // and wait; the batcher writes up to `maxBatch` kills in one transaction (or whatever arrived within
 // `maxWaitMs`), then resolves each job with its own outcome. A job is acknowledged only after the
-// commit that holds its kill; if the transaction fails, every job in it fails and retries.
+// commit that holds its kill. If Postgres rejects the data of a batch (a value out of range, a
+// constraint), the batch is split in halves and retried until the kill at fault fails alone, with a
+// PermanentStoreError; any other failure (connection lost, …) fails every kill of the batch, to retry.
 import type { Sql } from "postgres";
 import { storeKillmails, type KillToStore } from "./store.ts";
 
 export type StoreOutcome = "stored" | "existing";
+
+/** Postgres refused this kill's data (SQLSTATE class 22 data exception or 23 constraint): retrying cannot help. */
+export class PermanentStoreError extends Error {
+  override name = "PermanentStoreError";
+  constructor(
+    readonly killmailId: number,
+    cause: Error,
+  ) {
+    super(`killmail ${killmailId} cannot be stored: ${cause.message}`, { cause });
+  }
+}
+
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
+}
 
 interface Pending {
   kill: KillToStore;
@@ -103,7 +121,15 @@ export class KillmailBatcher {
       // A kill submitted twice in one batch is written once: only its first submission reports "stored".
       for (const p of batch) p.resolve(stored.delete(p.kill.esi.killmail_id) ? "stored" : "existing");
     } catch (err) {
-      for (const p of batch) p.reject(err);
+      if (!isDataError(err)) {
+        for (const p of batch) p.reject(err);
+      } else if (new Set(batch.map((p) => p.kill.esi.killmail_id)).size === 1) {
+        for (const p of batch) p.reject(new PermanentStoreError(p.kill.esi.killmail_id, err as Error));
+      } else {
+        const half = Math.ceil(batch.length / 2);
+        await this.write(batch.slice(0, half));
+        await this.write(batch.slice(half));
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 // The killmail job: take the ESI body from the payload (the normal case: feeds and archives carry it)
-// or, as the exception, fetch it from ESI (paced by the shared budget) after checking the kill is not
-// already stored; then hand it to the batcher, which stores it with its values and fan-out in one
+// or from the intake ledger (a source delivered it after the job was queued) or, as the exception,
+// fetch it from ESI (paced by the shared budget) after checking the kill is not already stored; then hand it to the batcher, which stores it with its values and fan-out in one
 // transaction. A permanent failure (wrong hash, a body that is not this kill) closes the intake row
 // as failed so reconcile does not resurrect it.
 import type { Job } from "bullmq";
@@ -8,7 +8,7 @@ import { UnrecoverableError } from "bullmq";
 import { sql } from "../db/client.ts";
 import { checkEsiKillmail, type EsiKillmail } from "../esi/killmail-schema.ts";
 import type { KillmailBatchPayload, SingleKillmailPayload } from "../helpers/job-payloads.ts";
-import { KillmailBatcher, type StoreOutcome } from "./batcher.ts";
+import { KillmailBatcher, PermanentStoreError, type StoreOutcome } from "./batcher.ts";
 import { markIntakeFailed, markIntakeFailedMany } from "./intake.ts";
 
 export type IngestOutcome = StoreOutcome | "already-stored";
@@ -26,6 +26,15 @@ export function killmailBatcher(): KillmailBatcher {
   }));
 }
 
+/** A body another source delivered after this kill's job was queued without one (kept in the ledger). */
+async function bodyFromIntake(killmailId: number): Promise<EsiKillmail | undefined> {
+  const [row] = await sql()<{ body: string }[]>`
+    select body from killmail_intake where killmail_id = ${killmailId} and body is not null`;
+  if (!row) return undefined;
+  const checked = checkEsiKillmail(JSON.parse(row.body));
+  return checked.success && checked.data.killmail_id === killmailId ? checked.data : undefined;
+}
+
 export async function isStored(killmailId: number): Promise<boolean> {
   const rows = await sql()`select 1 from killmails where killmail_id = ${killmailId}`;
   return rows.length > 0;
@@ -40,12 +49,17 @@ export async function ingestKillmail(
     let esi = payload.esi;
     if (!esi) {
       if (await isStored(payload.killmailId)) return "already-stored";
-      esi = await fetchKillmail(payload.killmailId, payload.hash, job);
+      esi = (await bodyFromIntake(payload.killmailId)) ?? (await fetchKillmail(payload.killmailId, payload.hash, job));
       if (esi.killmail_id !== payload.killmailId) {
         throw new UnrecoverableError(`ESI returned killmail ${esi.killmail_id} for ${payload.killmailId}`);
       }
     }
-    return await killmailBatcher().submit({ esi, hash: payload.hash });
+    try {
+      return await killmailBatcher().submit({ esi, hash: payload.hash });
+    } catch (err) {
+      if (err instanceof PermanentStoreError) throw new UnrecoverableError(err.message);
+      throw err;
+    }
   } catch (err) {
     const final =
       err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -60,16 +74,19 @@ export interface BatchOutcome {
   existing: number;
   /** Bodies that failed validation: their intake rows are closed as failed, the rest is stored. */
   invalid: number;
+  /** Valid bodies Postgres refused (a value out of range…): closed as failed in the ledger, like invalid ones. */
+  refused: number;
 }
 
 /**
  * A batch job: every body is validated on its own (a bad one fails only its kill, recorded in the
  * ledger), the valid kills go to the batcher together, and the job completes once all of them are
- * committed. If a store fails the job fails and retries whole (kills already stored count as
- * existing); on its last attempt the kills not stored are closed as failed in the ledger.
+ * committed, or refused by Postgres one by one (failed in the ledger too). Any other store failure
+ * fails the job, which retries whole (kills already stored count as existing); on its last attempt the
+ * kills not stored are closed as failed in the ledger.
  */
 export async function ingestKillmailBatch(payload: KillmailBatchPayload, job: Job): Promise<BatchOutcome> {
-  const outcome: BatchOutcome = { stored: 0, existing: 0, invalid: 0 };
+  const outcome: BatchOutcome = { stored: 0, existing: 0, invalid: 0, refused: 0 };
   const valid: { esi: EsiKillmail; hash: string }[] = [];
   const invalid: { problem: string; killmailId: number }[] = [];
   for (const kill of payload.batch) {
@@ -87,13 +104,19 @@ export async function ingestKillmailBatch(payload: KillmailBatchPayload, job: Jo
     outcome.invalid += kills.length;
   }
   const results = await Promise.allSettled(valid.map((kill) => killmailBatcher().submit(kill)));
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  let failure: unknown;
+  for (const r of results) {
+    if (r.status === "fulfilled") outcome[r.value]++;
+    else if (r.reason instanceof PermanentStoreError) {
+      await markIntakeFailedMany([r.reason.killmailId], r.reason.message);
+      outcome.refused++;
+    } else failure ??= r.reason;
+  }
   if (failure) {
     const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (final) await markIntakeFailedMany(valid.map((k) => k.esi.killmail_id), (failure.reason as Error).message);
-    throw failure.reason;
+    if (final) await markIntakeFailedMany(valid.map((k) => k.esi.killmail_id), (failure as Error).message);
+    throw failure;
   }
-  for (const r of results) if (r.status === "fulfilled") outcome[r.value]++;
   return outcome;
 }
 

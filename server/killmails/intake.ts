@@ -6,10 +6,12 @@ import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
 import { KILLMAIL_BATCH_MAX, killmailBatchKey } from "../helpers/job-payloads.ts";
-import { addValidated, JobPriority, missingWorkKeys, type PayloadOf } from "../helpers/queue.ts";
+import { addValidated, type EnqueueOptions, JobPriority, missingWorkKeys, type PayloadOf } from "../helpers/queue.ts";
 
 /** Kills per batch job where a bulk source does not say otherwise. */
 export const KILLMAIL_BATCH_SIZE = 100;
+/** Finished batch jobs kept in Redis (completed, failed): each holds up to 100 bodies. */
+const BATCH_JOBS_KEPT = { completed: 20, failed: 200 };
 
 export type IntakeSource = "r2z2" | "http" | "history" | "everef" | "zkb" | "reconcile" | "cli" | "bench";
 
@@ -59,7 +61,7 @@ export async function submitKillmails(items: IntakeItem[], opts: IntakeOptions):
     if (batchSize > 1) {
       // Batch keys are digests of their kills, so batches de-duplicate only when cut the same way:
       // leave out the kills already stored, and those a job in Redis already carries.
-      const { stored, queued } = await screenForBatches(chunk.map((i) => i.killmailId));
+      const { stored, queued } = await screenForBatches(chunk);
       result.alreadyStored += stored.size;
       result.deduplicated += queued.size;
       chunk = chunk.filter((i) => !stored.has(i.killmailId) && !queued.has(i.killmailId));
@@ -80,18 +82,29 @@ export async function submitKillmails(items: IntakeItem[], opts: IntakeOptions):
   return result;
 }
 
-/** Of these kills: those stored, and those pending in the ledger whose job Redis still holds. */
-async function screenForBatches(ids: number[]): Promise<{ stored: Set<number>; queued: Set<number> }> {
-  const list = pgArray(ids);
+/**
+ * Of these kills: those stored, and those pending in the ledger whose job Redis still holds. A pending
+ * kill recorded without a body gets the body this submission brings (its job reads it from the ledger
+ * instead of fetching it from ESI).
+ */
+async function screenForBatches(items: IntakeItem[]): Promise<{ stored: Set<number>; queued: Set<number> }> {
+  const list = pgArray(items.map((i) => i.killmailId));
   const stored = await sql()<{ killmail_id: number }[]>`
     select killmail_id from killmails where killmail_id = any(${list}::int8[])`;
-  const pending = await sql()<{ killmail_id: number; job_key: string | null }[]>`
-    select killmail_id, job_key from killmail_intake where killmail_id = any(${list}::int8[]) and status = 'pending'`;
+  const pending = await sql()<{ killmail_id: number; job_key: string | null; has_body: boolean }[]>`
+    select killmail_id, job_key, body is not null as has_body from killmail_intake
+    where killmail_id = any(${list}::int8[]) and status = 'pending'`;
   const missing = await missingWorkKeys("killmail", [...new Set(pending.map(intakeJobKey))]);
-  return {
-    stored: new Set(stored.map((r) => r.killmail_id)),
-    queued: new Set(pending.filter((r) => !missing.has(intakeJobKey(r))).map((r) => r.killmail_id)),
-  };
+  const queued = pending.filter((r) => !missing.has(intakeJobKey(r)));
+  const bodies = new Map(items.filter((i) => i.esi).map((i) => [i.killmailId, i.esi!]));
+  const late = queued.filter((r) => !r.has_body && bodies.has(r.killmail_id)).map((r) => r.killmail_id);
+  if (late.length > 0) {
+    await sql()`
+      update killmail_intake as ki set body = u.body
+      from unnest(${pgArray(late)}::int8[], ${pgArray(late.map((id) => JSON.stringify(bodies.get(id))))}::text[]) as u(killmail_id, body)
+      where ki.killmail_id = u.killmail_id and ki.body is null`;
+  }
+  return { stored: new Set(stored.map((r) => r.killmail_id)), queued: new Set(queued.map((r) => r.killmail_id)) };
 }
 
 /** The work key of the job that carries a ledger row's kill: its batch, or its own. */
@@ -122,26 +135,33 @@ async function enqueueIntakeJobs(
   jobs: PlannedJob[],
   priority: number,
 ): Promise<{ enqueued: number; deduplicated: number; jobIds: Map<number, string> }> {
-  const payloads: PayloadOf<"killmail">[] = jobs.map((j) =>
-    j.kind === "single"
-      ? j.item.esi
-        ? { killmailId: j.item.killmailId, hash: j.item.hash, esi: j.item.esi }
-        : { killmailId: j.item.killmailId, hash: j.item.hash }
-      : { batch: j.items.map((i) => ({ killmailId: i.killmailId, hash: i.hash, esi: i.esi })) },
-  );
   const jobIds = new Map<number, string>();
   const counts = { enqueued: 0, deduplicated: 0, jobIds };
-  if (payloads.length === 0) return counts;
-  // Batch jobs hold up to KILLMAIL_BATCH_MAX bodies: fewer per addBulk call.
-  const added = await addValidated("killmail", payloads, { priority, chunkSize: jobs.some((j) => j.kind === "batch") ? 20 : 500 });
-  // Counted in kills, whatever job carries them (keys are unique here, so jobs and results align).
-  jobs.forEach((j, n) => {
-    const jobId = added.jobIds[n]!;
-    const items = j.kind === "single" ? [j.item] : j.items;
-    for (const i of items) jobIds.set(i.killmailId, jobId);
-    if (added.isNew[n]) counts.enqueued += items.length;
-    else counts.deduplicated += items.length;
-  });
+  const singles = jobs.filter((j) => j.kind === "single");
+  const batches = jobs.filter((j) => j.kind === "batch");
+  const add = async (group: PlannedJob[], payloads: PayloadOf<"killmail">[], opts: EnqueueOptions & { chunkSize: number }) => {
+    if (group.length === 0) return;
+    const added = await addValidated("killmail", payloads, { priority, ...opts });
+    // Counted in kills, whatever job carries them (keys are unique here, so jobs and results align).
+    group.forEach((j, n) => {
+      const items = j.kind === "single" ? [j.item] : j.items;
+      for (const i of items) jobIds.set(i.killmailId, added.jobIds[n]!);
+      if (added.isNew[n]) counts.enqueued += items.length;
+      else counts.deduplicated += items.length;
+    });
+  };
+  await add(
+    singles,
+    singles.map(({ item: i }) => (i.esi ? { killmailId: i.killmailId, hash: i.hash, esi: i.esi } : { killmailId: i.killmailId, hash: i.hash })),
+    { chunkSize: 500 },
+  );
+  // A batch job holds up to KILLMAIL_BATCH_MAX bodies (~4 KB each): fewer per addBulk call, and few kept
+  // once finished (the ledger, not Redis, records each kill's fate).
+  await add(
+    batches,
+    batches.map((j) => ({ batch: j.items.map((i) => ({ killmailId: i.killmailId, hash: i.hash, esi: i.esi })) })),
+    { chunkSize: 20, keep: BATCH_JOBS_KEPT },
+  );
   return counts;
 }
 

@@ -1,0 +1,65 @@
+// The intake in batch mode (bulk sources): kills with bodies travel in batch jobs whose key their
+// ledger rows keep; re-submitting the same kills, cut into other batches, adds nothing; a kill waiting
+// without its body gets it; stored kills are skipped.
+import { describe, expect, it } from "vitest";
+import { benchKillmails } from "../../bench/kills.ts";
+import { useTestDatabase } from "../../test/support/database.ts";
+import { queuedKills } from "../../test/support/imports.ts";
+import { useTestQueues } from "../../test/support/isolation.ts";
+import { sql } from "../db/client.ts";
+import { JobPriority } from "../helpers/queue.ts";
+import { submitKillmails } from "./intake.ts";
+import { storeKillmails } from "./store.ts";
+
+useTestDatabase("intake");
+useTestQueues("intake");
+
+const kills = benchKillmails(252, 175_000_000);
+const withBody = (from: number, to: number) => kills.slice(from, to).map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: k.esi }));
+const ledger = async () =>
+  sql()<{ id: number; jobKey: string | null; hasBody: boolean }[]>`
+    select killmail_id as id, job_key as "jobKey", body is not null as "hasBody" from killmail_intake order by 1`;
+
+describe("submitKillmails with batchSize", () => {
+  it("puts kills with bodies in batch jobs, the others in their own; ledger rows name their batch", async () => {
+    const bodyless = kills.slice(250).map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash }));
+    const result = await submitKillmails([...withBody(0, 250), ...bodyless], { source: "history", priority: JobPriority.LOW, batchSize: 100 });
+    expect(result).toMatchObject({ enqueued: 252, deduplicated: 0, alreadyStored: 0 });
+
+    const queued = await queuedKills();
+    expect(queued.map((k) => k.killmailId)).toEqual(kills.map((k) => k.esi.killmail_id));
+    const batchSizes = [...Map.groupBy(queued.filter((k) => k.inBatch), (k) => k.jobId).values()].map((g) => g.length).sort();
+    expect(batchSizes).toEqual([100, 100, 50]);
+    expect(queued.filter((k) => !k.inBatch).map((k) => k.killmailId)).toEqual(bodyless.map((k) => k.killmailId));
+    expect(queued.every((k) => k.priority === JobPriority.LOW)).toBe(true);
+
+    const rows = await ledger();
+    expect(rows).toHaveLength(252);
+    for (const row of rows.slice(0, 250)) expect(row.jobKey).toMatch(/^killmail-batch-[0-9a-f]{16}$/);
+    expect(new Set(rows.slice(0, 250).map((r) => r.jobKey)).size).toBe(3);
+    expect(rows.slice(250)).toEqual(bodyless.map((k) => ({ id: k.killmailId, jobKey: null, hasBody: false })));
+    expect(new Set(result.jobIds.values()).size).toBe(5);
+  });
+
+  it("adds nothing when the same kills come again cut into other batches", async () => {
+    const before = await queuedKills();
+    const again = await submitKillmails(withBody(0, 250).reverse(), { source: "everef", batchSize: 30 });
+    expect(again).toMatchObject({ enqueued: 0, deduplicated: 250, alreadyStored: 0 });
+    expect(await queuedKills()).toEqual(before);
+  });
+
+  it("gives a kill waiting without its body the body that arrives, in the ledger (its job reads it there)", async () => {
+    const before = await queuedKills();
+    const late = withBody(250, 252);
+    const result = await submitKillmails(late, { source: "everef", batchSize: 100 });
+    expect(result).toMatchObject({ enqueued: 0, deduplicated: 2 });
+    expect((await ledger()).slice(250)).toEqual(late.map((k) => ({ id: k.killmailId, jobKey: null, hasBody: true })));
+    expect(await queuedKills()).toEqual(before); // still one job per kill
+  });
+
+  it("skips kills already stored", async () => {
+    await storeKillmails(sql(), kills.slice(0, 10).map((k) => ({ esi: k.esi, hash: k.hash })));
+    const result = await submitKillmails(withBody(0, 20), { source: "history", batchSize: 100 });
+    expect(result).toMatchObject({ enqueued: 0, alreadyStored: 10, deduplicated: 10 });
+  });
+});
