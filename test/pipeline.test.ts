@@ -127,6 +127,8 @@ describe("exactly once", () => {
     await until(async () => (await storedCount()) >= before + 3000, 120_000, "all kills stored after restart");
     await expectExactlyOnce(kills);
     await until(async () => (await getQueueStats("killmail")).active === 0, 30_000, "no job left active");
+    // Every batch's bodies were released once its kills were stored.
+    expect((await sql()`select 1 from killmail_intake_batches`).length).toBe(0);
     second.child.kill("SIGTERM");
     await second.result;
   }, 180_000);
@@ -157,6 +159,11 @@ describe("batch jobs", () => {
       { id: kills[2]!.esi.killmail_id, status: "failed", error: expect.stringMatching(/invalid ESI body: attackers: must NOT have fewer than 1 items/) },
       { id: kills[3]!.esi.killmail_id, status: "failed", error: expect.stringMatching(/cannot be stored: .*out of range/) },
     ]);
+    // The failed kills' bodies stay in the ledger with their batch's; a batch of stored kills is released.
+    const [kept] = await sql()<{ n: number }[]>`
+      select count(*)::int as n from killmail_intake_batches b join killmail_intake i on i.job_key = b.job_key
+      where i.killmail_id = ${kills[3]!.esi.killmail_id}`;
+    expect(kept!.n).toBe(1);
     worker.child.kill("SIGTERM");
     await worker.result;
   }, 60_000);

@@ -288,7 +288,8 @@ export const customPrices = pgTable(
  * Written before/with the enqueue; the kill's store transaction deletes the row. Reconcile re-enqueues
  * pending rows whose job Redis no longer holds. `body` keeps the ESI body when the source gave one,
  * so a flushed Redis never forces an ESI fetch. status: pending | failed (with error). `job_key` is
- * the work key of the batch job carrying the kill (null: its own job, `killmail-<id>`).
+ * the work key of the batch job carrying the kill (null: its own job, `killmail-<id>`); a batched
+ * kill's body is kept with its batch's, in killmail_intake_batches.
  */
 export const killmailIntake = pgTable(
   "killmail_intake",
@@ -304,8 +305,22 @@ export const killmailIntake = pgTable(
     error: text("error"),
     receivedAt: tstz("received_at").notNull().defaultNow(),
   },
-  (t) => [index("killmail_intake_status_idx").on(t.status, t.killmailId)],
+  (t) => [
+    index("killmail_intake_status_idx").on(t.status, t.killmailId),
+    index("killmail_intake_job_key_idx").on(t.jobKey).where(sql`job_key is not null`),
+  ],
 );
+
+/**
+ * The bodies of a batch job's kills, as one JSON array (lz4): one row per batch is far cheaper to write
+ * than a body per ledger row. Kept while a ledger row names the batch; read back only by reconcile
+ * and by a job that lacks a body.
+ */
+export const killmailIntakeBatches = pgTable("killmail_intake_batches", {
+  jobKey: text("job_key").primaryKey(),
+  bodies: text("bodies").notNull(),
+  createdAt: tstz("created_at").notNull().defaultNow(),
+});
 
 /**
  * Outbox: jobs a stored kill causes (entity refreshes, …), written in the kill's transaction, one row

@@ -7,9 +7,9 @@ import type { Job } from "bullmq";
 import { UnrecoverableError } from "bullmq";
 import { sql } from "../db/client.ts";
 import { checkEsiKillmail, type EsiKillmail } from "../esi/killmail-schema.ts";
-import type { KillmailBatchPayload, SingleKillmailPayload } from "../helpers/job-payloads.ts";
+import { type KillmailBatchPayload, killmailBatchKey, type SingleKillmailPayload } from "../helpers/job-payloads.ts";
 import { KillmailBatcher, PermanentStoreError, type StoreOutcome } from "./batcher.ts";
-import { markIntakeFailed, markIntakeFailedMany } from "./intake.ts";
+import { batchBodies, markIntakeFailed, markIntakeFailedMany, releaseBatchBodies } from "./intake.ts";
 
 export type IngestOutcome = StoreOutcome | "already-stored";
 
@@ -28,10 +28,11 @@ export function killmailBatcher(): KillmailBatcher {
 
 /** A body another source delivered after this kill's job was queued without one (kept in the ledger). */
 async function bodyFromIntake(killmailId: number): Promise<EsiKillmail | undefined> {
-  const [row] = await sql()<{ body: string }[]>`
-    select body from killmail_intake where killmail_id = ${killmailId} and body is not null`;
-  if (!row) return undefined;
-  const checked = checkEsiKillmail(JSON.parse(row.body));
+  const [row] = await sql()<{ body: string | null; job_key: string | null }[]>`
+    select body, job_key from killmail_intake where killmail_id = ${killmailId}`;
+  if (!row || (!row.body && !row.job_key)) return undefined;
+  const body = row.body ? JSON.parse(row.body) : (await batchBodies([row.job_key!])).get(killmailId);
+  const checked = checkEsiKillmail(body);
   return checked.success && checked.data.killmail_id === killmailId ? checked.data : undefined;
 }
 
@@ -117,6 +118,8 @@ export async function ingestKillmailBatch(payload: KillmailBatchPayload, job: Jo
     if (final) await markIntakeFailedMany(valid.map((k) => k.esi.killmail_id), (failure as Error).message);
     throw failure;
   }
+  // The ledger kept this batch's bodies until its kills were stored (or failed, whose rows keep them).
+  await releaseBatchBodies(killmailBatchKey(payload.batch.map((k) => k.killmailId)));
   return outcome;
 }
 

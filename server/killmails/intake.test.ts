@@ -8,7 +8,7 @@ import { queuedKills } from "../../test/support/imports.ts";
 import { useTestQueues } from "../../test/support/isolation.ts";
 import { sql } from "../db/client.ts";
 import { JobPriority } from "../helpers/queue.ts";
-import { submitKillmails } from "./intake.ts";
+import { dropOrphanBatchBodies, releaseBatchBodies, submitKillmails } from "./intake.ts";
 import { storeKillmails } from "./store.ts";
 
 useTestDatabase("intake");
@@ -18,7 +18,9 @@ const kills = benchKillmails(252, 175_000_000);
 const withBody = (from: number, to: number) => kills.slice(from, to).map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: k.esi }));
 const ledger = async () =>
   sql()<{ id: number; jobKey: string | null; hasBody: boolean }[]>`
-    select killmail_id as id, job_key as "jobKey", body is not null as "hasBody" from killmail_intake order by 1`;
+    select killmail_id as id, job_key as "jobKey",
+           body is not null or exists (select 1 from killmail_intake_batches b where b.job_key = i.job_key) as "hasBody"
+    from killmail_intake i order by 1`;
 
 describe("submitKillmails with batchSize", () => {
   it("puts kills with bodies in batch jobs, the others in their own; ledger rows name their batch", async () => {
@@ -39,6 +41,14 @@ describe("submitKillmails with batchSize", () => {
     expect(new Set(rows.slice(0, 250).map((r) => r.jobKey)).size).toBe(3);
     expect(rows.slice(250)).toEqual(bodyless.map((k) => ({ id: k.killmailId, jobKey: null, hasBody: false })));
     expect(new Set(result.jobIds.values()).size).toBe(5);
+
+    // A batch's bodies are kept as one row (not one per kill), exactly as submitted.
+    const batches = await sql()<{ jobKey: string; bodies: string }[]>`select job_key as "jobKey", bodies from killmail_intake_batches`;
+    expect(batches.map((b) => b.jobKey).sort()).toEqual([...new Set(rows.slice(0, 250).map((r) => r.jobKey!))].sort());
+    const kept = batches.flatMap((b) => JSON.parse(b.bodies) as unknown[]);
+    expect(kept).toHaveLength(250);
+    expect(new Map(kept.map((b) => [(b as { killmail_id: number }).killmail_id, b]))).toEqual(new Map(kills.slice(0, 250).map((k) => [k.esi.killmail_id, k.esi])));
+    expect((await sql()`select 1 from killmail_intake where job_key is not null and body is not null`).length).toBe(0);
   });
 
   it("adds nothing when the same kills come again cut into other batches", async () => {
@@ -57,9 +67,27 @@ describe("submitKillmails with batchSize", () => {
     expect(await queuedKills()).toEqual(before); // still one job per kill
   });
 
+  it("releases a batch's bodies once no ledger row names it; reconcile drops orphans after a minute", async () => {
+    const [{ jobKey }] = await sql()<{ jobKey: string }[]>`select job_key as "jobKey" from killmail_intake where killmail_id = ${kills[0]!.esi.killmail_id}`;
+    const members = (await sql()<{ id: number }[]>`select killmail_id as id from killmail_intake where job_key = ${jobKey}`).map((r) => r.id);
+    await releaseBatchBodies(jobKey); // its kills still wait: kept
+    expect((await sql()`select 1 from killmail_intake_batches where job_key = ${jobKey}`).length).toBe(1);
+    await storeKillmails(sql(), kills.filter((k) => members.includes(k.esi.killmail_id)).map((k) => ({ esi: k.esi, hash: k.hash })));
+    await releaseBatchBodies(jobKey);
+    expect((await sql()`select 1 from killmail_intake_batches where job_key = ${jobKey}`).length).toBe(0);
+
+    await sql()`insert into killmail_intake_batches (job_key, bodies, created_at) values
+      ('killmail-batch-old', '[]', now() - interval '2 minutes'), ('killmail-batch-young', '[]', now())`;
+    expect(await dropOrphanBatchBodies()).toBe(1);
+    const left = (await sql()<{ k: string }[]>`select job_key as k from killmail_intake_batches where job_key like 'killmail-batch-%g'`).map((r) => r.k);
+    expect(left).toEqual(["killmail-batch-young"]);
+    await sql()`delete from killmail_intake_batches where job_key = 'killmail-batch-young'`;
+  });
+
   it("skips kills already stored", async () => {
-    await storeKillmails(sql(), kills.slice(0, 10).map((k) => ({ esi: k.esi, hash: k.hash })));
-    const result = await submitKillmails(withBody(0, 20), { source: "history", batchSize: 100 });
-    expect(result).toMatchObject({ enqueued: 0, alreadyStored: 10, deduplicated: 10 });
+    // The first batch (100 kills) was stored by the test above.
+    await storeKillmails(sql(), kills.slice(100, 110).map((k) => ({ esi: k.esi, hash: k.hash })));
+    const result = await submitKillmails(withBody(90, 120), { source: "history", batchSize: 100 });
+    expect(result).toMatchObject({ enqueued: 0, alreadyStored: 20, deduplicated: 10 });
   });
 });

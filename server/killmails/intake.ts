@@ -92,7 +92,7 @@ async function screenForBatches(items: IntakeItem[]): Promise<{ stored: Set<numb
   const stored = await sql()<{ killmail_id: number }[]>`
     select killmail_id from killmails where killmail_id = any(${list}::int8[])`;
   const pending = await sql()<{ killmail_id: number; job_key: string | null; has_body: boolean }[]>`
-    select killmail_id, job_key, body is not null as has_body from killmail_intake
+    select killmail_id, job_key, body is not null or job_key is not null as has_body from killmail_intake
     where killmail_id = any(${list}::int8[]) and status = 'pending'`;
   const missing = await missingWorkKeys("killmail", [...new Set(pending.map(intakeJobKey))]);
   const queued = pending.filter((r) => !missing.has(intakeJobKey(r)));
@@ -168,9 +168,10 @@ async function enqueueIntakeJobs(
 /**
  * Writes ledger rows for kills not yet stored (re-opening failed ones, keeping the best body and the
  * highest priority, pointing at the job that now carries the kill); returns the ids that are open
- * (to be enqueued).
+ * (to be enqueued). A single kill's body goes in its row; a batch's bodies go first, as one row.
  */
 async function recordIntake(jobs: PlannedJob[], source: string, priority: number): Promise<Set<number>> {
+  await writeBatchBodies(jobs);
   const ids: number[] = [];
   const hashes: string[] = [];
   const bodies: (string | null)[] = [];
@@ -180,7 +181,7 @@ async function recordIntake(jobs: PlannedJob[], source: string, priority: number
     for (const i of items) {
       ids.push(i.killmailId);
       hashes.push(i.hash);
-      bodies.push(i.esi ? JSON.stringify(i.esi) : null);
+      bodies.push(job.kind === "single" && i.esi ? JSON.stringify(i.esi) : null);
       keys.push(job.kind === "batch" ? job.key : null);
     }
   }
@@ -201,13 +202,56 @@ async function recordIntake(jobs: PlannedJob[], source: string, priority: number
   return new Set(rows.map((r) => r.killmail_id));
 }
 
+/** The batches' bodies, one row per batch (a parameter each: no array literal to escape and parse). */
+async function writeBatchBodies(jobs: PlannedJob[]): Promise<void> {
+  const rows = jobs.flatMap((j) => (j.kind === "batch" ? [{ job_key: j.key, bodies: JSON.stringify(j.items.map((i) => i.esi)) }] : []));
+  if (rows.length === 0) return;
+  const db = sql();
+  await db`insert into killmail_intake_batches ${db(rows, "job_key", "bodies")} on conflict (job_key) do nothing`;
+}
+
+/** The bodies kept for these batches (JSON text of each), by killmail id. */
+export async function batchBodies(jobKeys: string[]): Promise<Map<number, unknown>> {
+  const bodies = new Map<number, unknown>();
+  if (jobKeys.length === 0) return bodies;
+  const rows = await sql()<{ bodies: string }[]>`
+    select bodies from killmail_intake_batches where job_key = any(${pgArray(jobKeys)}::text[])`;
+  for (const row of rows) {
+    for (const body of JSON.parse(row.bodies) as { killmail_id?: unknown }[]) {
+      if (typeof body?.killmail_id === "number") bodies.set(body.killmail_id, body);
+    }
+  }
+  return bodies;
+}
+
+/** Drops a batch's bodies once no ledger row (pending or failed) names the batch any more. */
+export async function releaseBatchBodies(jobKey: string): Promise<void> {
+  await sql()`
+    delete from killmail_intake_batches b where b.job_key = ${jobKey}
+      and not exists (select 1 from killmail_intake i where i.job_key = ${jobKey})`;
+}
+
+/**
+ * Drops the bodies of batches no ledger row names (their job finished without releasing them, or
+ * their kills were re-batched); rows younger than a minute are left to the intake writing them.
+ */
+export async function dropOrphanBatchBodies(): Promise<number> {
+  const res = await sql()`
+    delete from killmail_intake_batches b
+    where b.created_at < now() - interval '1 minute'
+      and not exists (select 1 from killmail_intake i where i.job_key = b.job_key)`;
+  return res.count;
+}
+
 /** A pending intake row as reconcile reads it back. */
 export interface IntakeRow {
   killmail_id: number;
   hash: string;
   priority: number;
-  /** JSON text of the ESI body, when the source gave one. */
+  /** JSON text of the ESI body, when the source gave one and the kill was not batched. */
   body: string | null;
+  /** The batch whose row keeps the body of a batched kill. */
+  job_key: string | null;
 }
 
 /**
@@ -215,24 +259,34 @@ export interface IntakeRow {
  * point at the new batch), the others one job each. Returns the kills put back in the queue.
  */
 export async function requeueIntakeRows(rows: IntakeRow[], batchSize = KILLMAIL_BATCH_SIZE): Promise<number> {
+  const batched = await batchBodies([...new Set(rows.filter((r) => !r.body && r.job_key).map((r) => r.job_key!))]);
   const byPriority = new Map<number, IntakeItem[]>();
   for (const row of rows) {
     const items = byPriority.get(row.priority) ?? [];
     // Bodies come back from storage: the worker validates each one again.
-    items.push(row.body ? { killmailId: row.killmail_id, hash: row.hash, esi: JSON.parse(row.body) as EsiKillmail } : { killmailId: row.killmail_id, hash: row.hash });
+    const esi = (row.body ? JSON.parse(row.body) : batched.get(row.killmail_id)) as EsiKillmail | undefined;
+    items.push(esi ? { killmailId: row.killmail_id, hash: row.hash, esi } : { killmailId: row.killmail_id, hash: row.hash });
     byPriority.set(row.priority, items);
   }
   let added = 0;
   for (const [priority, items] of byPriority) {
     const jobs = planJobs(items, batchSize);
-    const batches = jobs.filter((j) => j.kind === "batch");
-    if (batches.length > 0) {
-      await sql()`
-        update killmail_intake as ki set job_key = u.job_key
-        from unnest(${pgArray(batches.flatMap((b) => b.items.map((i) => i.killmailId)))}::int8[],
-                    ${pgArray(batches.flatMap((b) => b.items.map(() => b.key)))}::text[]) as u(killmail_id, job_key)
-        where ki.killmail_id = u.killmail_id`;
+    // The rows now point at the jobs that carry their kills (a kill alone keeps its body in its row).
+    await writeBatchBodies(jobs);
+    const ids: number[] = [];
+    const keys: (string | null)[] = [];
+    const bodies: (string | null)[] = [];
+    for (const job of jobs) {
+      for (const i of job.kind === "single" ? [job.item] : job.items) {
+        ids.push(i.killmailId);
+        keys.push(job.kind === "batch" ? job.key : null);
+        bodies.push(job.kind === "single" && i.esi ? JSON.stringify(i.esi) : null);
+      }
     }
+    await sql()`
+      update killmail_intake as ki set job_key = u.job_key, body = coalesce(ki.body, u.body)
+      from unnest(${pgArray(ids)}::int8[], ${pgArray(keys)}::text[], ${pgArray(bodies)}::text[]) as u(killmail_id, job_key, body)
+      where ki.killmail_id = u.killmail_id`;
     added += (await enqueueIntakeJobs(jobs, priority)).enqueued;
   }
   return added;

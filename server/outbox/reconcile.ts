@@ -9,7 +9,7 @@ import { sql } from "../db/client.ts";
 import { pgArray } from "../db/arrays.ts";
 import { log } from "../helpers/logger.ts";
 import { missingWorkKeys, type QueueName } from "../helpers/queue.ts";
-import { intakeJobKey, type IntakeRow, requeueIntakeRows } from "../killmails/intake.ts";
+import { dropOrphanBatchBodies, intakeJobKey, type IntakeRow, requeueIntakeRows } from "../killmails/intake.ts";
 import type { RunnerService } from "../runner/run.ts";
 
 export interface ReconcileResult {
@@ -22,6 +22,8 @@ export interface ReconcileResult {
   /** Running value backfill runs examined / their range jobs re-enqueued. */
   valueRunsChecked: number;
   rangesRequeued: number;
+  /** Kept batch bodies no ledger row names any more, dropped. */
+  batchBodiesDropped: number;
 }
 
 const CHUNK = 2000;
@@ -43,7 +45,7 @@ export async function reconcileIntake(onProgress?: (checked: number, requeued: n
     if (ids.length > 0) {
       // Bodies are read only for the lost ones; a kill stored meanwhile has no row any more.
       const lost = await sql()<IntakeRow[]>`
-        select killmail_id, hash, priority, body from killmail_intake
+        select killmail_id, hash, priority, body, job_key from killmail_intake
         where killmail_id = any(${pgArray(ids)}::int8[]) and status = 'pending'`;
       requeued += await requeueIntakeRows(lost);
     }
@@ -92,7 +94,8 @@ export async function reconcile(): Promise<ReconcileResult> {
   const [intakeChecked, intakeRequeued] = await reconcileIntake();
   const [outboxChecked, outboxRequeued] = await reconcileOutbox();
   const [valueRunsChecked, rangesRequeued] = await requeueOrphanedRanges(sql());
-  return { intakeChecked, intakeRequeued, outboxChecked, outboxRequeued, valueRunsChecked, rangesRequeued };
+  const batchBodiesDropped = await dropOrphanBatchBodies();
+  return { intakeChecked, intakeRequeued, outboxChecked, outboxRequeued, valueRunsChecked, rangesRequeued, batchBodiesDropped };
 }
 
 /** Runs reconcile at start-up and then every `everyMs` (0 = only at start-up). */

@@ -31,7 +31,9 @@ export interface IntakeRow {
 
 export async function intakeRows(): Promise<IntakeRow[]> {
   return sql()<IntakeRow[]>`
-    select killmail_id as id, hash, source, priority, body is not null as "hasBody" from killmail_intake order by killmail_id`;
+    select killmail_id as id, hash, source, priority,
+           body is not null or exists (select 1 from killmail_intake_batches b where b.job_key = i.job_key) as "hasBody"
+    from killmail_intake i order by killmail_id`;
 }
 
 /** Pending killmail jobs (waiting + prioritized). */

@@ -1,1 +1,0 @@
-ALTER TABLE "killmail_intake" ADD COLUMN "job_key" text;
