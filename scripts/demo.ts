@@ -251,7 +251,7 @@ out(`entities fetched    ${c.characters} characters (+${c.deleted} deleted), ${c
 out(`upstream requests   ${stats.total} (ESI: ${esiRoutes || "none"})`);
 out(`ESI budget          ${stats.errorLimited} × 420, ${stats.rateLimited} × 429, ${stats.notModified} × 304, ${stats.violations} violations`);
 out("queues              " + queues.map((q) => `${q.queue} ${q.completed}✓ ${q.failed}✗ ${q.waiting + q.prioritized + q.active}… ${q.delayed}⏲`).join(" | "));
-out("                    (✓ completed jobs still kept: at most 1,000 per queue, ✗ failed, … to run, ⏲ delayed: retries and the schedulers' next runs)");
+out("                    (✓ completed jobs still kept: at most 1,000 per queue, 20 batch jobs of kills; ✗ failed, … to run, ⏲ delayed: retries and the schedulers' next runs)");
 out("");
 out(`API status          ${apiUrl}/api/status`);
 if (sample) out(`a killmail          ${apiUrl}/api/killmails/${sample.id}`);

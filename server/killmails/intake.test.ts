@@ -68,7 +68,8 @@ describe("submitKillmails with batchSize", () => {
   });
 
   it("releases a batch's bodies once no ledger row names it; reconcile drops orphans after a minute", async () => {
-    const [{ jobKey }] = await sql()<{ jobKey: string }[]>`select job_key as "jobKey" from killmail_intake where killmail_id = ${kills[0]!.esi.killmail_id}`;
+    const [first] = await sql()<{ jobKey: string }[]>`select job_key as "jobKey" from killmail_intake where killmail_id = ${kills[0]!.esi.killmail_id}`;
+    const jobKey = first!.jobKey;
     const members = (await sql()<{ id: number }[]>`select killmail_id as id from killmail_intake where job_key = ${jobKey}`).map((r) => r.id);
     await releaseBatchBodies(jobKey); // its kills still wait: kept
     expect((await sql()`select 1 from killmail_intake_batches where job_key = ${jobKey}`).length).toBe(1);
