@@ -9,7 +9,8 @@ import { sql } from "../db/client.ts";
 import { checkEsiKillmail, type EsiKillmail } from "../esi/killmail-schema.ts";
 import { type KillmailBatchPayload, killmailBatchKey, type SingleKillmailPayload } from "../helpers/job-payloads.ts";
 import { KillmailBatcher, PermanentStoreError, type StoreOutcome } from "./batcher.ts";
-import { batchBodies, markIntakeFailed, markIntakeFailedMany, releaseBatchBodies } from "./intake.ts";
+import { batchBodies, releaseBatchBodies } from "./intake-batches.ts";
+import { markIntakeFailed, markIntakeFailedMany } from "./intake.ts";
 
 export type IngestOutcome = StoreOutcome | "already-stored";
 

@@ -8,7 +8,8 @@ import { queuedKills } from "../../test/support/imports.ts";
 import { useTestQueues } from "../../test/support/isolation.ts";
 import { sql } from "../db/client.ts";
 import { JobPriority } from "../helpers/queue.ts";
-import { dropOrphanBatchBodies, releaseBatchBodies, submitKillmails } from "./intake.ts";
+import { dropOrphanBatchBodies, releaseBatchBodies } from "./intake-batches.ts";
+import { submitKillmails } from "./intake.ts";
 import { storeKillmails } from "./store.ts";
 
 useTestDatabase("intake");

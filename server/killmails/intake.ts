@@ -1,12 +1,15 @@
 // Intake: the one door every killmail comes in by (live feed, HTTP posts, imports, reconcile). It
 // records each id/hash (and body when the source gave one) in the killmail_intake ledger, in one
-// statement per batch, then enqueues the killmail jobs. Kills already stored are skipped; a kill that
-// failed before is re-opened. The stored kill's transaction closes its ledger row.
+// statement per 1,000 kills, then enqueues the killmail jobs: one per kill, or (bulk sources, batchSize)
+// batch jobs whose bodies the ledger keeps as one row each (intake-batches.ts). Kills already stored,
+// or already carried by a queued job, are skipped; a kill that failed before is re-opened. The stored
+// kill's transaction closes its ledger row.
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
 import { KILLMAIL_BATCH_MAX, killmailBatchKey } from "../helpers/job-payloads.ts";
 import { addValidated, type EnqueueOptions, JobPriority, missingWorkKeys, type PayloadOf } from "../helpers/queue.ts";
+import { batchBodies, writeBatchBodies } from "./intake-batches.ts";
 
 /** Kills per batch job where a bulk source does not say otherwise. */
 export const KILLMAIL_BATCH_SIZE = 100;
@@ -171,7 +174,7 @@ async function enqueueIntakeJobs(
  * (to be enqueued). A single kill's body goes in its row; a batch's bodies go first, as one row.
  */
 async function recordIntake(jobs: PlannedJob[], source: string, priority: number): Promise<Set<number>> {
-  await writeBatchBodies(jobs);
+  await writeBatchBodies(jobs.filter((j) => j.kind === "batch"));
   const ids: number[] = [];
   const hashes: string[] = [];
   const bodies: (string | null)[] = [];
@@ -200,47 +203,6 @@ async function recordIntake(jobs: PlannedJob[], source: string, priority: number
       priority = least(ki.priority, excluded.priority)
     returning killmail_id`;
   return new Set(rows.map((r) => r.killmail_id));
-}
-
-/** The batches' bodies, one row per batch (a parameter each: no array literal to escape and parse). */
-async function writeBatchBodies(jobs: PlannedJob[]): Promise<void> {
-  const rows = jobs.flatMap((j) => (j.kind === "batch" ? [{ job_key: j.key, bodies: JSON.stringify(j.items.map((i) => i.esi)) }] : []));
-  if (rows.length === 0) return;
-  const db = sql();
-  await db`insert into killmail_intake_batches ${db(rows, "job_key", "bodies")} on conflict (job_key) do nothing`;
-}
-
-/** The bodies kept for these batches (JSON text of each), by killmail id. */
-export async function batchBodies(jobKeys: string[]): Promise<Map<number, unknown>> {
-  const bodies = new Map<number, unknown>();
-  if (jobKeys.length === 0) return bodies;
-  const rows = await sql()<{ bodies: string }[]>`
-    select bodies from killmail_intake_batches where job_key = any(${pgArray(jobKeys)}::text[])`;
-  for (const row of rows) {
-    for (const body of JSON.parse(row.bodies) as { killmail_id?: unknown }[]) {
-      if (typeof body?.killmail_id === "number") bodies.set(body.killmail_id, body);
-    }
-  }
-  return bodies;
-}
-
-/** Drops a batch's bodies once no ledger row (pending or failed) names the batch any more. */
-export async function releaseBatchBodies(jobKey: string): Promise<void> {
-  await sql()`
-    delete from killmail_intake_batches b where b.job_key = ${jobKey}
-      and not exists (select 1 from killmail_intake i where i.job_key = ${jobKey})`;
-}
-
-/**
- * Drops the bodies of batches no ledger row names (their job finished without releasing them, or
- * their kills were re-batched); rows younger than a minute are left to the intake writing them.
- */
-export async function dropOrphanBatchBodies(): Promise<number> {
-  const res = await sql()`
-    delete from killmail_intake_batches b
-    where b.created_at < now() - interval '1 minute'
-      and not exists (select 1 from killmail_intake i where i.job_key = b.job_key)`;
-  return res.count;
 }
 
 /** A pending intake row as reconcile reads it back. */
@@ -272,7 +234,7 @@ export async function requeueIntakeRows(rows: IntakeRow[], batchSize = KILLMAIL_
   for (const [priority, items] of byPriority) {
     const jobs = planJobs(items, batchSize);
     // The rows now point at the jobs that carry their kills (a kill alone keeps its body in its row).
-    await writeBatchBodies(jobs);
+    await writeBatchBodies(jobs.filter((j) => j.kind === "batch"));
     const ids: number[] = [];
     const keys: (string | null)[] = [];
     const bodies: (string | null)[] = [];

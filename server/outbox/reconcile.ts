@@ -9,7 +9,8 @@ import { sql } from "../db/client.ts";
 import { pgArray } from "../db/arrays.ts";
 import { log } from "../helpers/logger.ts";
 import { missingWorkKeys, type QueueName } from "../helpers/queue.ts";
-import { dropOrphanBatchBodies, intakeJobKey, type IntakeRow, requeueIntakeRows } from "../killmails/intake.ts";
+import { dropOrphanBatchBodies } from "../killmails/intake-batches.ts";
+import { intakeJobKey, type IntakeRow, requeueIntakeRows } from "../killmails/intake.ts";
 import type { RunnerService } from "../runner/run.ts";
 
 export interface ReconcileResult {
