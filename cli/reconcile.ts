@@ -29,6 +29,7 @@ export function register(program: Command): void {
         print(`intake: ${result.intakeChecked} pending kills checked, ${result.intakeRequeued} re-enqueued`);
         print(`outbox: ${result.outboxChecked} relayed jobs checked, ${result.outboxRequeued} handed back to the relay`);
         print(`value backfills: ${result.valueRunsChecked} running runs checked, ${result.rangesRequeued} range jobs re-enqueued`);
+        print(`batch bodies: ${result.batchBodiesDropped} no longer needed, dropped`);
       }),
     );
 }
