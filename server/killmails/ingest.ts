@@ -1,8 +1,10 @@
 // The killmail job: take the ESI body from the payload (the normal case: feeds and archives carry it)
 // or from the intake ledger (a source delivered it after the job was queued) or, as the exception,
-// fetch it from ESI (paced by the shared budget) after checking the kill is not already stored; then hand it to the batcher, which stores it with its values and fan-out in one
-// transaction. A permanent failure (wrong hash, a body that is not this kill) closes the intake row
-// as failed so reconcile does not resurrect it.
+// fetch it from ESI (paced by the shared budget) after checking the kill is not already stored; then
+// hand it to the batcher, which stores it with its values and fan-out in one transaction. A batch job
+// (bulk sources) does the same for each of its kills. A permanent failure (wrong hash, a body that is
+// not this kill, data Postgres refuses) closes the intake row as failed so reconcile does not
+// resurrect it.
 import type { Job } from "bullmq";
 import { UnrecoverableError } from "bullmq";
 import { sql } from "../db/client.ts";
