@@ -135,7 +135,7 @@ async function storeInTransaction(
     ),
     value_attackers as (
       select killmail_id, character_id, ship_type_id from src_a
-      where killmail_id = any(${a(soloCandidates)}::int8[])
+      where killmail_id in (select unnest(${a(soloCandidates)}::int8[])) -- hashed, not a scan per row
     ),
     ${valueTotals(tx)},
     val as (

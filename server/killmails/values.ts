@@ -15,13 +15,14 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
-/** Flags whose top-level items count toward the fitted value: slots, rigs, subsystems, fighter tubes. */
-export const FITTED_FLAGS = [
-  ...range(11, 34), // low, mid, high slots
-  ...range(92, 98), // rigs
-  ...range(125, 132), // subsystems
-  ...range(159, 163), // fighter tubes
+/** Flag ranges whose top-level items count toward the fitted value: slots, rigs, subsystems, fighter tubes. */
+const FITTED_FLAG_RANGES: readonly [number, number][] = [
+  [11, 34], // low, mid, high slots
+  [92, 98], // rigs
+  [125, 132], // subsystems
+  [159, 163], // fighter tubes
 ];
+export const FITTED_FLAGS = FITTED_FLAG_RANGES.flatMap(([from, to]) => range(from, to));
 
 export const RULES = {
   /** SKINs (category 91) are valued at 0.01. */
@@ -67,6 +68,8 @@ export const RULES = {
 export function valueTotals(sql: AnySql): Fragment {
   const r = RULES;
   const token = sql.unsafe(`${r.token}::numeric`);
+  // Range tests, not `= any(array)`: a scan of 44 flags per row adds up over thousands of rows.
+  const fittedFlag = sql.unsafe(FITTED_FLAG_RANGES.map(([from, to]) => `b.flag between ${from} and ${to}`).join(" or "));
   return sql`
     value_kill_days as (
       select k.*, (k.killmail_time at time zone 'UTC')::date as d,
@@ -122,7 +125,7 @@ export function valueTotals(sql: AnySql): Fragment {
                       or (b.kind = 2 and b.killmail_id < ${r.unmarkedCopiesBeforeId} and strpos(b.name, 'Blueprint') > 0)
                     then ${token}
                     else b.base end as adj,
-               b.kind = 1 and b.flag = any(${pgArray(FITTED_FLAGS)}::int2[]) as fitted_row
+               b.kind = 1 and (${fittedFlag}) as fitted_row
         from (
           select v.*, t.name, g.group_id, g.category_id, tp.date as price_date,
                  case when t.deleted then ${token}
