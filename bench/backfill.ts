@@ -9,50 +9,32 @@
 // --revalue seeds a values row for every kill first, so the backfill updates rows instead of inserting.
 // Own database and BullMQ prefix, removed afterwards (--keep keeps them). Prints one JSON line last.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { Queue, Worker } from "bullmq";
-import postgres, { type Sql } from "postgres";
+import type { Sql } from "postgres";
 import { DEFAULT_RANGE_SIZE } from "../server/backfill/values-run.ts";
 import { closeDb, createSql } from "../server/db/client.ts";
-import { runMigrations } from "../server/db/migrate.ts";
-import { config, setConfig } from "../server/helpers/config.ts";
-import { closeRedis, createRedis, deleteKeys } from "../server/helpers/redis.ts";
+import { closeRedis, createRedis } from "../server/helpers/redis.ts";
 import { valueRange } from "../server/killmails/values.ts";
 import { options as backfillOptions } from "../queue/backfill.ts";
 import { seedKills } from "./backfill-seed.ts";
-import { spawnEntry } from "./support.ts";
+import { benchEnvironment, flag, numberOption, rate, say, spawnEntry } from "./support.ts";
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const N = opt("killmails", 1_000_000);
-const WORKERS = opt("workers", 1);
-const CONCURRENCY = opt("concurrency", backfillOptions.concurrency);
-const RANGE = opt("range-size", DEFAULT_RANGE_SIZE);
-const FLOOR_N = Math.min(N, opt("floor-killmails", 200_000));
-const revalue = args.includes("--revalue");
-const keep = args.includes("--keep");
+const N = numberOption("killmails", 1_000_000);
+const WORKERS = numberOption("workers", 1);
+const CONCURRENCY = numberOption("concurrency", backfillOptions.concurrency);
+const RANGE = numberOption("range-size", DEFAULT_RANGE_SIZE);
+const FLOOR_N = Math.min(N, numberOption("floor-killmails", 200_000));
+const revalue = flag("revalue");
 const FIRST_ID = 100_000_000;
 
-const say = (s: string) => process.stderr.write(`${s}\n`);
-const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
 const secs = (ms: number) => Math.round(ms / 100) / 10;
 
 // ---- isolated database and prefix --------------------------------------------------------------
-const database = `kb_bench_backfill_${randomBytes(3).toString("hex")}`;
-const adminUrl = config().databaseUrl;
-const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-await admin.unsafe(`create database "${database}"`);
-const url = new URL(adminUrl);
-url.pathname = `/${database}`;
-const prefix = `bench-backfill-${randomBytes(3).toString("hex")}`;
-setConfig({ databaseUrl: url.toString(), queuePrefix: prefix, logLevel: "warn" });
-await runMigrations();
+const bench = await benchEnvironment("backfill");
+const { database, prefix, url } = bench;
 await closeDb();
-const sql = createSql(url.toString(), { max: Math.max(4, CONCURRENCY) });
+const sql = createSql(url, { max: Math.max(4, CONCURRENCY) });
 
 say(`bench:backfill — ${N} killmails, ${WORKERS} worker process(es) × concurrency ${CONCURRENCY}, ranges of ${RANGE}, database ${database}`);
 
@@ -132,7 +114,7 @@ say(`raw floor, BullMQ add + no-op worker (concurrency ${CONCURRENCY}): ${noop} 
 
 // ---- through the queue ---------------------------------------------------------------------------
 const env = {
-  DATABASE_URL: url.toString(),
+  DATABASE_URL: url,
   QUEUE_PREFIX: prefix,
   LOG_LEVEL: "warn",
   QUEUE_BACKFILL_CONCURRENCY: String(CONCURRENCY),
@@ -178,11 +160,7 @@ say(`through the queue: ${N} kills in ${secs(queueMs)} s (planning included) = $
 // ---- clean up -----------------------------------------------------------------------------------
 await sql.end();
 await closeRedis();
-if (!keep) {
-  await deleteKeys(`${prefix}:*`);
-  await admin.unsafe(`drop database if exists "${database}" with (force)`);
-}
-await admin.end();
+await bench.drop();
 
 const result = {
   bench: "backfill",

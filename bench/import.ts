@@ -9,33 +9,19 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import postgres from "postgres";
 import { closeDb, sql } from "../server/db/client.ts";
-import { runMigrations } from "../server/db/migrate.ts";
-import { config, setConfig } from "../server/helpers/config.ts";
 import { closeQueues, getQueue } from "../server/helpers/queue.ts";
-import { closeRedis, deleteKeys } from "../server/helpers/redis.ts";
+import { closeRedis } from "../server/helpers/redis.ts";
 import { startSimulator } from "../sim/server.ts";
+import { benchEnvironment, numberOption, say } from "./support.ts";
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const N = opt("killmails", 20_000);
-const DAYS = opt("days", 2);
+const N = numberOption("killmails", 20_000);
+const DAYS = numberOption("days", 2);
 const ROOT = resolve(import.meta.dirname, "..");
-const say = (s: string) => process.stderr.write(`${s}\n`);
 
-const database = `kb_bench_import_${randomBytes(3).toString("hex")}`;
-const adminUrl = config().databaseUrl;
-const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-await admin.unsafe(`create database "${database}"`);
-const dbUrl = new URL(adminUrl);
-dbUrl.pathname = `/${database}`;
-const prefix = `bench-import-${randomBytes(3).toString("hex")}`;
-setConfig({ databaseUrl: dbUrl.toString(), queuePrefix: prefix, logLevel: "warn" });
-await runMigrations();
+// Always dropped at the end (this bench has no --keep).
+const bench = await benchEnvironment("import", false);
+const { prefix } = bench;
 
 say(`simulator: ${N} kills over ${DAYS} days…`);
 const sim = await startSimulator({
@@ -56,7 +42,7 @@ await Bun.$`mkdir -p ${join(archive, "..")}`;
 writeFileSync(archive, Buffer.from(await (await fetch(`${sim.url}/everef/killmails/${from.slice(0, 4)}/killmails-${from}.tar.bz2`)).arrayBuffer()));
 
 const env = {
-  DATABASE_URL: dbUrl.toString(),
+  DATABASE_URL: bench.url,
   QUEUE_PREFIX: prefix,
   LOG_LEVEL: "warn",
   ESI_URL: sim.url,
@@ -123,9 +109,7 @@ try {
   await closeQueues();
   await closeRedis();
   await closeDb();
-  await deleteKeys(`${prefix}:*`);
-  await admin.unsafe(`drop database if exists "${database}" with (force)`);
-  await admin.end();
+  await bench.drop();
   rmSync(join(archive, ".."), { recursive: true, force: true });
 }
 const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");

@@ -6,41 +6,21 @@
 // attackers/items → valued → entity/type jobs fanned out through the outbox and de-duplicated.
 // Uses its own database and BullMQ prefix, removed afterwards. Prints one JSON line last.
 import { Queue, Worker } from "bullmq";
-import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
-import postgres from "postgres";
 import { closeDb, sql } from "../server/db/client.ts";
-import { runMigrations } from "../server/db/migrate.ts";
-import { config, setConfig } from "../server/helpers/config.ts";
 import { closeQueues, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
-import { closeRedis, createRedis, deleteKeys } from "../server/helpers/redis.ts";
+import { closeRedis, createRedis } from "../server/helpers/redis.ts";
 import { referencesOf } from "../server/killmails/flatten.ts";
 import { KILLMAIL_BATCH_SIZE, submitKillmails } from "../server/killmails/intake.ts";
 import { simulatedKillmails } from "./kills.ts";
-import { cpuPer, cpuSnapshot, spawnEntry } from "./support.ts";
+import { benchEnvironment, cpuPer, cpuSnapshot, numberOption, rate, say, spawnEntry } from "./support.ts";
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const N = opt("killmails", 20_000);
-const WORKERS = opt("workers", 1);
-const keep = args.includes("--keep");
-
-const say = (s: string) => process.stderr.write(`${s}\n`);
-const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
+const N = numberOption("killmails", 20_000);
+const WORKERS = numberOption("workers", 1);
 
 // ---- isolated database and prefix --------------------------------------------------------------
-const database = `kb_bench_ingest_${randomBytes(3).toString("hex")}`;
-const adminUrl = config().databaseUrl;
-const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-await admin.unsafe(`create database "${database}"`);
-const url = new URL(adminUrl);
-url.pathname = `/${database}`;
-const prefix = `bench-ingest-${randomBytes(3).toString("hex")}`;
-setConfig({ databaseUrl: url.toString(), queuePrefix: prefix, logLevel: "warn" });
-await runMigrations();
+const bench = await benchEnvironment("ingest");
+const { database, prefix, url } = bench;
 
 // ---- raw floor: BullMQ with no work ---------------------------------------------------------------
 async function floor(): Promise<{ addPerS: number; noopPerS: number; endToEndPerS: number }> {
@@ -86,7 +66,7 @@ for (const k of kills) {
 const rows = kills.reduce((n, k) => n + 1 + k.esi.attackers.length + k.items, 0);
 say(`kills: ${N}, ${(rows / N).toFixed(1)} rows per kill; naming ${characters.size} characters, ${corporations.size} corporations, ${alliances.size} alliances, ${types.size} types`);
 
-const env = { DATABASE_URL: url.toString(), QUEUE_PREFIX: prefix, LOG_LEVEL: "info", ESI_USER_AGENT: "killboard-bench/1.0 bench@localhost" };
+const env = { DATABASE_URL: url, QUEUE_PREFIX: prefix, LOG_LEVEL: "info", ESI_USER_AGENT: "killboard-bench/1.0 bench@localhost" };
 const workers = Array.from({ length: WORKERS }, () =>
   spawnEntry("queue.ts", ["killmail", "--summary-interval", "0"], env),
 );
@@ -149,11 +129,7 @@ say(`fan-out jobs ${JSON.stringify(fanned)} vs distinct named ${JSON.stringify(e
 await closeQueues();
 await closeRedis();
 await closeDb();
-if (!keep) {
-  await deleteKeys(`${prefix}:*`);
-  await admin.unsafe(`drop database if exists "${database}" with (force)`);
-}
-await admin.end();
+await bench.drop();
 
 const result = {
   bench: "ingest",

@@ -1,9 +1,68 @@
-// Helpers shared by the benchmark scripts: spawning entry points as real processes; CPU time by role.
+// Helpers shared by the benchmark scripts: options, output, an isolated database and BullMQ prefix,
+// spawning entry points as real processes, CPU time by role.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
+import postgres from "postgres";
+import { runMigrations } from "../server/db/migrate.ts";
+import { config, setConfig } from "../server/helpers/config.ts";
+import { deleteKeys } from "../server/helpers/redis.ts";
 import { resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "..");
+
+const args = process.argv.slice(2);
+
+/** `--name <number>` from the command line, or the fallback. */
+export function numberOption(name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+export function flag(name: string): boolean {
+  return args.includes(`--${name}`);
+}
+
+/** Progress and figures go to stderr; stdout is kept for the final JSON line. */
+export const say = (s: string) => process.stderr.write(`${s}\n`);
+export const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
+
+export interface BenchEnvironment {
+  database: string;
+  /** URL of the bench's own database (migrated). */
+  url: string;
+  /** The bench's own BullMQ prefix. */
+  prefix: string;
+  /** Drops the database and the prefix's Redis keys (unless `keep`); close your own connections first. */
+  drop(): Promise<void>;
+}
+
+/** Creates and migrates a database `kb_bench_<label>_<hex>` and a prefix, and points this process at both. */
+export async function benchEnvironment(label: string, keep = flag("keep")): Promise<BenchEnvironment> {
+  const hex = randomBytes(3).toString("hex");
+  const database = `kb_bench_${label}_${hex}`;
+  const prefix = `bench-${label}-${hex}`;
+  const adminUrl = config().databaseUrl;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${database}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  setConfig({ databaseUrl: url.toString(), queuePrefix: prefix, logLevel: "warn" });
+  await runMigrations();
+  return {
+    database,
+    url: url.toString(),
+    prefix,
+    async drop() {
+      if (keep) say(`kept database ${database} and prefix ${prefix}`);
+      else {
+        await deleteKeys(`${prefix}:*`);
+        await admin.unsafe(`drop database if exists "${database}" with (force)`);
+      }
+      await admin.end();
+    },
+  };
+}
 
 export interface BenchProcess {
   waitFor(text: string, timeoutMs?: number): Promise<void>;

@@ -7,43 +7,26 @@
 //  3. valueRange mode 'all' over the stored kills in id ranges of R kills, one connection.
 // Besides wall time it reports the Postgres backend's CPU time (Linux /proc), steadier on a busy box.
 // Prints one JSON line last.
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import postgres from "postgres";
 import { loadCorpusPrices } from "../test/support/corpus-prices.ts";
 import { closeDb, createSql } from "../server/db/client.ts";
-import { runMigrations } from "../server/db/migrate.ts";
-import { config, setConfig } from "../server/helpers/config.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
 import { valueRange } from "../server/killmails/values.ts";
 import { refreshTypePrices } from "../server/prices/refresh.ts";
 import { benchKillmails } from "./kills.ts";
+import { benchEnvironment, numberOption, rate, say } from "./support.ts";
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const N = opt("killmails", 50_000);
-const BATCH = opt("batch", 500);
-const RANGE = opt("range", 10_000);
-const TYPES = opt("types", 10_000);
-const DAYS = opt("days", 365);
-const keep = args.includes("--keep");
+const N = numberOption("killmails", 50_000);
+const BATCH = numberOption("batch", 500);
+const RANGE = numberOption("range", 10_000);
+const TYPES = numberOption("types", 10_000);
+const DAYS = numberOption("days", 365);
 
-const say = (s: string) => process.stderr.write(`${s}\n`);
-const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
 
-const database = `kb_bench_values_${randomBytes(3).toString("hex")}`;
-const adminUrl = config().databaseUrl;
-const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-await admin.unsafe(`create database "${database}"`);
-const url = new URL(adminUrl);
-url.pathname = `/${database}`;
-setConfig({ databaseUrl: url.toString(), logLevel: "warn" });
-await runMigrations();
+const bench = await benchEnvironment("values");
+const { database } = bench;
 await closeDb();
-const db = createSql(url.toString(), { max: 1 });
+const db = createSql(bench.url, { max: 1 });
 const figures: Record<string, number> = {};
 const [{ pid } = { pid: 0 }] = await db<{ pid: number }[]>`select pg_backend_pid() as pid`;
 /** CPU milliseconds used so far by this connection's Postgres backend (0 where /proc is unreadable). */
@@ -134,7 +117,5 @@ try {
   process.stdout.write(`${JSON.stringify({ killmails: N, itemsPerKill: Number((items / N).toFixed(1)), batch: BATCH, range: RANGE, types: TYPES, days: DAYS, ...figures })}\n`);
 } finally {
   await db.end();
-  if (!keep) await admin.unsafe(`drop database if exists "${database}" with (force)`);
-  else say(`kept database ${database}`);
-  await admin.end();
+  await bench.drop();
 }
