@@ -8,6 +8,7 @@ import { config, setConfig } from "../server/helpers/config.ts";
 import { closeQueues, getQueue, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
 import { closeRedis, createRedis } from "../server/helpers/redis.ts";
 import { submitKillmails } from "../server/killmails/intake.ts";
+import { storeKillmails } from "../server/killmails/store.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { startRedisServer, type PrivateRedis } from "./support/redis-server.ts";
@@ -149,8 +150,8 @@ describe("batch jobs", () => {
     const jobId = [...submitted.jobIds.values()][0]!;
     await until(async () => (await getQueue("killmail").getJobState(jobId)) === "completed", 60_000, "the batch job completed");
     const job = await getQueue("killmail").getJob(jobId);
-    expect(job!.returnvalue).toEqual({ stored: 3, existing: 0, invalid: 1, refused: 1 });
-    // Few finished batch jobs stay in Redis (each holds up to 100 bodies); the ledger keeps each kill's fate.
+    expect(job!.returnvalue).toEqual({ stored: 3, existing: 0, invalid: 1, refused: 1, requeued: 0 });
+    // Few finished batch jobs stay in Redis; the ledger keeps each kill's fate.
     expect(job!.opts.removeOnComplete).toMatchObject({ count: 20 });
     await expectExactlyOnce(kills.filter((_, i) => i !== 2 && i !== 3));
     const ledger = await sql()<{ id: number; status: string; error: string }[]>`
@@ -164,6 +165,29 @@ describe("batch jobs", () => {
       select count(*)::int as n from killmail_intake_batches b join killmail_intake i on i.job_key = b.job_key
       where i.killmail_id = ${kills[3]!.esi.killmail_id}`;
     expect(kept!.n).toBe(1);
+    worker.child.kill("SIGTERM");
+    await worker.result;
+
+  }, 60_000);
+  it("a batch whose bodies the ledger lost counts its stored kills as existing and sends the others to ESI", async () => {
+    const kills = benchKillmails(2, 163_500_000);
+    const [storedKill, lostKill] = kills as [BenchKill, BenchKill];
+    const submitted = await submit(kills, 100);
+    const jobId = submitted.jobIds.get(storedKill.esi.killmail_id)!;
+    // One kill is stored meanwhile by another source; the batch's bodies row is gone.
+    await storeKillmails(sql(), [{ esi: storedKill.esi, hash: storedKill.hash }]);
+    await sql()`delete from killmail_intake_batches`;
+
+    const worker = startWorker({ ESI_URL: "http://127.0.0.1:9" });
+    await until(async () => (await getQueue("killmail").getJobState(jobId)) === "completed", 60_000, "the batch job completed");
+    expect((await getQueue("killmail").getJob(jobId))!.returnvalue).toEqual({ stored: 0, existing: 1, invalid: 0, refused: 0, requeued: 1 });
+    // The other kill waits in the ledger, now in its own body-less job (ESI is unreachable here).
+    const jobs = await getQueue("killmail").getJobs(["prioritized", "waiting", "active", "delayed", "failed"]);
+    expect(jobs.filter((j) => j.id!.startsWith(`killmail-${lostKill.esi.killmail_id}-`)).map((j) => j.data)).toEqual([
+      { killmailId: lostKill.esi.killmail_id, hash: lostKill.hash },
+    ]);
+    const ledger = await sql()`select killmail_id, status, job_key from killmail_intake where killmail_id between 163500000 and 163500001`;
+    expect(ledger).toEqual([{ killmail_id: lostKill.esi.killmail_id, status: "pending", job_key: null }]);
     worker.child.kill("SIGTERM");
     await worker.result;
   }, 60_000);

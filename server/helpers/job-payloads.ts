@@ -24,12 +24,14 @@ const singleKillmailPayload = z
 export const KILLMAIL_BATCH_MAX = 250;
 
 /**
- * Many kills with their bodies in one job (bulk sources). Ids and hashes are checked here; each body
- * is validated by the worker on its own, so one bad body fails only its kill, not the batch.
+ * Many kills in one job (bulk sources). Ids and hashes are checked here. Their bodies are kept by the
+ * intake ledger (killmail_intake_batches, under the job's work key) and read from there by the worker,
+ * so Redis holds ~60 bytes per kill, not ~3 KB; a body in the payload (jobs queued by earlier versions)
+ * is used as is. Each body is validated by the worker on its own: one bad body fails only its kill.
  */
 const killmailBatchPayload = z.object({
   batch: z
-    .array(z.object({ killmailId: entityId, hash: killmailHashSchema, esi: z.unknown() }))
+    .array(z.object({ killmailId: entityId, hash: killmailHashSchema, esi: z.unknown().optional() }))
     .min(1)
     .max(KILLMAIL_BATCH_MAX),
 });

@@ -2,7 +2,7 @@
 // or from the intake ledger (a source delivered it after the job was queued) or, as the exception,
 // fetch it from ESI (paced by the shared budget) after checking the kill is not already stored; then
 // hand it to the batcher, which stores it with its values and fan-out in one transaction. A batch job
-// (bulk sources) does the same for each of its kills. A permanent failure (wrong hash, a body that is
+// (bulk sources) reads its kills' bodies from the ledger's batch row and does the same for each kill. A permanent failure (wrong hash, a body that is
 // not this kill, data Postgres refuses) closes the intake row as failed so reconcile does not
 // resurrect it.
 import type { Job } from "bullmq";
@@ -12,7 +12,7 @@ import { checkEsiKillmail, type EsiKillmail } from "../esi/killmail-schema.ts";
 import { type KillmailBatchPayload, killmailBatchKey, type SingleKillmailPayload } from "../helpers/job-payloads.ts";
 import { KillmailBatcher, PermanentStoreError, type StoreOutcome } from "./batcher.ts";
 import { batchBodies, releaseBatchBodies } from "./intake-batches.ts";
-import { markIntakeFailed, markIntakeFailedMany } from "./intake.ts";
+import { markIntakeFailed, markIntakeFailedMany, submitKillmails } from "./intake.ts";
 
 export type IngestOutcome = StoreOutcome | "already-stored";
 
@@ -80,6 +80,8 @@ export interface BatchOutcome {
   invalid: number;
   /** Valid bodies Postgres refused (a value out of range…): closed as failed in the ledger, like invalid ones. */
   refused: number;
+  /** Kills whose body the ledger no longer held: put back in the intake, to be fetched from ESI. */
+  requeued: number;
 }
 
 /**
@@ -90,11 +92,19 @@ export interface BatchOutcome {
  * kills not stored are closed as failed in the ledger.
  */
 export async function ingestKillmailBatch(payload: KillmailBatchPayload, job: Job): Promise<BatchOutcome> {
-  const outcome: BatchOutcome = { stored: 0, existing: 0, invalid: 0, refused: 0 };
+  const outcome: BatchOutcome = { stored: 0, existing: 0, invalid: 0, refused: 0, requeued: 0 };
+  const jobKey = killmailBatchKey(payload.batch.map((k) => k.killmailId));
+  const kept = payload.batch.some((k) => k.esi === undefined) ? await batchBodies([jobKey]) : new Map<number, unknown>();
   const valid: { esi: EsiKillmail; hash: string }[] = [];
   const invalid: { problem: string; killmailId: number }[] = [];
+  const bodiless: { killmailId: number; hash: string }[] = [];
   for (const kill of payload.batch) {
-    const parsed = checkEsiKillmail(kill.esi);
+    const body = kill.esi ?? kept.get(kill.killmailId);
+    if (body === undefined) {
+      bodiless.push(kill);
+      continue;
+    }
+    const parsed = checkEsiKillmail(body);
     const problem = !parsed.success
       ? `invalid ESI body: ${parsed.issue}`
       : parsed.data.killmail_id !== kill.killmailId
@@ -102,6 +112,12 @@ export async function ingestKillmailBatch(payload: KillmailBatchPayload, job: Jo
         : undefined;
     if (problem === undefined && parsed.success) valid.push({ esi: parsed.data, hash: kill.hash });
     else invalid.push({ problem: problem!, killmailId: kill.killmailId });
+  }
+  if (bodiless.length > 0) {
+    const resolved = await resolveBodiless(bodiless);
+    valid.push(...resolved.found);
+    outcome.existing += resolved.stored;
+    outcome.requeued += resolved.requeued;
   }
   for (const [problem, kills] of Map.groupBy(invalid, (k) => k.problem)) {
     await markIntakeFailedMany(kills.map((k) => k.killmailId), problem);
@@ -122,8 +138,31 @@ export async function ingestKillmailBatch(payload: KillmailBatchPayload, job: Jo
     throw failure;
   }
   // The ledger kept this batch's bodies until its kills were stored (or failed, whose rows keep them).
-  await releaseBatchBodies(killmailBatchKey(payload.batch.map((k) => k.killmailId)));
+  await releaseBatchBodies(jobKey);
   return outcome;
+}
+
+/**
+ * Kills of a batch whose body the batch's ledger row no longer holds (it is released once the batch's
+ * kills are stored, so normally: a retried job whose kills are stored). Stored ones count as existing;
+ * a body kept elsewhere in the ledger (the kill's own row, or the batch reconcile moved it to) is used;
+ * the rest go back to the intake as body-less kills, fetched from ESI.
+ */
+async function resolveBodiless(
+  kills: { killmailId: number; hash: string }[],
+): Promise<{ found: { esi: EsiKillmail; hash: string }[]; stored: number; requeued: number }> {
+  const resolved = { found: [] as { esi: EsiKillmail; hash: string }[], stored: 0, requeued: 0 };
+  const toFetch: { killmailId: number; hash: string }[] = [];
+  for (const kill of kills) {
+    if (await isStored(kill.killmailId)) resolved.stored++;
+    else {
+      const esi = await bodyFromIntake(kill.killmailId);
+      if (esi) resolved.found.push({ esi, hash: kill.hash });
+      else toFetch.push(kill);
+    }
+  }
+  if (toFetch.length > 0) resolved.requeued = (await submitKillmails(toFetch, { source: "reconcile" })).enqueued;
+  return resolved;
 }
 
 /** Errors that end a job (not BullMQ's control-flow errors for delay/rate-limit/wait). */

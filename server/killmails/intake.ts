@@ -1,7 +1,7 @@
 // Intake: the one door every killmail comes in by (live feed, HTTP posts, imports, reconcile). It
 // records each id/hash (and body when the source gave one) in the killmail_intake ledger, in one
 // statement per 1,000 kills, then enqueues the killmail jobs: one per kill, or (bulk sources, batchSize)
-// batch jobs whose bodies the ledger keeps as one row each (intake-batches.ts). Kills already stored,
+// batch jobs naming their kills, whose bodies the ledger keeps as one row each (intake-batches.ts). Kills already stored,
 // or already carried by a queued job, are skipped; a kill that failed before is re-opened. The stored
 // kill's transaction closes its ledger row.
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
@@ -13,7 +13,7 @@ import { batchBodies, writeBatchBodies } from "./intake-batches.ts";
 
 /** Kills per batch job where a bulk source does not say otherwise. */
 export const KILLMAIL_BATCH_SIZE = 100;
-/** Finished batch jobs kept in Redis (completed, failed): each holds up to 100 bodies. */
+/** Finished batch jobs kept in Redis (completed, failed): the ledger, not Redis, records each kill's fate. */
 const BATCH_JOBS_KEPT = { completed: 20, failed: 200 };
 
 export type IntakeSource = "r2z2" | "http" | "history" | "everef" | "zkb" | "reconcile" | "cli" | "bench";
@@ -158,11 +158,11 @@ async function enqueueIntakeJobs(
     singles.map(({ item: i }) => (i.esi ? { killmailId: i.killmailId, hash: i.hash, esi: i.esi } : { killmailId: i.killmailId, hash: i.hash })),
     { chunkSize: 500 },
   );
-  // A batch job holds up to KILLMAIL_BATCH_MAX bodies (~4 KB each): fewer per addBulk call, and few kept
-  // once finished (the ledger, not Redis, records each kill's fate).
+  // A batch job names its kills; their bodies stay in the ledger row written by recordIntake (the worker
+  // reads them from there). Few finished batch jobs are kept (the ledger records each kill's fate).
   await add(
     batches,
-    batches.map((j) => ({ batch: j.items.map((i) => ({ killmailId: i.killmailId, hash: i.hash, esi: i.esi })) })),
+    batches.map((j) => ({ batch: j.items.map((i) => ({ killmailId: i.killmailId, hash: i.hash })) })),
     { chunkSize: 20, keep: BATCH_JOBS_KEPT },
   );
   return counts;
