@@ -36,7 +36,7 @@ describe("submitKillmails with batchSize", () => {
     expect(queued.filter((k) => !k.inBatch).map((k) => k.killmailId)).toEqual(bodyless.map((k) => k.killmailId));
     expect(queued.every((k) => k.priority === JobPriority.LOW)).toBe(true);
     // Batch jobs name their kills; the bodies stay in Postgres (below), not in Redis.
-    expect(queued.filter((k) => k.inBatch && k.esi !== undefined)).toEqual([]);
+    expect(queued.filter((k) => k.inBatch && k.bodyInPayload)).toEqual([]);
 
     const rows = await ledger();
     expect(rows).toHaveLength(252);

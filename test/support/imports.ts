@@ -3,7 +3,9 @@
 // condition with a deadline.
 import type { Job } from "bullmq";
 import { sql } from "../../server/db/client.ts";
+import { killmailBatchKey } from "../../server/helpers/job-payloads.ts";
 import { getQueue } from "../../server/helpers/queue.ts";
+import { batchBodies } from "../../server/killmails/intake-batches.ts";
 import { storeKillmails } from "../../server/killmails/store.ts";
 import type { EsiKillmail } from "../../server/esi/killmail-schema.ts";
 import type { Simulator } from "../../sim/server.ts";
@@ -45,8 +47,10 @@ export async function killmailJobs(): Promise<Job[]> {
 export interface QueuedKill {
   killmailId: number;
   hash: string;
-  /** The ESI body, when the job carries one. */
+  /** The ESI body the job has: in its payload, or (batch jobs) in the ledger's row for the batch. */
   esi: unknown;
+  /** Whether the body travels in the job's payload (Redis) rather than in the ledger. */
+  bodyInPayload: boolean;
   priority: number | undefined;
   jobId: string;
   inBatch: boolean;
@@ -58,8 +62,17 @@ export async function queuedKills(): Promise<QueuedKill[]> {
   for (const job of await killmailJobs()) {
     const data = job.data as { killmailId?: number; hash?: string; esi?: unknown; batch?: { killmailId: number; hash: string; esi?: unknown }[] };
     const entries = data.batch ?? [{ killmailId: data.killmailId!, hash: data.hash!, esi: data.esi }];
+    const kept = data.batch ? await batchBodies([killmailBatchKey(data.batch.map((k) => k.killmailId))]) : new Map<number, unknown>();
     for (const k of entries) {
-      kills.push({ killmailId: k.killmailId, hash: k.hash, esi: k.esi, priority: job.opts.priority, jobId: String(job.id), inBatch: data.batch !== undefined });
+      kills.push({
+        killmailId: k.killmailId,
+        hash: k.hash,
+        esi: k.esi ?? kept.get(k.killmailId),
+        bodyInPayload: k.esi !== undefined,
+        priority: job.opts.priority,
+        jobId: String(job.id),
+        inBatch: data.batch !== undefined,
+      });
     }
   }
   return kills.sort((a, b) => a.killmailId - b.killmailId);
