@@ -1,7 +1,7 @@
 // `bun run bench:ingest [--killmails N] [--workers W] [--keep]`: end-to-end ingest throughput on this
 // machine. Simulated kills (sim/ world) carry their ESI bodies, as the R2Z2 feed and the archives
-// deliver them. Measures, in
-// the same run: the raw BullMQ floor (addBulk + a no-op worker) and the pipeline — intake ledger +
+// deliver them. Measures, in the same run: the raw BullMQ floor (addBulk + a no-op worker), the
+// store-only floor (the same kills written by storeKillmails directly, no queue) and the pipeline — intake ledger +
 // enqueue (this process) → `bun queue killmail` worker process(es) → validated → stored with
 // attackers/items → valued → entity/type jobs fanned out through the outbox and de-duplicated.
 // Uses its own database and BullMQ prefix, removed afterwards. Prints one JSON line last.
@@ -12,6 +12,7 @@ import { closeQueues, getQueueStats, JobPriority } from "../server/helpers/queue
 import { closeRedis, createRedis } from "../server/helpers/redis.ts";
 import { referencesOf } from "../server/killmails/flatten.ts";
 import { KILLMAIL_BATCH_SIZE, submitKillmails } from "../server/killmails/intake.ts";
+import { storeKillmails } from "../server/killmails/store.ts";
 import { simulatedKillmails } from "./kills.ts";
 import { benchEnvironment, cpuPer, cpuSnapshot, numberOption, rate, say, spawnEntry } from "./support.ts";
 
@@ -65,6 +66,25 @@ for (const k of kills) {
 }
 const rows = kills.reduce((n, k) => n + 1 + k.esi.attackers.length + k.items, 0);
 say(`kills: ${N}, ${(rows / N).toFixed(1)} rows per kill; naming ${characters.size} characters, ${corporations.size} corporations, ${alliances.size} alliances, ${types.size} types`);
+
+// ---- store-only floor: the same kills through storeKillmails directly (no queue, no ledger, no relay) --
+// Three transactions at a time, 500 kills each, as the worker's batcher writes them: what Postgres and
+// the statement alone allow on this box right now. Emptied again before the pipeline runs.
+async function storeFloor(): Promise<{ perS: number; cpu: ReturnType<typeof cpuPer> }> {
+  const chunks: (typeof kills)[] = [];
+  for (let i = 0; i < kills.length; i += 500) chunks.push(kills.slice(i, i + 500));
+  const c0 = cpuSnapshot([]);
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all([0, 1, 2].map(async () => {
+    while (next < chunks.length) await storeKillmails(sql(), chunks[next++]!.map((k) => ({ esi: k.esi, hash: k.hash })));
+  }));
+  const result = { perS: rate(N, performance.now() - t0), cpu: cpuPer(N, c0, cpuSnapshot([])) };
+  await sql()`truncate killmails, attackers, items, killmail_values, outbox`;
+  return result;
+}
+const storeOnly = await storeFloor();
+say(`store-only floor (storeKillmails, 3 transactions of 500 at a time, no queue/ledger/relay): ${storeOnly.perS} kills/s; CPU per kill (µs): this process ${storeOnly.cpu.bench}, Postgres ${storeOnly.cpu.postgres}`);
 
 const env = { DATABASE_URL: url, QUEUE_PREFIX: prefix, LOG_LEVEL: "info", ESI_USER_AGENT: "killboard-bench/1.0 bench@localhost" };
 const workers = Array.from({ length: WORKERS }, () =>
@@ -142,6 +162,7 @@ const result = {
   raw_bullmq_noop_floor_jobs_per_s: raw.endToEndPerS,
   raw_bullmq_addbulk_per_s: raw.addPerS,
   raw_bullmq_noop_worker_per_s: raw.noopPerS,
+  store_only_floor_per_s: storeOnly.perS,
   cpu_us_per_killmail: cpuUs,
   valued: check!.values,
   fan_out_deduplicated: dedupOk,
