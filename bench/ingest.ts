@@ -83,6 +83,12 @@ async function storeFloor(): Promise<{ perS: number; cpu: ReturnType<typeof cpuP
   await sql()`truncate killmails, attackers, items, killmail_values, outbox`;
   return result;
 }
+// Each measured phase starts right after a checkpoint, so neither inherits the other's WAL (a checkpoint
+// falling inside one phase, and the full-page images after it, would otherwise land on either by chance).
+async function checkpoint(): Promise<void> {
+  await sql()`checkpoint`.catch((err: Error) => say(`(no CHECKPOINT before the phase: ${err.message})`));
+}
+await checkpoint();
 const storeOnly = await storeFloor();
 say(`store-only floor (storeKillmails, 3 transactions of 500 at a time, no queue/ledger/relay): ${storeOnly.perS} kills/s; CPU per kill (µs): this process ${storeOnly.cpu.bench}, Postgres ${storeOnly.cpu.postgres}`);
 
@@ -92,6 +98,7 @@ const workers = Array.from({ length: WORKERS }, () =>
 );
 await Promise.all(workers.map((w) => w.waitFor("worker started")));
 
+await checkpoint();
 const cpu0 = cpuSnapshot(workers.map((w) => w.pid));
 const t0 = performance.now();
 let producerMs = 0;
