@@ -172,7 +172,10 @@ describe("batch jobs", () => {
   it("a batch whose bodies the ledger lost counts its stored kills as existing and sends the others to ESI", async () => {
     const kills = benchKillmails(2, 163_500_000);
     const [storedKill, lostKill] = kills as [BenchKill, BenchKill];
-    const submitted = await submit(kills, 100);
+    const submitted = await submitKillmails(
+      kills.map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: k.esi })),
+      { source: "history", priority: JobPriority.LOW, batchSize: 100 },
+    );
     const jobId = submitted.jobIds.get(storedKill.esi.killmail_id)!;
     // One kill is stored meanwhile by another source; the batch's bodies row is gone.
     await storeKillmails(sql(), [{ esi: storedKill.esi, hash: storedKill.hash }]);
@@ -183,9 +186,9 @@ describe("batch jobs", () => {
     expect((await getQueue("killmail").getJob(jobId))!.returnvalue).toEqual({ stored: 0, existing: 1, invalid: 0, refused: 0, requeued: 1 });
     // The other kill waits in the ledger, now in its own body-less job (ESI is unreachable here).
     const jobs = await getQueue("killmail").getJobs(["prioritized", "waiting", "active", "delayed", "failed"]);
-    expect(jobs.filter((j) => j.id!.startsWith(`killmail-${lostKill.esi.killmail_id}-`)).map((j) => j.data)).toEqual([
-      { killmailId: lostKill.esi.killmail_id, hash: lostKill.hash },
-    ]);
+    const requeued = jobs.filter((j) => j.id!.startsWith(`killmail-${lostKill.esi.killmail_id}-`));
+    expect(requeued.map((j) => j.data)).toEqual([{ killmailId: lostKill.esi.killmail_id, hash: lostKill.hash }]);
+    expect(requeued[0]!.opts.priority).toBe(JobPriority.LOW); // the batch's priority, kept
     const ledger = await sql()`select killmail_id, status, job_key from killmail_intake where killmail_id between 163500000 and 163500001`;
     expect(ledger).toEqual([{ killmail_id: lostKill.esi.killmail_id, status: "pending", job_key: null }]);
     worker.child.kill("SIGTERM");

@@ -114,7 +114,7 @@ export async function ingestKillmailBatch(payload: KillmailBatchPayload, job: Jo
     else invalid.push({ problem: problem!, killmailId: kill.killmailId });
   }
   if (bodiless.length > 0) {
-    const resolved = await resolveBodiless(bodiless);
+    const resolved = await resolveBodiless(bodiless, job.opts.priority);
     valid.push(...resolved.found);
     outcome.existing += resolved.stored;
     outcome.requeued += resolved.requeued;
@@ -150,6 +150,7 @@ export async function ingestKillmailBatch(payload: KillmailBatchPayload, job: Jo
  */
 async function resolveBodiless(
   kills: { killmailId: number; hash: string }[],
+  priority: number | undefined,
 ): Promise<{ found: { esi: EsiKillmail; hash: string }[]; stored: number; requeued: number }> {
   const resolved = { found: [] as { esi: EsiKillmail; hash: string }[], stored: 0, requeued: 0 };
   const toFetch: { killmailId: number; hash: string }[] = [];
@@ -161,7 +162,7 @@ async function resolveBodiless(
       else toFetch.push(kill);
     }
   }
-  if (toFetch.length > 0) resolved.requeued = (await submitKillmails(toFetch, { source: "reconcile" })).enqueued;
+  if (toFetch.length > 0) resolved.requeued = (await submitKillmails(toFetch, { source: "reconcile", priority })).enqueued;
   return resolved;
 }
 
