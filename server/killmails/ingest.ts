@@ -2,11 +2,12 @@
 // or from the intake ledger (a source delivered it after the job was queued) or, as the exception,
 // fetch it from ESI (paced by the shared budget) after checking the kill is not already stored; then
 // hand it to the batcher, which stores it with its values and fan-out in one transaction. A batch job
-// (bulk sources) reads its kills' bodies from the ledger's batch row and does the same for each kill. A permanent failure (wrong hash, a body that is
-// not this kill, data Postgres refuses) closes the intake row as failed so reconcile does not
-// resurrect it.
+// (bulk sources) reads its kills' bodies from the ledger's batch row and does the same for each kill.
+// A permanent failure (wrong hash, a body that is not this kill, data Postgres refuses) closes the
+// intake row as failed so reconcile does not resurrect it.
 import type { Job } from "bullmq";
 import { UnrecoverableError } from "bullmq";
+import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
 import { checkEsiKillmail, type EsiKillmail } from "../esi/killmail-schema.ts";
 import { type KillmailBatchPayload, killmailBatchKey, type SingleKillmailPayload } from "../helpers/job-payloads.ts";
@@ -154,8 +155,11 @@ async function resolveBodiless(
 ): Promise<{ found: { esi: EsiKillmail; hash: string }[]; stored: number; requeued: number }> {
   const resolved = { found: [] as { esi: EsiKillmail; hash: string }[], stored: 0, requeued: 0 };
   const toFetch: { killmailId: number; hash: string }[] = [];
+  const stored = await sql()<{ killmail_id: number }[]>`
+    select killmail_id from killmails where killmail_id = any(${pgArray(kills.map((k) => k.killmailId))}::int8[])`;
+  const storedIds = new Set(stored.map((r) => r.killmail_id));
   for (const kill of kills) {
-    if (await isStored(kill.killmailId)) resolved.stored++;
+    if (storedIds.has(kill.killmailId)) resolved.stored++;
     else {
       const esi = await bodyFromIntake(kill.killmailId);
       if (esi) resolved.found.push({ esi, hash: kill.hash });
