@@ -4,7 +4,11 @@
 
 export type ArrayElement = number | string | boolean | null;
 
+const NEEDS_ESCAPE = /["\\]/;
+
 function quoted(value: string): string {
+  // Most strings (hashes, keys) hold neither quote nor backslash: no replace passes for them.
+  if (!NEEDS_ESCAPE.test(value)) return `"${value}"`;
   return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
 
