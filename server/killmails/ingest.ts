@@ -30,14 +30,22 @@ export function killmailBatcher(): KillmailBatcher {
   }));
 }
 
-/** A body another source delivered after this kill's job was queued without one (kept in the ledger). */
-async function bodyFromIntake(killmailId: number): Promise<EsiKillmail | undefined> {
-  const [row] = await sql()<{ body: string | null; job_key: string | null }[]>`
-    select body, job_key from killmail_intake where killmail_id = ${killmailId}`;
-  if (!row || (!row.body && !row.job_key)) return undefined;
-  const body = row.body ? JSON.parse(row.body) : (await batchBodies([row.job_key!])).get(killmailId);
-  const checked = checkEsiKillmail(body);
-  return checked.success && checked.data.killmail_id === killmailId ? checked.data : undefined;
+/**
+ * Bodies the ledger keeps for these kills (a source delivered them after a body-less job was queued, or
+ * a batch row names them), checked against the ESI schema and the kill's id. One read of the rows and
+ * one of the batch rows they name, however many kills.
+ */
+async function bodiesFromIntake(killmailIds: number[]): Promise<Map<number, EsiKillmail>> {
+  const found = new Map<number, EsiKillmail>();
+  if (killmailIds.length === 0) return found;
+  const rows = await sql()<{ killmail_id: number; body: string | null; job_key: string | null }[]>`
+    select killmail_id, body, job_key from killmail_intake where killmail_id = any(${pgArray(killmailIds)}::int8[])`;
+  const batched = await batchBodies([...new Set(rows.filter((r) => !r.body && r.job_key).map((r) => r.job_key!))]);
+  for (const row of rows) {
+    const checked = checkEsiKillmail(row.body ? JSON.parse(row.body) : batched.get(row.killmail_id));
+    if (checked.success && checked.data.killmail_id === row.killmail_id) found.set(row.killmail_id, checked.data);
+  }
+  return found;
 }
 
 export async function isStored(killmailId: number): Promise<boolean> {
@@ -54,7 +62,7 @@ export async function ingestKillmail(
     let esi = payload.esi;
     if (!esi) {
       if (await isStored(payload.killmailId)) return "already-stored";
-      esi = (await bodyFromIntake(payload.killmailId)) ?? (await fetchKillmail(payload.killmailId, payload.hash, job));
+      esi = (await bodiesFromIntake([payload.killmailId])).get(payload.killmailId) ?? (await fetchKillmail(payload.killmailId, payload.hash, job));
       if (esi.killmail_id !== payload.killmailId) {
         throw new UnrecoverableError(`ESI returned killmail ${esi.killmail_id} for ${payload.killmailId}`);
       }
@@ -158,13 +166,13 @@ async function resolveBodiless(
   const stored = await sql()<{ killmail_id: number }[]>`
     select killmail_id from killmails where killmail_id = any(${pgArray(kills.map((k) => k.killmailId))}::int8[])`;
   const storedIds = new Set(stored.map((r) => r.killmail_id));
-  for (const kill of kills) {
-    if (storedIds.has(kill.killmailId)) resolved.stored++;
-    else {
-      const esi = await bodyFromIntake(kill.killmailId);
-      if (esi) resolved.found.push({ esi, hash: kill.hash });
-      else toFetch.push(kill);
-    }
+  const open = kills.filter((k) => !storedIds.has(k.killmailId));
+  resolved.stored = kills.length - open.length;
+  const kept = await bodiesFromIntake(open.map((k) => k.killmailId));
+  for (const kill of open) {
+    const esi = kept.get(kill.killmailId);
+    if (esi) resolved.found.push({ esi, hash: kill.hash });
+    else toFetch.push(kill);
   }
   if (toFetch.length > 0) resolved.requeued = (await submitKillmails(toFetch, { source: "reconcile", priority })).enqueued;
   return resolved;
