@@ -14,6 +14,7 @@ import { reconcile } from "../server/outbox/reconcile.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { killAll, run, start } from "./support/spawn.ts";
+import { until } from "./support/poll.ts";
 
 const queues = useTestQueues("backfill");
 const database = useTestDatabase("backfill");
@@ -34,14 +35,6 @@ const startWorker = (extra: Record<string, string> = {}) =>
 async function stopWorker(w: ReturnType<typeof startWorker>): Promise<void> {
   w.child.kill("SIGTERM");
   await w.result;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
 }
 
 interface ValueRow {

@@ -9,20 +9,13 @@ import { defineProcessor } from "../server/helpers/processor.ts";
 import { enqueueJob, getQueue, getQueueStats, JobPriority, scheduleJob } from "../server/helpers/queue.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { killAll, ROOT, run, start } from "./support/spawn.ts";
+import { until } from "./support/poll.ts";
 
 const { env } = useTestQueues("cli-read");
 afterEach(killAll);
 
 const cli = (...args: string[]) => run("cli.ts", args, env);
 const QUEUE_LIST = "queues: killmail, character, corporation, alliance, type, price, backfill";
-
-async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await Bun.sleep(50);
-  }
-}
 
 let worker: Worker | undefined;
 afterAll(async () => {

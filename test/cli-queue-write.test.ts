@@ -7,6 +7,7 @@ import { defineProcessor } from "../server/helpers/processor.ts";
 import { enqueueJob, getQueue, getQueueStats, JobPriority, QUEUE_NAMES, type QueueName, scheduleJob } from "../server/helpers/queue.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { killAll, run } from "./support/spawn.ts";
+import { until } from "./support/poll.ts";
 
 const { env } = useTestQueues("cli-write");
 const cli = (...args: string[]) => run("cli.ts", args, env);
@@ -21,14 +22,6 @@ afterEach(async () => {
     for (const s of await getQueue(q).getJobSchedulers()) await getQueue(q).removeJobScheduler(s.id ?? s.key);
   }
 });
-
-async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await Bun.sleep(50);
-  }
-}
 
 /** A real worker on an entity queue; `handle` decides per id. */
 function startWorker(queue: "character" | "corporation" | "alliance" | "type", handle: (id: number) => Promise<unknown>): Worker {

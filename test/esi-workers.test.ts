@@ -10,6 +10,7 @@ import { redis } from "../server/helpers/redis.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { killAll, start } from "./support/spawn.ts";
 import { useSimulator } from "./support/upstream.ts";
+import { until } from "./support/poll.ts";
 
 const { env: queueEnv } = useTestQueues("esi-workers");
 const { sim, env: simEnv } = await useSimulator({
@@ -21,14 +22,6 @@ afterEach(killAll);
 const w = sim.world;
 const pilots = w.entities.pilots.filter((id) => !w.entities.characters.get(id)!.deleted);
 const unknownIds = Array.from({ length: 60 }, (_, i) => 97_600_000 + i).filter((id) => !w.character(id));
-
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await Bun.sleep(100);
-  }
-}
 
 describe("five worker processes sharing one ESI budget", () => {
   it("never get a 420 or 429, send nothing while a guard is up, and complete every job", async () => {

@@ -14,7 +14,8 @@ import type { ImportResult } from "../server/imports/history.ts";
 import { tar } from "../sim/routes/everef.ts";
 import { startSimulator, type Simulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
-import { intakeRows, parseJson, type QueuedKill, queuedKills, simEnv, storeSimKills, until } from "./support/imports.ts";
+import { intakeRows, parseJson, type QueuedKill, queuedKills, simEnv, storeSimKills } from "./support/imports.ts";
+import { until } from "./support/poll.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { killAll, run, start } from "./support/spawn.ts";
 

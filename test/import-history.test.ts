@@ -9,7 +9,8 @@ import { getQueue, JobPriority } from "../server/helpers/queue.ts";
 import { historyCursorName, type HistoryCursor, type ImportResult } from "../server/imports/history.ts";
 import { startSimulator, type Simulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
-import { intakeRows, parseJson, queuedKills, simEnv, storeSimKills, TEST_USER_AGENT, until } from "./support/imports.ts";
+import { intakeRows, parseJson, queuedKills, simEnv, storeSimKills, TEST_USER_AGENT } from "./support/imports.ts";
+import { until } from "./support/poll.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { killAll, run, start } from "./support/spawn.ts";
 

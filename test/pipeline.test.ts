@@ -13,6 +13,7 @@ import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { startRedisServer, type PrivateRedis } from "./support/redis-server.ts";
 import { killAll, run, start } from "./support/spawn.ts";
+import { until } from "./support/poll.ts";
 
 const queues = useTestQueues("pipeline");
 const database = useTestDatabase("pipeline");
@@ -46,14 +47,6 @@ const shapes = [
 
 async function storedCount(): Promise<number> {
   return (await sql()<{ n: number }[]>`select count(*)::int as n from killmails`)[0]!.n;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
 }
 
 /** Every table holds exactly one complete copy of each of these kills. */

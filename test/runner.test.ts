@@ -6,6 +6,7 @@ import { enqueueJob, enqueueJobMany, getQueueStats, JobPriority } from "../serve
 import { redis } from "../server/helpers/redis.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { killAll, run, start } from "./support/spawn.ts";
+import { until } from "./support/poll.ts";
 
 const { env } = useTestQueues("runner");
 afterEach(killAll);
@@ -21,14 +22,6 @@ function logLines(stderr: string, msg: string): Record<string, unknown>[] {
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .filter((l) => l.msg === msg);
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await Bun.sleep(50);
-  }
 }
 
 describe("discovery", () => {

@@ -9,7 +9,8 @@ import { JobPriority } from "../server/helpers/queue.ts";
 import { type SyncCursor, syncCursorName, type SyncResult } from "../server/imports/zkb-sync.ts";
 import { startSimulator, type Simulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
-import { intakeRows, queuedKills, parseJson, simEnv, storeSimKills, until } from "./support/imports.ts";
+import { intakeRows, queuedKills, parseJson, simEnv, storeSimKills } from "./support/imports.ts";
+import { until } from "./support/poll.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { killAll, run, start } from "./support/spawn.ts";
 

@@ -1,6 +1,5 @@
 // Helpers of the import and sync tests: what the intake ledger and the killmail queue hold (ids, bodies,
-// priorities), storing simulator kills directly (as if the pipeline had done it), and polling for a
-// condition with a deadline.
+// priorities), and storing simulator kills directly (as if the pipeline had done it).
 import type { Job } from "bullmq";
 import { sql } from "../../server/db/client.ts";
 import { killmailBatchKey } from "../../server/helpers/job-payloads.ts";
@@ -81,14 +80,6 @@ export async function queuedKills(): Promise<QueuedKill[]> {
 /** Stores kills as the pipeline would (so imports must skip them). */
 export async function storeSimKills(kills: { esi: unknown; hash: string }[]): Promise<void> {
   await storeKillmails(sql(), kills.map((k) => ({ esi: k.esi as EsiKillmail, hash: k.hash })));
-}
-
-export async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
 }
 
 /** The JSON a CLI run printed on stdout (with a readable failure when it is not JSON). */
