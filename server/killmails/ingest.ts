@@ -13,7 +13,7 @@ import { checkEsiKillmail, type EsiKillmail } from "../esi/killmail-schema.ts";
 import { type KillmailBatchPayload, killmailBatchKey, type SingleKillmailPayload } from "../helpers/job-payloads.ts";
 import { KillmailBatcher, PermanentStoreError, type StoreOutcome } from "./batcher.ts";
 import { batchBodies, releaseBatchBodies } from "./intake-batches.ts";
-import { markIntakeFailed, markIntakeFailedMany, submitKillmails } from "./intake.ts";
+import { markIntakeFailed, markIntakeFailedMany, storedKillmailIds, submitKillmails } from "./intake.ts";
 
 export type IngestOutcome = StoreOutcome | "already-stored";
 
@@ -49,8 +49,7 @@ async function bodiesFromIntake(killmailIds: number[]): Promise<Map<number, EsiK
 }
 
 export async function isStored(killmailId: number): Promise<boolean> {
-  const rows = await sql()`select 1 from killmails where killmail_id = ${killmailId}`;
-  return rows.length > 0;
+  return (await storedKillmailIds([killmailId])).has(killmailId);
 }
 
 export async function ingestKillmail(
@@ -163,9 +162,7 @@ async function resolveBodiless(
 ): Promise<{ found: { esi: EsiKillmail; hash: string }[]; stored: number; requeued: number }> {
   const resolved = { found: [] as { esi: EsiKillmail; hash: string }[], stored: 0, requeued: 0 };
   const toFetch: { killmailId: number; hash: string }[] = [];
-  const stored = await sql()<{ killmail_id: number }[]>`
-    select killmail_id from killmails where killmail_id = any(${pgArray(kills.map((k) => k.killmailId))}::int8[])`;
-  const storedIds = new Set(stored.map((r) => r.killmail_id));
+  const storedIds = await storedKillmailIds(kills.map((k) => k.killmailId));
   const open = kills.filter((k) => !storedIds.has(k.killmailId));
   resolved.stored = kills.length - open.length;
   const kept = await bodiesFromIntake(open.map((k) => k.killmailId));

@@ -85,6 +85,14 @@ export async function submitKillmails(items: IntakeItem[], opts: IntakeOptions):
   return result;
 }
 
+/** Which of these kills are stored. */
+export async function storedKillmailIds(killmailIds: readonly number[]): Promise<Set<number>> {
+  if (killmailIds.length === 0) return new Set();
+  const rows = await sql()<{ killmail_id: number }[]>`
+    select killmail_id from killmails where killmail_id = any(${pgArray(killmailIds)}::int8[])`;
+  return new Set(rows.map((r) => r.killmail_id));
+}
+
 /**
  * Of these kills: those stored, and those pending in the ledger whose job Redis still holds. A pending
  * kill recorded without a body gets the body this submission brings (its job reads it from the ledger
@@ -92,8 +100,7 @@ export async function submitKillmails(items: IntakeItem[], opts: IntakeOptions):
  */
 async function screenForBatches(items: IntakeItem[]): Promise<{ stored: Set<number>; queued: Set<number> }> {
   const list = pgArray(items.map((i) => i.killmailId));
-  const stored = await sql()<{ killmail_id: number }[]>`
-    select killmail_id from killmails where killmail_id = any(${list}::int8[])`;
+  const stored = await storedKillmailIds(items.map((i) => i.killmailId));
   const pending = await sql()<{ killmail_id: number; job_key: string | null; has_body: boolean }[]>`
     select killmail_id, job_key, body is not null or job_key is not null as has_body from killmail_intake
     where killmail_id = any(${list}::int8[]) and status = 'pending'`;
@@ -107,7 +114,7 @@ async function screenForBatches(items: IntakeItem[]): Promise<{ stored: Set<numb
       from unnest(${pgArray(late)}::int8[], ${pgArray(late.map((id) => JSON.stringify(bodies.get(id))))}::text[]) as u(killmail_id, body)
       where ki.killmail_id = u.killmail_id and ki.body is null`;
   }
-  return { stored: new Set(stored.map((r) => r.killmail_id)), queued: new Set(queued.map((r) => r.killmail_id)) };
+  return { stored, queued: new Set(queued.map((r) => r.killmail_id)) };
 }
 
 /** The work key of the job that carries a ledger row's kill: its batch, or its own. */
