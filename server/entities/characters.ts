@@ -4,46 +4,23 @@
 import type { Job } from "bullmq";
 import { sql } from "../db/client.ts";
 import { pgArray } from "../db/arrays.ts";
-import { getCharacter, isNotFound, postCharacterAffiliation, withEsi } from "../esi/index.ts";
-import { freshUntil } from "./ttl.ts";
+import { getCharacter, postCharacterAffiliation, withEsi } from "../esi/index.ts";
+import { refreshEntity, type RefreshOutcome } from "./refresh.ts";
 
-export type RefreshOutcome = "fresh" | "updated" | "not-modified" | "deleted";
-
-interface Cached {
-  etag: string | null;
-  expires_at: Date | null;
-  deleted: boolean;
-}
-
-export async function refreshCharacter(id: number, job: Job, force = false): Promise<RefreshOutcome> {
-  const [row] = await sql()<Cached[]>`select etag, expires_at, deleted from characters where character_id = ${id}`;
-  if (!force && row && (row.deleted || (row.expires_at && row.expires_at.getTime() > Date.now()))) return "fresh";
-  try {
-    const res = await withEsi(job, () => getCharacter(id, { etag: row?.etag ?? undefined }));
-    if (res.status === "not-modified") {
-      await sql()`update characters set expires_at = ${freshUntil("character", res.expires)}, updated_at = now()
-                  where character_id = ${id}`;
-      return "not-modified";
-    }
-    const c = res.data;
-    await sql()`
+export function refreshCharacter(id: number, job: Job, force = false): Promise<RefreshOutcome> {
+  return refreshEntity(id, job, force, {
+    kind: "character",
+    fetch: (etag) => getCharacter(id, { etag }),
+    store: (c, etag, expiresAt) => sql()`
       insert into characters (character_id, name, corporation_id, alliance_id, faction_id, security_status,
                               birthday, deleted, etag, expires_at, updated_at)
       values (${id}, ${c.name}, ${c.corporation_id}, ${c.alliance_id ?? null}, ${c.faction_id ?? null},
-              ${c.security_status ?? null}, ${c.birthday}, false, ${res.etag ?? null},
-              ${freshUntil("character", res.expires)}, now())
+              ${c.security_status ?? null}, ${c.birthday}, false, ${etag}, ${expiresAt}, now())
       on conflict (character_id) do update set
         name = excluded.name, corporation_id = excluded.corporation_id, alliance_id = excluded.alliance_id,
         faction_id = excluded.faction_id, security_status = excluded.security_status, birthday = excluded.birthday,
-        deleted = false, etag = excluded.etag, expires_at = excluded.expires_at, updated_at = now()`;
-    return "updated";
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await sql()`
-      insert into characters (character_id, deleted, expires_at, updated_at) values (${id}, true, null, now())
-      on conflict (character_id) do update set deleted = true, etag = null, expires_at = null, updated_at = now()`;
-    return "deleted";
-  }
+        deleted = false, etag = excluded.etag, expires_at = excluded.expires_at, updated_at = now()`,
+  });
 }
 
 export interface AffiliationResult {
