@@ -108,13 +108,22 @@ export const attackers = pgTable(
     damageDone: integer("damage_done").notNull(),
     finalBlow: boolean("final_blow").notNull(),
     securityStatus: doublePrecision("security_status").notNull(),
+    /**
+     * The kill's first attacker row of its corporation / alliance / ship type (set when stored). The
+     * corporation, alliance and ship indexes hold only these rows: one entry per kill and entity (a
+     * fleet of 40 from one corporation is one entry, not 40), so "kills of corporation X" is
+     * `where corporation_id = X and corporation_first`, each kill once.
+     */
+    corporationFirst: boolean("corporation_first").notNull().default(false),
+    allianceFirst: boolean("alliance_first").notNull().default(false),
+    shipFirst: boolean("ship_first").notNull().default(false),
   },
   (t) => [
     primaryKey({ columns: [t.killmailId, t.attackerIndex] }),
     index("attackers_character_idx").on(t.characterId, t.killmailId).where(sql`character_id is not null`),
-    index("attackers_corporation_idx").on(t.corporationId, t.killmailId).where(sql`corporation_id is not null`),
-    index("attackers_alliance_idx").on(t.allianceId, t.killmailId).where(sql`alliance_id is not null`),
-    index("attackers_ship_idx").on(t.shipTypeId, t.killmailId).where(sql`ship_type_id is not null`),
+    index("attackers_corporation_idx").on(t.corporationId, t.killmailId).where(sql`corporation_first`),
+    index("attackers_alliance_idx").on(t.allianceId, t.killmailId).where(sql`alliance_first`),
+    index("attackers_ship_idx").on(t.shipTypeId, t.killmailId).where(sql`ship_first`),
   ],
 );
 

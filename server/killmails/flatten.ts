@@ -43,6 +43,16 @@ export interface AttackerRow {
   securityStatus: number;
 }
 
+/**
+ * An attacker row as stored: also whether it is the kill's first row of its corporation, alliance and
+ * ship type (the attacker indexes by those hold only such rows, so each kill once per entity).
+ */
+export interface StoredAttackerRow extends AttackerRow {
+  corporationFirst: boolean;
+  allianceFirst: boolean;
+  shipFirst: boolean;
+}
+
 export interface ItemRow {
   killmailId: number;
   itemIndex: number;
@@ -60,6 +70,11 @@ export interface FlatKillmail {
   killmail: KillmailRow;
   attackers: AttackerRow[];
   items: ItemRow[];
+}
+
+/** A kill flattened for storage (attackers carry their index flags). */
+export interface FlatKillmailToStore extends FlatKillmail {
+  attackers: StoredAttackerRow[];
 }
 
 /** ESI writes `2026-03-25T14:26:36Z`; normalise any other valid ISO form to that. */
@@ -81,7 +96,14 @@ export function isNpcKill(esi: EsiKillmail): boolean {
 
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
-export function flattenKillmail(esi: EsiKillmail, hash: string): FlatKillmail {
+/** True the first time `id` is seen in `seen` (undefined ids never count). */
+function firstSeen(seen: Set<number>, id: number | undefined): boolean {
+  if (id === undefined || seen.has(id)) return false;
+  seen.add(id);
+  return true;
+}
+
+export function flattenKillmail(esi: EsiKillmail, hash: string): FlatKillmailToStore {
   const id = esi.killmail_id;
   const v = esi.victim;
   const finalBlow = esi.attackers.find((a) => a.final_blow);
@@ -106,8 +128,11 @@ export function flattenKillmail(esi: EsiKillmail, hash: string): FlatKillmail {
     finalBlowCorporationId: orNull(finalBlow?.corporation_id),
     isNpc: isNpcKill(esi),
   };
+  const corporations = new Set<number>();
+  const alliances = new Set<number>();
+  const ships = new Set<number>();
   const attackers = esi.attackers.map(
-    (a, i): AttackerRow => ({
+    (a, i): StoredAttackerRow => ({
       killmailId: id,
       attackerIndex: i,
       characterId: orNull(a.character_id),
@@ -119,6 +144,9 @@ export function flattenKillmail(esi: EsiKillmail, hash: string): FlatKillmail {
       damageDone: a.damage_done,
       finalBlow: a.final_blow,
       securityStatus: a.security_status,
+      corporationFirst: firstSeen(corporations, a.corporation_id),
+      allianceFirst: firstSeen(alliances, a.alliance_id),
+      shipFirst: firstSeen(ships, a.ship_type_id),
     }),
   );
   const items: ItemRow[] = [];

@@ -1,5 +1,7 @@
 // Storing kills against the real Postgres: complete and exact (the ESI body comes back deep-equal),
 // exactly once under repeats and concurrency, and fan-out de-duplicated with NPCs filtered.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { loadCorpus, type CorpusKill } from "../../test/support/corpus.ts";
 import { useTestDatabase } from "../../test/support/database.ts";
@@ -140,5 +142,65 @@ describe("fan-out", () => {
     setConfig({ fanOutRecheckSeconds: 0 });
     await storeKillmails(sql(), [{ esi: kill(182_000_103), hash: "d".repeat(40) }]);
     expect((await sql()`select 1 from outbox where job_key = 'character-95000003'`).length).toBe(1);
+  });
+});
+
+describe("attacker indexes by corporation, alliance and ship type", () => {
+  // Two pilots of one corporation and alliance in the same ship, a third of another corporation in the
+  // same alliance, an NPC, a faction-only attacker (made-up ship type ids no other kill here uses).
+  const id = 183_000_001;
+  const esi: EsiKillmail = {
+    killmail_id: id,
+    killmail_time: "2026-05-02T12:00:00Z",
+    solar_system_id: 30000142,
+    victim: { ship_type_id: 587, damage_taken: 900, character_id: 95_100_009, corporation_id: 98_100_009, items: [] },
+    attackers: [
+      { damage_done: 300, final_blow: true, security_status: 1, character_id: 95_100_001, corporation_id: 98_100_001, alliance_id: 99_100_001, ship_type_id: 990_001 },
+      { damage_done: 300, final_blow: false, security_status: 1, character_id: 95_100_002, corporation_id: 98_100_001, alliance_id: 99_100_001, ship_type_id: 990_001 },
+      { damage_done: 200, final_blow: false, security_status: 0, character_id: 95_100_003, corporation_id: 98_100_002, alliance_id: 99_100_001, ship_type_id: 990_002 },
+      { damage_done: 100, final_blow: false, security_status: 0, character_id: 3_012_345, corporation_id: 1_000_125, ship_type_id: 990_003 },
+      { damage_done: 0, final_blow: false, security_status: 0, faction_id: 500_001, ship_type_id: 990_003 },
+    ],
+  };
+  const flags = async () =>
+    sql()<{ corporation_first: boolean; alliance_first: boolean; ship_first: boolean }[]>`
+      select corporation_first, alliance_first, ship_first from attackers where killmail_id = ${id} order by attacker_index`;
+  const expected = [
+    { corporation_first: true, alliance_first: true, ship_first: true },
+    { corporation_first: false, alliance_first: false, ship_first: false },
+    { corporation_first: true, alliance_first: false, ship_first: true },
+    { corporation_first: true, alliance_first: false, ship_first: true },
+    { corporation_first: false, alliance_first: false, ship_first: false },
+  ];
+
+  it("index each kill once per corporation, alliance and ship type, and the queries use them", async () => {
+    await storeKillmails(sql(), [{ esi, hash: "e".repeat(40) }]);
+    expect(await flags()).toEqual(expected);
+    const kills = async (column: "corporation_id" | "alliance_id" | "ship_type_id", flag: string, value: number) =>
+      (await sql().unsafe(`select killmail_id from attackers where ${column} = $1 and ${flag} order by killmail_id desc`, [value]))
+        .map((r) => Number(r.killmail_id));
+    expect(await kills("corporation_id", "corporation_first", 98_100_001)).toEqual([id]);
+    expect(await kills("alliance_id", "alliance_first", 99_100_001)).toEqual([id]);
+    expect(await kills("ship_type_id", "ship_first", 990_001)).toEqual([id]);
+    expect(await kills("ship_type_id", "ship_first", 990_003)).toEqual([id]);
+    // The partial indexes serve those queries (the planner is told to avoid a scan of the table).
+    const plan = await sql().begin(async (tx) => {
+      await tx`set local enable_seqscan = off`;
+      return tx.unsafe(`explain select killmail_id from attackers where corporation_id = 98100001 and corporation_first
+                        order by killmail_id desc limit 50`);
+    });
+    const partialIndexes = (await sql()<{ indexname: string }[]>`
+      select indexname from pg_indexes where tablename like 'attackers%' and indexdef like '%WHERE corporation_first%'`).map((r) => r.indexname);
+    const planText = plan.map((r) => String(r["QUERY PLAN"])).join("\n");
+    expect(partialIndexes.some((name) => planText.includes(name)), planText).toBe(true);
+  });
+
+  it("migration 0006 gives rows stored before it the same flags", async () => {
+    await sql()`update attackers set corporation_first = false, alliance_first = false, ship_first = false where killmail_id = ${id}`;
+    const migration = readFileSync(resolve(import.meta.dirname, "../../drizzle/0006_attacker_index_firsts.sql"), "utf8");
+    const backfill = migration.split("--> statement-breakpoint").map((s) => s.trim()).find((s) => s.startsWith("UPDATE"));
+    expect(backfill).toBeDefined();
+    await sql().unsafe(backfill!);
+    expect(await flags()).toEqual(expected);
   });
 });

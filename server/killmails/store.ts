@@ -6,7 +6,7 @@ import type { Sql, TransactionSql } from "postgres";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { pgArray, type ArrayElement } from "../db/arrays.ts";
 import { type FanOutKeys, fanOutChecked, writeFanOut } from "./fan-out.ts";
-import { flattenKillmail, type AttackerRow, type ItemRow, type KillmailRow } from "./flatten.ts";
+import { flattenKillmail, type ItemRow, type KillmailRow, type StoredAttackerRow } from "./flatten.ts";
 import { RULES, valueColumns, valueTotals } from "./values.ts";
 
 export interface KillToStore {
@@ -51,8 +51,8 @@ const KILLMAIL_FIELDS = [
 ] as const satisfies readonly (keyof KillmailRow)[];
 const ATTACKER_FIELDS = [
   "killmailId", "attackerIndex", "characterId", "corporationId", "allianceId", "factionId", "shipTypeId",
-  "weaponTypeId", "damageDone", "finalBlow", "securityStatus",
-] as const satisfies readonly (keyof AttackerRow)[];
+  "weaponTypeId", "damageDone", "finalBlow", "securityStatus", "corporationFirst", "allianceFirst", "shipFirst",
+] as const satisfies readonly (keyof StoredAttackerRow)[];
 const ITEM_FIELDS = [
   "killmailId", "itemIndex", "parentIndex", "flag", "itemTypeId", "singleton", "quantityDropped",
   "quantityDestroyed", "containerDropped",
@@ -75,7 +75,7 @@ function columnArrays<R, F extends keyof R>(rows: readonly R[], fields: readonly
 /** The statement's parameters: the kills flattened into one array literal per column. */
 function statementArrays(kills: KillToStore[]) {
   const kms: KillmailRow[] = [];
-  const atts: AttackerRow[] = [];
+  const atts: StoredAttackerRow[] = [];
   const its: ItemRow[] = [];
   for (const k of kills) {
     const flat = flattenKillmail(k.esi, k.hash);
@@ -135,13 +135,16 @@ async function storeInTransaction(
         ${aCols.allianceId}::int4[], ${aCols.factionId}::int4[],
         ${aCols.shipTypeId}::int4[], ${aCols.weaponTypeId}::int4[],
         ${aCols.damageDone}::int4[], ${aCols.finalBlow}::bool[],
-        ${aCols.securityStatus}::float8[]
+        ${aCols.securityStatus}::float8[], ${aCols.corporationFirst}::bool[],
+        ${aCols.allianceFirst}::bool[], ${aCols.shipFirst}::bool[]
       ) as u(killmail_id, attacker_index, character_id, corporation_id, alliance_id, faction_id,
-             ship_type_id, weapon_type_id, damage_done, final_blow, security_status)
+             ship_type_id, weapon_type_id, damage_done, final_blow, security_status, corporation_first,
+             alliance_first, ship_first)
       where u.killmail_id in (select killmail_id from k)
     ), att as (
       insert into attackers (killmail_id, attacker_index, character_id, corporation_id, alliance_id,
-        faction_id, ship_type_id, weapon_type_id, damage_done, final_blow, security_status)
+        faction_id, ship_type_id, weapon_type_id, damage_done, final_blow, security_status, corporation_first,
+        alliance_first, ship_first)
       select * from src_a
     ), src_i as (
       select * from unnest(
