@@ -13,6 +13,9 @@ RUN bun install --frozen-lockfile --production
 FROM oven/bun:${BUN_VERSION}
 WORKDIR /app
 ENV NODE_ENV=production
+# Bun's allocator keeps freed memory for reuse instead of handing it back to the OS 100 ms later and
+# faulting it in again (README, "Memory allocator"); set MIMALLOC_PURGE_DELAY=100 to restore Bun's default.
+ENV MIMALLOC_PURGE_DELAY=-1
 COPY --from=deps /app/node_modules ./node_modules
 COPY --chown=bun:bun . .
 USER bun

@@ -180,6 +180,7 @@ const result = {
   raw_bullmq_noop_floor_jobs_per_s: noop,
   valued: check!.values,
   status: summary.status ?? "error",
+  mimalloc_purge_delay: process.env.MIMALLOC_PURGE_DELAY ?? "default",
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
 process.exit(cli.code === 0 && check!.values === N ? 0 : 1);

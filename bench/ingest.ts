@@ -46,7 +46,7 @@ async function floor(): Promise<{ addPerS: number; noopPerS: number; endToEndPer
   return { addPerS: rate(N, added - t0), noopPerS: rate(N, end - added), endToEndPerS: rate(N, end - t0) };
 }
 
-say(`bench:ingest — ${N} killmails, ${WORKERS} worker process(es), database ${database}, prefix ${prefix}`);
+say(`bench:ingest — ${N} killmails, ${WORKERS} worker process(es), database ${database}, prefix ${prefix}, MIMALLOC_PURGE_DELAY=${process.env.MIMALLOC_PURGE_DELAY ?? "(Bun's default)"}`);
 const raw = await floor();
 say(`raw BullMQ floor: addBulk ${raw.addPerS}/s, no-op worker ${raw.noopPerS}/s, both ${raw.endToEndPerS}/s`);
 
@@ -170,6 +170,8 @@ const result = {
   raw_bullmq_addbulk_per_s: raw.addPerS,
   raw_bullmq_noop_worker_per_s: raw.noopPerS,
   store_only_floor_per_s: storeOnly.perS,
+  // Bun's allocator setting the processes ran with (package.json sets -1; unset means Bun's default, 100 ms).
+  mimalloc_purge_delay: process.env.MIMALLOC_PURGE_DELAY ?? "default",
   cpu_us_per_killmail: cpuUs,
   valued: check!.values,
   fan_out_deduplicated: dedupOk,
