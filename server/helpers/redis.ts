@@ -2,6 +2,7 @@
 // one lazily created client per URL. Also checks the server's eviction policy (BullMQ needs noeviction).
 import { Redis, type RedisOptions } from "ioredis";
 import { config } from "./config.ts";
+import "./tracing-channel.ts";
 
 const shared = new Map<string, Redis>();
 
