@@ -1,6 +1,7 @@
 // Turns a validated ESI killmail into the rows we store (killmail, attackers in order, items in
 // pre-order with parent links) and back (unflatten reproduces the ESI body exactly), plus the ids a
 // stored kill fans out to. Pure functions: no I/O.
+import type { CopyWriter } from "../db/copy.ts";
 import type { EsiItem, EsiKillmail } from "../esi/killmail-schema.ts";
 
 /** zKillboard's id rules: characters ≤ 3,999,999 and corporations ≤ 1,999,999 are NPCs. */
@@ -103,12 +104,12 @@ function firstSeen(seen: Set<number>, id: number | undefined): boolean {
   return true;
 }
 
-export function flattenKillmail(esi: EsiKillmail, hash: string): FlatKillmailToStore {
-  const id = esi.killmail_id;
+/** The killmails table row of a kill. */
+export function killmailRow(esi: EsiKillmail, hash: string): KillmailRow {
   const v = esi.victim;
   const finalBlow = esi.attackers.find((a) => a.final_blow);
-  const killmail: KillmailRow = {
-    killmailId: id,
+  return {
+    killmailId: esi.killmail_id,
     hash,
     killmailTime: esiTime(esi.killmail_time),
     solarSystemId: esi.solar_system_id,
@@ -128,6 +129,12 @@ export function flattenKillmail(esi: EsiKillmail, hash: string): FlatKillmailToS
     finalBlowCorporationId: orNull(finalBlow?.corporation_id),
     isNpc: isNpcKill(esi),
   };
+}
+
+export function flattenKillmail(esi: EsiKillmail, hash: string): FlatKillmailToStore {
+  const id = esi.killmail_id;
+  const killmail = killmailRow(esi, hash);
+  const v = esi.victim;
   const corporations = new Set<number>();
   const alliances = new Set<number>();
   const ships = new Set<number>();
@@ -169,6 +176,50 @@ export function flattenKillmail(esi: EsiKillmail, hash: string): FlatKillmailToS
   };
   walk(v.items ?? [], null, null);
   return { killmail, attackers, items };
+}
+
+/** The attackers table's columns, in the order writeAttackerRows writes them (StoredAttackerRow's fields). */
+export const ATTACKER_COPY_COLUMNS = [
+  "killmail_id", "attacker_index", "character_id", "corporation_id", "alliance_id", "faction_id", "ship_type_id",
+  "weapon_type_id", "damage_done", "final_blow", "security_status", "corporation_first", "alliance_first", "ship_first",
+] as const;
+
+/** The items table's columns, in the order writeItemRows writes them (ItemRow's fields). */
+export const ITEM_COPY_COLUMNS = [
+  "killmail_id", "item_index", "parent_index", "flag", "item_type_id", "singleton", "quantity_dropped",
+  "quantity_destroyed", "container_dropped",
+] as const;
+
+/**
+ * Writes the kill's attacker rows as COPY rows (ATTACKER_COPY_COLUMNS): the same rows as
+ * flattenKillmail's, straight from the body (a batch's hot path: no row objects, no strings).
+ * flatten.test.ts holds the two to each other.
+ */
+export function writeAttackerRows(out: CopyWriter, esi: EsiKillmail): void {
+  const corporations = new Set<number>();
+  const alliances = new Set<number>();
+  const ships = new Set<number>();
+  for (let i = 0; i < esi.attackers.length; i++) {
+    const a = esi.attackers[i]!;
+    out.int(esi.killmail_id).int(i).int(a.character_id).int(a.corporation_id).int(a.alliance_id).int(a.faction_id);
+    out.int(a.ship_type_id).int(a.weapon_type_id).int(a.damage_done).bool(a.final_blow).float(a.security_status);
+    out.bool(firstSeen(corporations, a.corporation_id)).bool(firstSeen(alliances, a.alliance_id));
+    out.bool(firstSeen(ships, a.ship_type_id)).end();
+  }
+}
+
+/** Writes the kill's item rows as COPY rows (ITEM_COPY_COLUMNS), in flattenKillmail's pre-order with the same parent links. */
+export function writeItemRows(out: CopyWriter, esi: EsiKillmail): void {
+  let next = 0;
+  const walk = (list: EsiItem[], parentIndex: number | null, containerDropped: boolean | null) => {
+    for (const item of list) {
+      const itemIndex = next++;
+      out.int(esi.killmail_id).int(itemIndex).int(parentIndex).int(item.flag).int(item.item_type_id).int(item.singleton);
+      out.int(item.quantity_dropped).int(item.quantity_destroyed).bool(containerDropped).end();
+      if (item.items) walk(item.items, itemIndex, containerDropped ?? (item.quantity_dropped ?? 0) > 0);
+    }
+  };
+  walk(esi.victim.items ?? [], null, null);
 }
 
 /**

@@ -1,13 +1,22 @@
-// Stores a batch of validated killmails in ONE transaction, set-based: one statement writes killmails,
-// attackers, items and their values from unnest() arrays (a kill already stored is skipped whole, so
-// a kill is never duplicated nor partial); then the fan-out goes to the outbox (fan-out.ts) and intake rows close. Safe under concurrency:
-// rows are written in key order and deadlocks/serialization failures retry the whole batch.
+// Stores a batch of validated killmails in ONE transaction, set-based: the killmail rows from unnest()
+// arrays (a kill already stored is skipped whole, so a kill is never duplicated nor partial), their
+// attackers and items by COPY, their values (values.ts), the fan-out to the outbox (fan-out.ts), and
+// the intake rows closed. Safe under concurrency: killmail rows are written in key order, and
+// deadlocks/serialization failures retry the whole batch.
 import type { Sql, TransactionSql } from "postgres";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { pgArray, type ArrayElement } from "../db/arrays.ts";
+import { copyIn, CopyWriter } from "../db/copy.ts";
 import { type FanOutKeys, fanOutChecked, writeFanOut } from "./fan-out.ts";
-import { flattenKillmail, type ItemRow, type KillmailRow, type StoredAttackerRow } from "./flatten.ts";
-import { RULES, valueColumns, valueTotals } from "./values.ts";
+import {
+  ATTACKER_COPY_COLUMNS,
+  ITEM_COPY_COLUMNS,
+  killmailRow,
+  type KillmailRow,
+  writeAttackerRows,
+  writeItemRows,
+} from "./flatten.ts";
+import { RULES, valueStoredKills } from "./values.ts";
 
 export interface KillToStore {
   esi: EsiKillmail;
@@ -43,20 +52,12 @@ export async function storeKillmails(sql: Sql, kills: KillToStore[], attempts = 
   }
 }
 
-// The columns each table's rows go to Postgres in, one array literal each, in unnest() order.
+// The killmail row's columns, one array literal each, in unnest() order.
 const KILLMAIL_FIELDS = [
   "killmailId", "hash", "killmailTime", "solarSystemId", "moonId", "warId", "victimCharacterId",
   "victimCorporationId", "victimAllianceId", "victimFactionId", "victimShipTypeId", "victimDamageTaken",
   "positionX", "positionY", "positionZ", "attackerCount", "finalBlowCharacterId", "finalBlowCorporationId", "isNpc",
 ] as const satisfies readonly (keyof KillmailRow)[];
-const ATTACKER_FIELDS = [
-  "killmailId", "attackerIndex", "characterId", "corporationId", "allianceId", "factionId", "shipTypeId",
-  "weaponTypeId", "damageDone", "finalBlow", "securityStatus", "corporationFirst", "allianceFirst", "shipFirst",
-] as const satisfies readonly (keyof StoredAttackerRow)[];
-const ITEM_FIELDS = [
-  "killmailId", "itemIndex", "parentIndex", "flag", "itemTypeId", "singleton", "quantityDropped",
-  "quantityDestroyed", "containerDropped",
-] as const satisfies readonly (keyof ItemRow)[];
 
 /**
  * One array literal per field. A loop, not one inline expression per column in the statement below:
@@ -72,113 +73,72 @@ function columnArrays<R, F extends keyof R>(rows: readonly R[], fields: readonly
   return out;
 }
 
-/** The statement's parameters: the kills flattened into one array literal per column. */
-function statementArrays(kills: KillToStore[]) {
-  const kms: KillmailRow[] = [];
-  const atts: StoredAttackerRow[] = [];
-  const its: ItemRow[] = [];
-  for (const k of kills) {
-    const flat = flattenKillmail(k.esi, k.hash);
-    kms.push(flat.killmail);
-    for (const a of flat.attackers) atts.push(a);
-    for (const i of flat.items) its.push(i);
-  }
-  // Attackers matter to the values only for the solo rule, which needs exactly one player attacker:
-  // only those kills' attackers go into the valuation (the rest count zero players, so not solo either).
-  const solo = kills.filter((k) => countPlayers(k.esi) === 1).map((k) => k.esi.killmail_id);
-  return {
-    kCols: columnArrays(kms, KILLMAIL_FIELDS),
-    aCols: columnArrays(atts, ATTACKER_FIELDS),
-    iCols: columnArrays(its, ITEM_FIELDS),
-    soloCandidates: pgArray(solo),
-  };
+/**
+ * A batch encoded once: the killmail rows as column arrays, the attacker and item rows as COPY bytes
+ * (kill i's rows between offsets i and i + 1 of its table's `ends`).
+ */
+interface EncodedBatch {
+  kCols: Record<(typeof KILLMAIL_FIELDS)[number], string>;
+  attackers: { rows: CopyWriter; ends: number[] };
+  items: { rows: CopyWriter; ends: number[] };
+  /** Kills with exactly one player attacker: the only ones the solo rule can apply to. */
+  soloCandidates: number[];
 }
 
+function encodeBatch(kills: KillToStore[]): EncodedBatch {
+  const kms: KillmailRow[] = [];
+  const attackers = { rows: new CopyWriter(), ends: [0] };
+  const items = { rows: new CopyWriter(), ends: [0] };
+  const soloCandidates: number[] = [];
+  for (const k of kills) {
+    kms.push(killmailRow(k.esi, k.hash));
+    writeAttackerRows(attackers.rows, k.esi);
+    attackers.ends.push(attackers.rows.length);
+    writeItemRows(items.rows, k.esi);
+    items.ends.push(items.rows.length);
+    if (countPlayers(k.esi) === 1) soloCandidates.push(k.esi.killmail_id);
+  }
+  return { kCols: columnArrays(kms, KILLMAIL_FIELDS), attackers, items, soloCandidates };
+}
+
+/** The COPY bytes of the kills marked new (all of them, in the usual case: one view, no copy). */
+function rowsOf(table: EncodedBatch["attackers"], isNew: boolean[]): Uint8Array {
+  if (isNew.every(Boolean)) return table.rows.bytes();
+  return Buffer.concat(isNew.flatMap((keep, i) => (keep ? [table.rows.bytes(table.ends[i], table.ends[i + 1])] : [])));
+}
+
+/**
+ * The kills' rows go in by one statement and two COPYs: the killmail rows first (`ON CONFLICT DO
+ * NOTHING`: a kill already stored, or being stored by a concurrent transaction, which this one then
+ * waits for, is skipped whole), then the attackers and items of the kills this statement inserted (no
+ * other transaction can insert those), then their values, fan-out and intake rows. All or nothing.
+ */
 async function storeInTransaction(
   tx: TransactionSql,
   kills: KillToStore[],
 ): Promise<{ result: StoreResult; fanOutKeys: FanOutKeys }> {
-  const { kCols, aCols, iCols, soloCandidates } = statementArrays(kills);
-  const cols = valueColumns(tx);
-  // JIT would compile this statement for seconds once a big batch pushes its cost estimate up.
+  const { kCols, attackers, items, soloCandidates } = encodeBatch(kills);
+  // JIT would compile these statements for seconds once a big batch pushes their cost estimate up.
   await tx`set local jit = off`;
   const inserted = await tx<{ killmail_id: number }[]>`
-    with src_k as (
-      select * from unnest(
-        ${kCols.killmailId}::int8[], ${kCols.hash}::text[],
-        ${kCols.killmailTime}::timestamptz[], ${kCols.solarSystemId}::int4[],
-        ${kCols.moonId}::int4[], ${kCols.warId}::int8[],
-        ${kCols.victimCharacterId}::int4[], ${kCols.victimCorporationId}::int4[],
-        ${kCols.victimAllianceId}::int4[], ${kCols.victimFactionId}::int4[],
-        ${kCols.victimShipTypeId}::int4[], ${kCols.victimDamageTaken}::int4[],
-        ${kCols.positionX}::float8[], ${kCols.positionY}::float8[],
-        ${kCols.positionZ}::float8[], ${kCols.attackerCount}::int4[],
-        ${kCols.finalBlowCharacterId}::int4[], ${kCols.finalBlowCorporationId}::int4[],
-        ${kCols.isNpc}::bool[]
-      ) as u(killmail_id, hash, killmail_time, solar_system_id, moon_id, war_id, victim_character_id,
-             victim_corporation_id, victim_alliance_id, victim_faction_id, victim_ship_type_id,
-             victim_damage_taken, position_x, position_y, position_z, attacker_count,
-             final_blow_character_id, final_blow_corporation_id, is_npc)
-    ), k as (
-      insert into killmails (killmail_id, hash, killmail_time, solar_system_id, moon_id, war_id,
-        victim_character_id, victim_corporation_id, victim_alliance_id, victim_faction_id,
-        victim_ship_type_id, victim_damage_taken, position_x, position_y, position_z,
-        attacker_count, final_blow_character_id, final_blow_corporation_id, is_npc)
-      select * from src_k
-      on conflict (killmail_id) do nothing
-      returning killmail_id, killmail_time, victim_ship_type_id, victim_character_id, victim_corporation_id,
-                final_blow_corporation_id
-    ), src_a as (
-      select * from unnest(
-        ${aCols.killmailId}::int8[], ${aCols.attackerIndex}::int2[],
-        ${aCols.characterId}::int4[], ${aCols.corporationId}::int4[],
-        ${aCols.allianceId}::int4[], ${aCols.factionId}::int4[],
-        ${aCols.shipTypeId}::int4[], ${aCols.weaponTypeId}::int4[],
-        ${aCols.damageDone}::int4[], ${aCols.finalBlow}::bool[],
-        ${aCols.securityStatus}::float8[], ${aCols.corporationFirst}::bool[],
-        ${aCols.allianceFirst}::bool[], ${aCols.shipFirst}::bool[]
-      ) as u(killmail_id, attacker_index, character_id, corporation_id, alliance_id, faction_id,
-             ship_type_id, weapon_type_id, damage_done, final_blow, security_status, corporation_first,
-             alliance_first, ship_first)
-      where u.killmail_id in (select killmail_id from k)
-    ), att as (
-      insert into attackers (killmail_id, attacker_index, character_id, corporation_id, alliance_id,
-        faction_id, ship_type_id, weapon_type_id, damage_done, final_blow, security_status, corporation_first,
-        alliance_first, ship_first)
-      select * from src_a
-    ), src_i as (
-      select * from unnest(
-        ${iCols.killmailId}::int8[], ${iCols.itemIndex}::int4[],
-        ${iCols.parentIndex}::int4[], ${iCols.flag}::int2[],
-        ${iCols.itemTypeId}::int4[], ${iCols.singleton}::int2[],
-        ${iCols.quantityDropped}::int8[], ${iCols.quantityDestroyed}::int8[],
-        ${iCols.containerDropped}::bool[]
-      ) as u(killmail_id, item_index, parent_index, flag, item_type_id, singleton, quantity_dropped,
-             quantity_destroyed, container_dropped)
-      where u.killmail_id in (select killmail_id from k)
-    ), itm as (
-      insert into items (killmail_id, item_index, parent_index, flag, item_type_id, singleton,
-        quantity_dropped, quantity_destroyed, container_dropped)
-      select * from src_i
-    ),
-    -- Values are written with the kill, from the same arrays (no second pass over the tables).
-    value_kills as (select * from k),
-    value_items as (
-      select killmail_id, parent_index, flag, item_type_id, singleton, quantity_dropped, quantity_destroyed,
-             container_dropped
-      from src_i
-    ),
-    value_attackers as (
-      select killmail_id, character_id, ship_type_id from src_a
-      where killmail_id in (select unnest(${soloCandidates}::int8[])) -- hashed, not a scan per row
-    ),
-    ${valueTotals(tx)},
-    val as (
-      insert into killmail_values ${cols.names}
-      select ${cols.values} from totals t
-      on conflict (killmail_id) do update set ${cols.update}
+    insert into killmails (killmail_id, hash, killmail_time, solar_system_id, moon_id, war_id,
+      victim_character_id, victim_corporation_id, victim_alliance_id, victim_faction_id,
+      victim_ship_type_id, victim_damage_taken, position_x, position_y, position_z,
+      attacker_count, final_blow_character_id, final_blow_corporation_id, is_npc)
+    select * from unnest(
+      ${kCols.killmailId}::int8[], ${kCols.hash}::text[],
+      ${kCols.killmailTime}::timestamptz[], ${kCols.solarSystemId}::int4[],
+      ${kCols.moonId}::int4[], ${kCols.warId}::int8[],
+      ${kCols.victimCharacterId}::int4[], ${kCols.victimCorporationId}::int4[],
+      ${kCols.victimAllianceId}::int4[], ${kCols.victimFactionId}::int4[],
+      ${kCols.victimShipTypeId}::int4[], ${kCols.victimDamageTaken}::int4[],
+      ${kCols.positionX}::float8[], ${kCols.positionY}::float8[],
+      ${kCols.positionZ}::float8[], ${kCols.attackerCount}::int4[],
+      ${kCols.finalBlowCharacterId}::int4[], ${kCols.finalBlowCorporationId}::int4[],
+      ${kCols.isNpc}::bool[]
     )
-    select killmail_id from k`;
+    on conflict (killmail_id) do nothing
+    returning killmail_id`;
 
   const stored = inserted.map((r) => r.killmail_id).sort((x, y) => x - y);
   const storedSet = new Set(stored);
@@ -186,9 +146,13 @@ async function storeInTransaction(
 
   let fanOut: { rows: number; keys: FanOutKeys } = { rows: 0, keys: { queues: [], ids: [] } };
   if (stored.length > 0) {
+    const isNew = kills.map((k) => storedSet.has(k.esi.killmail_id));
+    await copyIn(tx, "attackers", ATTACKER_COPY_COLUMNS, rowsOf(attackers, isNew));
+    await copyIn(tx, "items", ITEM_COPY_COLUMNS, rowsOf(items, isNew));
+    await valueStoredKills(tx, stored, soloCandidates.filter((id) => storedSet.has(id)));
     fanOut = await writeFanOut(
       tx,
-      kills.filter((k) => storedSet.has(k.esi.killmail_id)).map((k) => k.esi),
+      kills.filter((_, i) => isNew[i]).map((k) => k.esi),
     );
   }
   await tx`delete from killmail_intake where killmail_id = any(${pgArray(kills.map((k) => k.esi.killmail_id))}::int8[])`;

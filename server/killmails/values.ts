@@ -1,10 +1,10 @@
 // Killmail values by zKillboard's rules (docs/valuation.md), computed set-based in SQL. The rules live
 // in ONE place, valueTotals(): CTEs that turn three input relations (the kills, their item rows and
-// their attackers) into one row of totals and labels per kill. Two sources feed it: the arrays of a
-// batch being stored (values are written with the kill, no second pass; server/killmails/store.ts)
-// and the stored tables (valueRange: backfills over id ranges). Prices come from type_prices, one row
-// per type and day (server/prices/refresh.ts). Unknown prices or types count as 0 and flag the kill
-// `revalue` so a later run completes it.
+// their attackers) into one row of totals and labels per kill. Both callers read those relations from
+// the stored tables: valueStoredKills (the kills a store transaction just wrote, in that transaction;
+// server/killmails/store.ts) and valueRange (backfills over id ranges). Prices come from type_prices,
+// one row per type and day (server/prices/refresh.ts). Unknown prices or types count as 0 and flag the
+// kill `revalue` so a later run completes it.
 import type { PendingQuery, Row, Sql, TransactionSql } from "postgres";
 import { pgArray } from "../db/arrays.ts";
 
@@ -191,6 +191,43 @@ export function valueColumns(sql: AnySql): { names: Fragment; values: Fragment; 
                 unpriced_count = excluded.unpriced_count, is_solo = excluded.is_solo, is_awox = excluded.is_awox,
                 prices_as_of = excluded.prices_as_of, valued_at = excluded.valued_at, revalue = excluded.revalue`,
   };
+}
+
+/**
+ * Values kills just stored in this transaction, read back from the tables by id (their rows are in
+ * shared buffers: an index probe per kill). Attackers matter only to the solo rule, which needs exactly
+ * one player attacker: only `soloCandidates`' attackers are read (the others count zero players, so
+ * they are not solo either). The id range lets Postgres skip the other partitions.
+ */
+export async function valueStoredKills(tx: TransactionSql, killmailIds: number[], soloCandidates: number[]): Promise<void> {
+  if (killmailIds.length === 0) return;
+  let lo = killmailIds[0]!;
+  let hi = lo;
+  for (const id of killmailIds) (lo = Math.min(lo, id)), (hi = Math.max(hi, id));
+  const ids = pgArray(killmailIds);
+  const cols = valueColumns(tx);
+  await tx`
+    with value_kills as (
+      select k.killmail_id, k.killmail_time, k.victim_ship_type_id, k.victim_character_id,
+             k.victim_corporation_id, k.final_blow_corporation_id
+      from killmails k
+      where k.killmail_id = any(${ids}::int8[]) and k.killmail_id between ${lo} and ${hi}
+    ),
+    value_items as (
+      select i.killmail_id, i.parent_index, i.flag, i.item_type_id, i.singleton, i.quantity_dropped,
+             i.quantity_destroyed, i.container_dropped
+      from items i
+      where i.killmail_id = any(${ids}::int8[]) and i.killmail_id between ${lo} and ${hi}
+    ),
+    value_attackers as (
+      select a.killmail_id, a.character_id, a.ship_type_id
+      from attackers a
+      where a.killmail_id = any(${pgArray(soloCandidates)}::int8[]) and a.killmail_id between ${lo} and ${hi}
+    ),
+    ${valueTotals(tx)}
+    insert into killmail_values ${cols.names}
+    select ${cols.values} from totals t
+    on conflict (killmail_id) do update set ${cols.update}`;
 }
 
 export type ValueMode = "null" | "zero" | "all" | "flagged";
