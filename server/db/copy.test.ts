@@ -38,6 +38,12 @@ describe("CopyWriter", () => {
     expect(text(w)).toBe(copyLine([0, -7, 9_007_199_254_740_991, null, null]) + copyLine([true, false, null, -0.5, 1.25e-7, 3]));
   });
 
+  it("writes whole rows: integers, floats, booleans and nulls", () => {
+    const w = new CopyWriter();
+    w.row([90_000_001, -2, 0.25, 5, true, null, undefined]).row([1]);
+    expect(text(w)).toBe(copyLine([90_000_001, -2, 0.25, 5, true, null, null]) + copyLine([1]));
+  });
+
   it("refuses what it cannot write exactly", () => {
     expect(() => new CopyWriter().int(1.5)).toThrow(/integer/);
     expect(() => new CopyWriter().int(2 ** 60)).toThrow(/integer/);

@@ -95,6 +95,20 @@ export class CopyWriter {
     return this;
   }
 
+  /**
+   * A whole row: integers (safe integers as digits, other numbers as floats), booleans, and null for
+   * null/undefined. One call per row keeps callers small for the JIT.
+   */
+  row(values: readonly (number | boolean | null | undefined)[]): this {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v === "boolean") this.bool(v);
+      else if (typeof v === "number" && !Number.isInteger(v)) this.float(v);
+      else this.int(v);
+    }
+    return this.end();
+  }
+
   /** Ends the row. */
   end(): this {
     this.reserve(1);

@@ -193,33 +193,55 @@ export const ITEM_COPY_COLUMNS = [
 /**
  * Writes the kill's attacker rows as COPY rows (ATTACKER_COPY_COLUMNS): the same rows as
  * flattenKillmail's, straight from the body (a batch's hot path: no row objects, no strings).
- * flatten.test.ts holds the two to each other.
+ * flatten.test.ts holds the two to each other. Each row goes through one values array and one
+ * writer call: a small function the JIT compiles quickly (a chain of inlined writes took it ~0.2 s).
  */
 export function writeAttackerRows(out: CopyWriter, esi: EsiKillmail): void {
   const corporations = new Set<number>();
   const alliances = new Set<number>();
   const ships = new Set<number>();
+  const row: (number | boolean | undefined)[] = new Array(ATTACKER_COPY_COLUMNS.length);
+  row[0] = esi.killmail_id;
   for (let i = 0; i < esi.attackers.length; i++) {
     const a = esi.attackers[i]!;
-    out.int(esi.killmail_id).int(i).int(a.character_id).int(a.corporation_id).int(a.alliance_id).int(a.faction_id);
-    out.int(a.ship_type_id).int(a.weapon_type_id).int(a.damage_done).bool(a.final_blow).float(a.security_status);
-    out.bool(firstSeen(corporations, a.corporation_id)).bool(firstSeen(alliances, a.alliance_id));
-    out.bool(firstSeen(ships, a.ship_type_id)).end();
+    row[1] = i;
+    row[2] = a.character_id;
+    row[3] = a.corporation_id;
+    row[4] = a.alliance_id;
+    row[5] = a.faction_id;
+    row[6] = a.ship_type_id;
+    row[7] = a.weapon_type_id;
+    row[8] = a.damage_done;
+    row[9] = a.final_blow;
+    row[10] = a.security_status;
+    row[11] = firstSeen(corporations, a.corporation_id);
+    row[12] = firstSeen(alliances, a.alliance_id);
+    row[13] = firstSeen(ships, a.ship_type_id);
+    out.row(row);
   }
 }
 
 /** Writes the kill's item rows as COPY rows (ITEM_COPY_COLUMNS), in flattenKillmail's pre-order with the same parent links. */
 export function writeItemRows(out: CopyWriter, esi: EsiKillmail): void {
+  const row: (number | boolean | undefined)[] = new Array(ITEM_COPY_COLUMNS.length);
+  row[0] = esi.killmail_id;
   let next = 0;
-  const walk = (list: EsiItem[], parentIndex: number | null, containerDropped: boolean | null) => {
+  const walk = (list: EsiItem[], parentIndex: number | undefined, containerDropped: boolean | undefined) => {
     for (const item of list) {
       const itemIndex = next++;
-      out.int(esi.killmail_id).int(itemIndex).int(parentIndex).int(item.flag).int(item.item_type_id).int(item.singleton);
-      out.int(item.quantity_dropped).int(item.quantity_destroyed).bool(containerDropped).end();
+      row[1] = itemIndex;
+      row[2] = parentIndex;
+      row[3] = item.flag;
+      row[4] = item.item_type_id;
+      row[5] = item.singleton;
+      row[6] = item.quantity_dropped;
+      row[7] = item.quantity_destroyed;
+      row[8] = containerDropped;
+      out.row(row);
       if (item.items) walk(item.items, itemIndex, containerDropped ?? (item.quantity_dropped ?? 0) > 0);
     }
   };
-  walk(esi.victim.items ?? [], null, null);
+  walk(esi.victim.items ?? [], undefined, undefined);
 }
 
 /**

@@ -206,6 +206,10 @@ export async function valueStoredKills(tx: TransactionSql, killmailIds: number[]
   for (const id of killmailIds) (lo = Math.min(lo, id)), (hi = Math.max(hi, id));
   const ids = pgArray(killmailIds);
   const cols = valueColumns(tx);
+  // A partition that has just started filling has no statistics yet: Postgres would take the batch's
+  // 500 kills and ~10,000 item rows for a handful each and join them by nested loop (quadratic: ~0.4 s
+  // a batch). Hash joins are right at every size; the price lookup stays a loop (it has no other way).
+  await tx`set local enable_nestloop = off`;
   await tx`
     with value_kills as (
       select k.killmail_id, k.killmail_time, k.victim_ship_type_id, k.victim_character_id,
@@ -228,6 +232,7 @@ export async function valueStoredKills(tx: TransactionSql, killmailIds: number[]
     insert into killmail_values ${cols.names}
     select ${cols.values} from totals t
     on conflict (killmail_id) do update set ${cols.update}`;
+  await tx`set local enable_nestloop = on`;
 }
 
 export type ValueMode = "null" | "zero" | "all" | "flagged";
