@@ -76,8 +76,8 @@ describe("outbox relay", () => {
       ('character', 'character-95000001', '{"id":95000001}', 10),
       ('character', 'character-95000002', '{"id":95000002}', 10),
       ('type', 'type-587', '{"id":587}', 10)`;
-    expect(await relayOutbox()).toEqual({ relayed: 3, deduplicated: 0 });
-    expect(await relayOutbox()).toEqual({ relayed: 0, deduplicated: 0 });
+    expect(await relayOutbox()).toEqual({ relayed: 3, deduplicated: 0, failed: 0 });
+    expect(await relayOutbox()).toEqual({ relayed: 0, deduplicated: 0, failed: 0 });
     const characters = await getQueue("character").getJobs(["prioritized"]);
     const byId = (j: (typeof characters)[number]) => ("id" in j.data ? j.data.id : 0);
     expect(characters.sort((a, b) => byId(a) - byId(b)).map((j) => [j.data, j.opts.priority])).toEqual([
@@ -87,7 +87,7 @@ describe("outbox relay", () => {
     // Redis loses the character jobs: reconcile gives those rows back to the relay.
     await getQueue("character").obliterate({ force: true });
     expect(await reconcile()).toMatchObject({ outboxChecked: 3, outboxRequeued: 2 });
-    expect(await relayOutbox()).toEqual({ relayed: 2, deduplicated: 0 });
+    expect(await relayOutbox()).toEqual({ relayed: 2, deduplicated: 0, failed: 0 });
     expect(await getQueue("character").getJobCountByTypes("prioritized")).toBe(2);
     // Finished work closes its row.
     await closeOutbox("type", "type-587");
@@ -95,5 +95,26 @@ describe("outbox relay", () => {
       "character-95000001",
       "character-95000002",
     ]);
+  });
+
+  it("marks a row its queue refuses failed, with the reason, and relays the rows around it", async () => {
+    await sql()`delete from outbox`;
+    await sql()`insert into outbox (queue, job_key, payload, priority) values
+      ('character', 'character-95000011', '{"id":95000011}', 10),
+      ('character', 'character-95000012', '{"id":"not a number"}', 10),
+      ('nonsense', 'nonsense-1', '{"id":1}', 10),
+      ('character', 'character-95000013', '{"id":95000013}', 10)`;
+    expect(await relayOutbox()).toEqual({ relayed: 2, deduplicated: 0, failed: 2 });
+    const rows = await sql()<{ job_key: string; relayed: boolean; error: string | null }[]>`
+      select job_key, relayed_at is not null as relayed, error from outbox order by id`;
+    expect(rows.map((r) => [r.job_key, r.relayed, r.error !== null])).toEqual([
+      ["character-95000011", true, false],
+      ["character-95000012", false, true],
+      ["nonsense-1", false, true],
+      ["character-95000013", true, false],
+    ]);
+    expect(rows[2]!.error).toMatch(/unknown queue 'nonsense'/);
+    // Failed rows stay for the operator: the relay does not take them again.
+    expect(await relayOutbox()).toEqual({ relayed: 0, deduplicated: 0, failed: 0 });
   });
 });

@@ -3,10 +3,10 @@
 // Rows are claimed with FOR UPDATE SKIP LOCKED, so several worker processes can relay at once.
 // A crash after the enqueue but before the mark re-relays the rows: the work key de-duplicates them
 // while the job is pending, and processors skip work that is already done.
-import { sql } from "../db/client.ts";
 import { pgArray } from "../db/arrays.ts";
+import { sql } from "../db/client.ts";
 import { log } from "../helpers/logger.ts";
-import { addValidated, isQueueName, parsePayload, type QueueName } from "../helpers/queue.ts";
+import { addValidated, isQueueName, parsePayload, type PayloadOf, type QueueName } from "../helpers/queue.ts";
 import type { RunnerService } from "../runner/run.ts";
 
 interface OutboxRow {
@@ -20,30 +20,54 @@ interface OutboxRow {
 export interface RelayResult {
   relayed: number;
   deduplicated: number;
+  /** Rows no queue can take, marked failed. */
+  failed: number;
 }
 
-/** Relays up to `limit` unrelayed rows; returns how many. */
+/**
+ * Relays up to `limit` unrelayed rows; returns how many. The rows are claimed and marked in one
+ * statement, and the mark commits only after their jobs are in Redis: if the enqueue fails (or the
+ * process dies first), the transaction rolls back and the rows are relayed again later. A row its
+ * queue cannot take (unknown queue, payload the queue's schema refuses) is marked failed with the
+ * reason (GET /api/status counts them) instead of blocking the rows behind it.
+ */
 export async function relayOutbox(limit = 1000): Promise<RelayResult> {
   return sql().begin(async (tx) => {
     const rows = await tx<OutboxRow[]>`
-      select id, queue, job_key, payload, priority from outbox
-      where relayed_at is null and failed_at is null
-      order by id limit ${limit}
-      for update skip locked`;
-    if (rows.length === 0) return { relayed: 0, deduplicated: 0 };
+      update outbox o set relayed_at = now()
+      from (select id from outbox
+            where relayed_at is null and failed_at is null
+            order by id limit ${limit}
+            for update skip locked) claimed
+      where o.id = claimed.id
+      returning o.id, o.queue, o.job_key, o.payload, o.priority`;
+    if (rows.length === 0) return { relayed: 0, deduplicated: 0, failed: 0 };
+    rows.sort((a, b) => a.id - b.id); // enqueued in the order they were written
+    const refused: { id: number; error: string }[] = [];
+    const jobs: { queue: QueueName; priority: number; payload: PayloadOf<QueueName> }[] = [];
     for (const row of rows) {
-      if (!isQueueName(row.queue)) throw new Error(`outbox row ${row.id} names unknown queue '${row.queue}'`);
+      try {
+        if (!isQueueName(row.queue)) throw new Error(`unknown queue '${row.queue}'`);
+        jobs.push({ queue: row.queue, priority: row.priority, payload: parsePayload(row.queue, row.payload) });
+      } catch (err) {
+        refused.push({ id: row.id, error: `outbox row ${row.id} cannot be relayed: ${(err as Error).message}`.slice(0, 1000) });
+      }
     }
     let deduplicated = 0;
-    for (const [queue, ofQueue] of Map.groupBy(rows, (r) => r.queue as QueueName)) {
-      for (const [priority, group] of Map.groupBy(ofQueue, (r) => r.priority)) {
-        const payloads = group.map((r) => parsePayload(queue, r.payload));
-        const added = await addValidated(queue, payloads, { priority });
+    for (const [queue, ofQueue] of Map.groupBy(jobs, (j) => j.queue)) {
+      for (const [priority, group] of Map.groupBy(ofQueue, (j) => j.priority)) {
+        const added = await addValidated(queue, group.map((j) => j.payload), { priority });
         deduplicated += added.deduplicated;
       }
     }
-    await tx`update outbox set relayed_at = now() where id = any(${pgArray(rows.map((r) => r.id))}::int8[])`;
-    return { relayed: rows.length, deduplicated };
+    if (refused.length > 0) {
+      await tx`
+        update outbox o set relayed_at = null, failed_at = now(), error = u.error
+        from unnest(${pgArray(refused.map((r) => r.id))}::int8[], ${pgArray(refused.map((r) => r.error))}::text[]) as u(id, error)
+        where o.id = u.id`;
+      log("outbox").error({ failed: refused.length, first: refused[0]!.error }, "outbox rows failed");
+    }
+    return { relayed: jobs.length, deduplicated, failed: refused.length };
   });
 }
 
@@ -58,6 +82,8 @@ export async function failOutbox(queue: QueueName, jobKey: string, error: string
               where queue = ${queue} and job_key = ${jobKey}`;
 }
 
+const RELAY_CHUNK = 1000;
+
 /** The relay loop as a runner service: relays continuously, idles `idleMs` when there is nothing. */
 export function outboxRelayService(idleMs = 250): RunnerService {
   const logger = log("outbox");
@@ -71,9 +97,9 @@ export function outboxRelayService(idleMs = 250): RunnerService {
       loop = (async () => {
         while (running) {
           try {
-            const { relayed } = await relayOutbox();
+            const { relayed, failed } = await relayOutbox(RELAY_CHUNK);
             if (relayed > 0) logger.debug({ relayed }, "relayed outbox rows");
-            if (relayed === 1000) continue;
+            if (relayed + failed === RELAY_CHUNK) continue; // more are waiting
           } catch (err) {
             logger.error({ err: (err as Error).message }, "outbox relay failed; retrying");
           }
