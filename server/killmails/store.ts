@@ -87,8 +87,12 @@ interface EncodedBatch {
 
 function encodeBatch(kills: KillToStore[]): EncodedBatch {
   const kms: KillmailRow[] = [];
-  const attackers = { rows: new CopyWriter(), ends: [0] };
-  const items = { rows: new CopyWriter(), ends: [0] };
+  // Sized for a typical batch up front (an attacker row is ~50-90 bytes, a kill's items ~1 KB): growing
+  // by doubling would copy the bytes written so far several times per batch.
+  let attackerRows = 0;
+  for (const k of kills) attackerRows += k.esi.attackers.length;
+  const attackers = { rows: new CopyWriter(attackerRows * 96), ends: [0] };
+  const items = { rows: new CopyWriter(kills.length * 1024), ends: [0] };
   const soloCandidates: number[] = [];
   for (const k of kills) {
     kms.push(killmailRow(k.esi, k.hash));
