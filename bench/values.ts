@@ -2,7 +2,7 @@
 // valuation throughput on this machine, in its own database (dropped afterwards unless --keep).
 //  1. refreshTypePrices on a synthetic Forge history of T types × D days: the first build, a refresh
 //     that changes nothing, and the daily case (a new history day for every type: two days rewritten);
-//  2. store: storeKillmails (kills, attackers, items and values in one statement) in batches of B,
+//  2. store: storeKillmails (kills, attackers, items and values in one transaction) in batches of B,
 //     one connection, on the real corpus re-numbered (bench/kills.ts) with its prices loaded;
 //  3. valueRange mode 'all' over the stored kills in id ranges of R kills, one connection.
 // Besides wall time it reports the Postgres backend's CPU time (Linux /proc), steadier on a busy box.
