@@ -453,7 +453,7 @@ export class KillGenerator {
     if (v.corporation_id !== undefined) victim.corporation_id = v.corporation_id;
     victim.damage_taken = v.damage_taken;
     if (v.faction_id !== undefined) victim.faction_id = v.faction_id;
-    if (items.length) victim.items = items;
+    victim.items = items; // ESI sends the list even when empty (every real mail in ../shared does)
     if (rng.chance(0.95)) {
       const coord = () => Math.round((rng.next() * 2 - 1) * 1e12 * 1000) / 1000 + rng.next() / 1000;
       victim.position = { x: coord(), y: coord() / 10, z: coord() };
