@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp } from "../server/app.ts";
 import { sql } from "../server/db/client.ts";
+import type { EsiKillmail } from "../server/esi/killmail-schema.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { until } from "./support/poll.ts";
@@ -41,7 +42,7 @@ describe("kills posted over HTTP", () => {
     let nested = 0;
     let biggest = 0;
     for (const k of kills) {
-      const served = await (await fetch(`${sim.url}/killmails/${k.killmail_id}/${k.hash}/`)).json();
+      const served = (await (await fetch(`${sim.url}/killmails/${k.killmail_id}/${k.hash}/`)).json()) as EsiKillmail;
       const res = await app.request(`/api/killmails/${k.killmail_id}`);
       expect(res.status).toBe(200);
       const body = (await res.json()) as { killmail: typeof served; values: Record<string, string> };
@@ -50,7 +51,7 @@ describe("kills posted over HTTP", () => {
       expect(Number(total)).toBeCloseTo(Number(destroyed) + Number(dropped), 2);
       expect(Number(fitted)).toBeLessThanOrEqual(Number(total));
       biggest = Math.max(biggest, served.attackers.length);
-      if (served.victim.items?.some((i: { items?: unknown[] }) => i.items?.length)) nested++;
+      if (served.victim.items?.some((i) => i.items?.length)) nested++;
     }
     expect(biggest).toBe(296);
     expect(nested).toBeGreaterThan(0);

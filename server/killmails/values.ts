@@ -203,7 +203,10 @@ export async function valueStoredKills(tx: TransactionSql, killmailIds: number[]
   if (killmailIds.length === 0) return;
   let lo = killmailIds[0]!;
   let hi = lo;
-  for (const id of killmailIds) (lo = Math.min(lo, id)), (hi = Math.max(hi, id));
+  for (const id of killmailIds) {
+    if (id < lo) lo = id;
+    if (id > hi) hi = id;
+  }
   const ids = pgArray(killmailIds);
   const cols = valueColumns(tx);
   // A partition that has just started filling has no statistics yet: Postgres would take the batch's
