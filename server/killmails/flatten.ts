@@ -1,6 +1,6 @@
-// Turns a validated ESI killmail into the rows we store (killmail, attackers in order, items in
-// pre-order with parent links) and back (unflatten reproduces the ESI body exactly), plus the ids a
-// stored kill fans out to. Pure functions: no I/O.
+// Turns a validated ESI killmail into the rows we store — the killmail row, and the attacker rows (in
+// order) and item rows (pre-order, with parent links) as COPY rows — and stored rows back into the ESI
+// body exactly (unflatten), plus the ids a stored kill fans out to. Pure functions: no I/O.
 import type { CopyWriter } from "../db/copy.ts";
 import type { EsiItem, EsiKillmail } from "../esi/killmail-schema.ts";
 
@@ -44,16 +44,6 @@ export interface AttackerRow {
   securityStatus: number;
 }
 
-/**
- * An attacker row as stored: also whether it is the kill's first row of its corporation, alliance and
- * ship type (the attacker indexes by those hold only such rows, so each kill once per entity).
- */
-export interface StoredAttackerRow extends AttackerRow {
-  corporationFirst: boolean;
-  allianceFirst: boolean;
-  shipFirst: boolean;
-}
-
 export interface ItemRow {
   killmailId: number;
   itemIndex: number;
@@ -71,11 +61,6 @@ export interface FlatKillmail {
   killmail: KillmailRow;
   attackers: AttackerRow[];
   items: ItemRow[];
-}
-
-/** A kill flattened for storage (attackers carry their index flags). */
-export interface FlatKillmailToStore extends FlatKillmail {
-  attackers: StoredAttackerRow[];
 }
 
 /** ESI writes `2026-03-25T14:26:36Z`; normalise any other valid ISO form to that. */
@@ -131,54 +116,11 @@ export function killmailRow(esi: EsiKillmail, hash: string): KillmailRow {
   };
 }
 
-export function flattenKillmail(esi: EsiKillmail, hash: string): FlatKillmailToStore {
-  const id = esi.killmail_id;
-  const killmail = killmailRow(esi, hash);
-  const v = esi.victim;
-  const corporations = new Set<number>();
-  const alliances = new Set<number>();
-  const ships = new Set<number>();
-  const attackers = esi.attackers.map(
-    (a, i): StoredAttackerRow => ({
-      killmailId: id,
-      attackerIndex: i,
-      characterId: orNull(a.character_id),
-      corporationId: orNull(a.corporation_id),
-      allianceId: orNull(a.alliance_id),
-      factionId: orNull(a.faction_id),
-      shipTypeId: orNull(a.ship_type_id),
-      weaponTypeId: orNull(a.weapon_type_id),
-      damageDone: a.damage_done,
-      finalBlow: a.final_blow,
-      securityStatus: a.security_status,
-      corporationFirst: firstSeen(corporations, a.corporation_id),
-      allianceFirst: firstSeen(alliances, a.alliance_id),
-      shipFirst: firstSeen(ships, a.ship_type_id),
-    }),
-  );
-  const items: ItemRow[] = [];
-  const walk = (list: EsiItem[], parentIndex: number | null, containerDropped: boolean | null) => {
-    for (const item of list) {
-      const itemIndex = items.length;
-      items.push({
-        killmailId: id,
-        itemIndex,
-        parentIndex,
-        flag: item.flag,
-        itemTypeId: item.item_type_id,
-        singleton: item.singleton,
-        quantityDropped: orNull(item.quantity_dropped),
-        quantityDestroyed: orNull(item.quantity_destroyed),
-        containerDropped,
-      });
-      if (item.items) walk(item.items, itemIndex, containerDropped ?? (item.quantity_dropped ?? 0) > 0);
-    }
-  };
-  walk(v.items ?? [], null, null);
-  return { killmail, attackers, items };
-}
-
-/** The attackers table's columns, in the order writeAttackerRows writes them (StoredAttackerRow's fields). */
+/**
+ * The attackers table's columns, in the order writeAttackerRows writes them: AttackerRow's fields, then
+ * whether the row is the kill's first of its corporation, alliance and ship type (the attacker indexes
+ * by those hold only such rows, so each kill once per entity).
+ */
 export const ATTACKER_COPY_COLUMNS = [
   "killmail_id", "attacker_index", "character_id", "corporation_id", "alliance_id", "faction_id", "ship_type_id",
   "weapon_type_id", "damage_done", "final_blow", "security_status", "corporation_first", "alliance_first", "ship_first",
@@ -191,10 +133,9 @@ export const ITEM_COPY_COLUMNS = [
 ] as const;
 
 /**
- * Writes the kill's attacker rows as COPY rows (ATTACKER_COPY_COLUMNS): the same rows as
- * flattenKillmail's, straight from the body (a batch's hot path: no row objects, no strings).
- * flatten.test.ts holds the two to each other. Each row goes through one values array and one
- * writer call: a small function the JIT compiles quickly (a chain of inlined writes took it ~0.2 s).
+ * Writes the kill's attacker rows as COPY rows (ATTACKER_COPY_COLUMNS), straight from the body (a
+ * batch's hot path: no row objects, no strings). Each row goes through one values array and one writer
+ * call: a small function the JIT compiles quickly (a chain of inlined writes took it ~0.2 s).
  */
 export function writeAttackerRows(out: CopyWriter, esi: EsiKillmail): void {
   const corporations = new Set<number>();
@@ -221,7 +162,10 @@ export function writeAttackerRows(out: CopyWriter, esi: EsiKillmail): void {
   }
 }
 
-/** Writes the kill's item rows as COPY rows (ITEM_COPY_COLUMNS), in flattenKillmail's pre-order with the same parent links. */
+/**
+ * Writes the kill's item rows as COPY rows (ITEM_COPY_COLUMNS) in pre-order: a container's contents
+ * follow it and name its index as parent; contents carry whether their top-level container was dropped.
+ */
 export function writeItemRows(out: CopyWriter, esi: EsiKillmail): void {
   const row: (number | boolean | undefined)[] = new Array(ITEM_COPY_COLUMNS.length);
   row[0] = esi.killmail_id;
