@@ -1,32 +1,13 @@
 // COPY … FROM STDIN for the bulk rows of a transaction (a batch's attackers and items): Postgres' own
 // bulk-load path, cheaper per row than INSERT … SELECT unnest(arrays) (no array parsing, no executor
 // nodes, heap pages filled and WAL-logged many rows at a time). Rows are text-format lines of numbers,
-// booleans and nulls (nothing to escape), written by CopyWriter straight into bytes on hot paths, or
-// by copyLine().
+// booleans and nulls (nothing to escape), written by CopyWriter straight into bytes.
 //
 // postgres.js hands COPY a Writable stream; when Postgres refuses the data after the stream has ended
 // (a value out of range, say), the library rejects only the query promise it already resolved with that
 // stream, and the stream itself never finishes. copyIn() listens to that rejection as well, so a refused
 // COPY rejects with Postgres' error (its SQLSTATE intact) instead of hanging its transaction forever.
 import type { TransactionSql } from "postgres";
-
-export type CopyValue = number | boolean | null;
-
-/** One text-format COPY line (tab-separated, `\N` for null, newline-terminated). */
-export function copyLine(values: readonly CopyValue[]): string {
-  let line = "";
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (i > 0) line += "\t";
-    if (v === null) line += "\\N";
-    else if (typeof v === "boolean") line += v ? "t" : "f";
-    else {
-      if (v - v !== 0) throw new Error(`cannot store non-finite number ${v}`);
-      line += v;
-    }
-  }
-  return `${line}\n`;
-}
 
 const TAB = 9;
 const NEWLINE = 10;
@@ -155,8 +136,8 @@ interface PendingCopy {
   writable(): Promise<NodeJS.WritableStream>;
 }
 
-/** Copies rows (CopyWriter bytes or copyLine text) into `table (columns)` inside the transaction; resolves once Postgres has them. */
-export async function copyIn(tx: TransactionSql, table: string, columns: readonly string[], rows: string | Uint8Array): Promise<void> {
+/** Copies rows (CopyWriter bytes) into `table (columns)` inside the transaction; resolves once Postgres has them. */
+export async function copyIn(tx: TransactionSql, table: string, columns: readonly string[], rows: Uint8Array): Promise<void> {
   if (rows.length === 0) return;
   const query = tx.unsafe(`copy ${table} (${columns.join(", ")}) from stdin`) as unknown as PendingCopy;
   if (typeof query.reject !== "function") throw new Error("postgres.js no longer exposes a query's reject(): copyIn needs a look");
