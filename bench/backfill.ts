@@ -12,11 +12,11 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { Queue, Worker } from "bullmq";
 import type { Sql } from "postgres";
+import { options as backfillOptions } from "../queue/backfill.ts";
 import { DEFAULT_RANGE_SIZE } from "../server/backfill/values-run.ts";
 import { closeDb, createSql } from "../server/db/client.ts";
 import { closeRedis, createRedis } from "../server/helpers/redis.ts";
 import { valueRange } from "../server/killmails/values.ts";
-import { options as backfillOptions } from "../queue/backfill.ts";
 import { seedKills } from "./backfill-seed.ts";
 import { benchEnvironment, flag, numberOption, rate, say, spawnEntry } from "./support.ts";
 
@@ -36,13 +36,17 @@ const { database, prefix, url } = bench;
 await closeDb();
 const sql = createSql(url, { max: Math.max(4, CONCURRENCY) });
 
-say(`bench:backfill — ${N} killmails, ${WORKERS} worker process(es) × concurrency ${CONCURRENCY}, ranges of ${RANGE}, database ${database}`);
+say(
+  `bench:backfill — ${N} killmails, ${WORKERS} worker process(es) × concurrency ${CONCURRENCY}, ranges of ${RANGE}, database ${database}`,
+);
 
 // ---- seed ---------------------------------------------------------------------------------------
 let t = performance.now();
 const seeded = await seedKills(sql, { kills: N, firstId: FIRST_ID, parallel: 2, rebuildIndexes: true });
 const seedMs = performance.now() - t;
-say(`seeded ${seeded.kills} kills, ${seeded.items} items (${(seeded.items / N).toFixed(1)}/kill), ${seeded.attackers} attackers in ${secs(seedMs)} s`);
+say(
+  `seeded ${seeded.kills} kills, ${seeded.items} items (${(seeded.items / N).toFixed(1)}/kill), ${seeded.attackers} attackers in ${secs(seedMs)} s`,
+);
 
 /** Values rows for every kill (zeros), as a database that was valued before has them. */
 async function seedValueRows(db: Sql): Promise<void> {
@@ -87,7 +91,9 @@ await Promise.all(
   }),
 );
 const parallelMs = performance.now() - t;
-say(`raw floor, ranges of ${RANGE} on ${CONCURRENCY * WORKERS} connections, no queue: ${parallelDone} kills in ${secs(parallelMs)} s = ${rate(parallelDone, parallelMs)}/s`);
+say(
+  `raw floor, ranges of ${RANGE} on ${CONCURRENCY * WORKERS} connections, no queue: ${parallelDone} kills in ${secs(parallelMs)} s = ${rate(parallelDone, parallelMs)}/s`,
+);
 await seedValueRows(sql);
 
 async function bullmqFloor(jobs: number): Promise<number> {
@@ -134,11 +140,15 @@ interface Summary {
 }
 t = performance.now();
 const cli = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolveRun) => {
-  const child = spawn(process.execPath, [resolve(import.meta.dirname, "../cli.ts"), "backfill:values", "--mode=all", "--range-size", String(RANGE), "--json"], {
-    cwd: resolve(import.meta.dirname, ".."),
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [resolve(import.meta.dirname, "../cli.ts"), "backfill:values", "--mode=all", "--range-size", String(RANGE), "--json"],
+    {
+      cwd: resolve(import.meta.dirname, ".."),
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -155,7 +165,9 @@ if (cli.code !== 0) {
 }
 const summary = JSON.parse(cli.stdout || "{}") as Partial<Summary>;
 const [check] = await sql<{ values: number }[]>`select count(*)::int as values from killmail_values`;
-say(`through the queue: ${N} kills in ${secs(queueMs)} s (planning included) = ${rate(N, queueMs)}/s; after planning ${summary.killmailsPerSecond}/s`);
+say(
+  `through the queue: ${N} kills in ${secs(queueMs)} s (planning included) = ${rate(N, queueMs)}/s; after planning ${summary.killmailsPerSecond}/s`,
+);
 
 // ---- clean up -----------------------------------------------------------------------------------
 await sql.end();

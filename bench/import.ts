@@ -25,10 +25,20 @@ const { prefix } = bench;
 
 say(`simulator: ${N} kills over ${DAYS} days…`);
 const sim = await startSimulator({
-  seed: 31, killmails: N, days: DAYS, feedRate: 0, feedShare: 0, rawMissing: 0.05, corpus: false, catalog: "builtin", quiet: true,
+  seed: 31,
+  killmails: N,
+  days: DAYS,
+  feedRate: 0,
+  feedShare: 0,
+  rawMissing: 0.05,
+  corpus: false,
+  catalog: "builtin",
+  quiet: true,
   limits: { r2z2PerSecond: 0 },
 });
-const days = Array.from({ length: DAYS }, (_, i) => new Date(Date.parse("2026-07-26T00:00:00Z") + i * 86_400_000).toISOString().slice(0, 10));
+const days = Array.from({ length: DAYS }, (_, i) =>
+  new Date(Date.parse("2026-07-26T00:00:00Z") + i * 86_400_000).toISOString().slice(0, 10),
+);
 const from = days[0]!;
 const to = days.at(-1)!;
 const headers = { "User-Agent": "bench/1.0 bench@localhost" };
@@ -39,7 +49,10 @@ for (const day of days) {
 }
 const archive = join(tmpdir(), `bench-import-${randomBytes(3).toString("hex")}`, `killmails-${from}.tar.bz2`);
 await Bun.$`mkdir -p ${join(archive, "..")}`;
-writeFileSync(archive, Buffer.from(await (await fetch(`${sim.url}/everef/killmails/${from.slice(0, 4)}/killmails-${from}.tar.bz2`)).arrayBuffer()));
+writeFileSync(
+  archive,
+  Buffer.from(await (await fetch(`${sim.url}/everef/killmails/${from.slice(0, 4)}/killmails-${from}.tar.bz2`)).arrayBuffer()),
+);
 
 const env = {
   DATABASE_URL: bench.url,
@@ -94,7 +107,9 @@ async function measure(name: string, cliArgs: string[]): Promise<Run> {
     intakeKillsPerSecond: result.intakeKillsPerSecond,
     peakRssMb: Math.round(peakKb / 1024),
   };
-  say(`${name}: ${run.kills} kills in ${run.seconds}s — ${run.killsPerSecond}/s overall, ${run.intakeKillsPerSecond}/s in the intake, peak RSS ${run.peakRssMb} MB`);
+  say(
+    `${name}: ${run.kills} kills in ${run.seconds}s — ${run.killsPerSecond}/s overall, ${run.intakeKillsPerSecond}/s in the intake, peak RSS ${run.peakRssMb} MB`,
+  );
   return run;
 }
 
@@ -113,4 +128,6 @@ try {
   rmSync(join(archive, ".."), { recursive: true, force: true });
 }
 const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-process.stdout.write(`${JSON.stringify({ bench: "import", killmails: N, days: DAYS, cpus: navigator.hardwareConcurrency, loadavg: load, runs })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ bench: "import", killmails: N, days: DAYS, cpus: navigator.hardwareConcurrency, loadavg: load, runs })}\n`,
+);

@@ -5,8 +5,9 @@
 // enqueue (this process) → `bun queue killmail` worker process(es) → validated → stored with
 // attackers/items → valued → entity/type jobs fanned out through the outbox and de-duplicated.
 // Uses its own database and BullMQ prefix, removed afterwards. Prints one JSON line last.
-import { Queue, Worker } from "bullmq";
+
 import { availableParallelism } from "node:os";
+import { Queue, Worker } from "bullmq";
 import { closeDb, sql } from "../server/db/client.ts";
 import { closeQueues, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
 import { closeRedis, createRedis } from "../server/helpers/redis.ts";
@@ -46,7 +47,9 @@ async function floor(): Promise<{ addPerS: number; noopPerS: number; endToEndPer
   return { addPerS: rate(N, added - t0), noopPerS: rate(N, end - added), endToEndPerS: rate(N, end - t0) };
 }
 
-say(`bench:ingest — ${N} killmails, ${WORKERS} worker process(es), database ${database}, prefix ${prefix}, MIMALLOC_PURGE_DELAY=${process.env.MIMALLOC_PURGE_DELAY ?? "(Bun's default)"}`);
+say(
+  `bench:ingest — ${N} killmails, ${WORKERS} worker process(es), database ${database}, prefix ${prefix}, MIMALLOC_PURGE_DELAY=${process.env.MIMALLOC_PURGE_DELAY ?? "(Bun's default)"}`,
+);
 const raw = await floor();
 say(`raw BullMQ floor: addBulk ${raw.addPerS}/s, no-op worker ${raw.noopPerS}/s, both ${raw.endToEndPerS}/s`);
 
@@ -59,13 +62,15 @@ const alliances = new Set<number>();
 const types = new Set<number>();
 for (const k of kills) {
   const refs = referencesOf(k.esi);
-  refs.characters.forEach((id) => characters.add(id));
-  refs.corporations.forEach((id) => corporations.add(id));
-  refs.alliances.forEach((id) => alliances.add(id));
-  refs.types.forEach((id) => types.add(id));
+  for (const id of refs.characters) characters.add(id);
+  for (const id of refs.corporations) corporations.add(id);
+  for (const id of refs.alliances) alliances.add(id);
+  for (const id of refs.types) types.add(id);
 }
 const rows = kills.reduce((n, k) => n + 1 + k.esi.attackers.length + k.items, 0);
-say(`kills: ${N}, ${(rows / N).toFixed(1)} rows per kill; naming ${characters.size} characters, ${corporations.size} corporations, ${alliances.size} alliances, ${types.size} types`);
+say(
+  `kills: ${N}, ${(rows / N).toFixed(1)} rows per kill; naming ${characters.size} characters, ${corporations.size} corporations, ${alliances.size} alliances, ${types.size} types`,
+);
 
 // ---- store-only floor: the same kills through storeKillmails directly (no queue, no ledger, no relay) --
 // Three transactions at a time, 500 kills each, as the worker's batcher writes them: what Postgres and
@@ -76,9 +81,15 @@ async function storeFloor(): Promise<{ perS: number; cpu: ReturnType<typeof cpuP
   const c0 = cpuSnapshot([]);
   const t0 = performance.now();
   let next = 0;
-  await Promise.all([0, 1, 2].map(async () => {
-    while (next < chunks.length) await storeKillmails(sql(), chunks[next++]!.map((k) => ({ esi: k.esi, hash: k.hash })));
-  }));
+  await Promise.all(
+    [0, 1, 2].map(async () => {
+      while (next < chunks.length)
+        await storeKillmails(
+          sql(),
+          chunks[next++]!.map((k) => ({ esi: k.esi, hash: k.hash })),
+        );
+    }),
+  );
   const result = { perS: rate(N, performance.now() - t0), cpu: cpuPer(N, c0, cpuSnapshot([])) };
   await sql()`truncate killmails, attackers, items, killmail_values, outbox`;
   return result;
@@ -90,12 +101,12 @@ async function checkpoint(): Promise<void> {
 }
 await checkpoint();
 const storeOnly = await storeFloor();
-say(`store-only floor (storeKillmails, 3 transactions of 500 at a time, no queue/ledger/relay): ${storeOnly.perS} kills/s; CPU per kill (µs): this process ${storeOnly.cpu.bench}, Postgres ${storeOnly.cpu.postgres}`);
+say(
+  `store-only floor (storeKillmails, 3 transactions of 500 at a time, no queue/ledger/relay): ${storeOnly.perS} kills/s; CPU per kill (µs): this process ${storeOnly.cpu.bench}, Postgres ${storeOnly.cpu.postgres}`,
+);
 
 const env = { DATABASE_URL: url, QUEUE_PREFIX: prefix, LOG_LEVEL: "info", ESI_USER_AGENT: "killboard-bench/1.0 bench@localhost" };
-const workers = Array.from({ length: WORKERS }, () =>
-  spawnEntry("queue.ts", ["killmail", "--summary-interval", "0"], env),
-);
+const workers = Array.from({ length: WORKERS }, () => spawnEntry("queue.ts", ["killmail", "--summary-interval", "0"], env));
 await Promise.all(workers.map((w) => w.waitFor("worker started")));
 
 await checkpoint();
@@ -149,9 +160,13 @@ await Promise.all(workers.map((w) => w.stop()));
 const expected = { character: characters.size, corporation: corporations.size, alliance: alliances.size, type: types.size };
 const dedupOk = JSON.stringify(fanned) === JSON.stringify(expected);
 say(`stored ${N} kills in ${(storedMs / 1000).toFixed(2)} s; producer (intake + enqueue) done after ${(producerMs / 1000).toFixed(2)} s`);
-say(`CPU per kill (µs): producer ${cpuUs.bench}, worker process(es) ${cpuUs.workers}, Postgres ${cpuUs.postgres}, Redis ${cpuUs.redis}; total ${cpuUs.bench + cpuUs.workers + cpuUs.postgres + cpuUs.redis} on ${availableParallelism()} cores`);
+say(
+  `CPU per kill (µs): producer ${cpuUs.bench}, worker process(es) ${cpuUs.workers}, Postgres ${cpuUs.postgres}, Redis ${cpuUs.redis}; total ${cpuUs.bench + cpuUs.workers + cpuUs.postgres + cpuUs.redis} on ${availableParallelism()} cores`,
+);
 say(`valued ${check!.values}, intake rows left ${check!.intake}, attackers ${check!.attackers}, items ${check!.items}`);
-say(`fan-out jobs ${JSON.stringify(fanned)} vs distinct named ${JSON.stringify(expected)}: ${dedupOk ? "de-duplicated exactly" : "MISMATCH"} (all relayed after ${(fanOutMs / 1000).toFixed(2)} s)`);
+say(
+  `fan-out jobs ${JSON.stringify(fanned)} vs distinct named ${JSON.stringify(expected)}: ${dedupOk ? "de-duplicated exactly" : "MISMATCH"} (all relayed after ${(fanOutMs / 1000).toFixed(2)} s)`,
+);
 
 // ---- clean up -----------------------------------------------------------------------------------
 await closeQueues();

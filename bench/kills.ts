@@ -5,7 +5,7 @@
 // out), for tests that need disjoint id ranges in one database.
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { esiKillmailSchema, type EsiItem, type EsiKillmail } from "../server/esi/killmail-schema.ts";
+import { type EsiItem, type EsiKillmail, esiKillmailSchema } from "../server/esi/killmail-schema.ts";
 import { World } from "../sim/world/index.ts";
 
 export interface BenchKill {

@@ -3,11 +3,11 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import postgres from "postgres";
 import { runMigrations } from "../server/db/migrate.ts";
 import { config, setConfig } from "../server/helpers/config.ts";
 import { deleteKeys } from "../server/helpers/redis.ts";
-import { resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -120,11 +120,19 @@ export function cpuPer(units: number, from: CpuSnapshot, to: CpuSnapshot): CpuSn
 /** Runs `bun <entry> …args` from the project root (with BENCH_CPU_PROF_DIR set: under Bun's CPU profiler, a
  * .cpuprofile per process written there at exit); stop() sends SIGTERM and waits for the exit. */
 export function spawnEntry(entry: string, args: string[], env: Record<string, string>): BenchProcess {
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []), resolve(ROOT, entry), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []),
+      resolve(ROOT, entry),
+      ...args,
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));

@@ -8,11 +8,11 @@
 // Besides wall time it reports the Postgres backend's CPU time (Linux /proc), steadier on a busy box.
 // Prints one JSON line last.
 import { readFileSync } from "node:fs";
-import { loadCorpusPrices } from "../test/support/corpus-prices.ts";
 import { closeDb, createSql } from "../server/db/client.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
 import { valueRange } from "../server/killmails/values.ts";
 import { refreshTypePrices } from "../server/prices/refresh.ts";
+import { loadCorpusPrices } from "../test/support/corpus-prices.ts";
 import { benchKillmails } from "./kills.ts";
 import { benchEnvironment, numberOption, rate, say } from "./support.ts";
 
@@ -21,7 +21,6 @@ const BATCH = numberOption("batch", 500);
 const RANGE = numberOption("range", 10_000);
 const TYPES = numberOption("types", 10_000);
 const DAYS = numberOption("days", 365);
-
 
 const bench = await benchEnvironment("values");
 const { database } = bench;
@@ -49,7 +48,12 @@ try {
     const day = k.esi.killmail_time.slice(0, 10);
     const set = days.get(day) ?? new Set<number>();
     set.add(k.esi.victim.ship_type_id);
-    const walk = (list: typeof k.esi.victim.items) => list?.forEach((i) => (set.add(i.item_type_id), walk(i.items)));
+    const walk = (list: typeof k.esi.victim.items) => {
+      for (const i of list ?? []) {
+        set.add(i.item_type_id);
+        walk(i.items);
+      }
+    };
     walk(k.esi.victim.items);
     days.set(day, set);
   }
@@ -93,8 +97,12 @@ try {
   for (let i = 0; i < kills.length; i += BATCH) await storeKillmails(db, kills.slice(i, i + BATCH));
   figures.storeKillsPerS = rate(N, performance.now() - t0);
   figures.storeKillsPerCpuS = rate(N, backendCpu() - c0);
-  say(`store (batches of ${BATCH}, values included): ${figures.storeKillsPerS} kills/s, ${figures.storeKillsPerCpuS} kills per backend CPU second`);
-  const [{ unpriced } = { unpriced: 0 }] = await db<{ unpriced: number }[]>`select sum(unpriced_count)::int as unpriced from killmail_values`;
+  say(
+    `store (batches of ${BATCH}, values included): ${figures.storeKillsPerS} kills/s, ${figures.storeKillsPerCpuS} kills per backend CPU second`,
+  );
+  const [{ unpriced } = { unpriced: 0 }] = await db<
+    { unpriced: number }[]
+  >`select sum(unpriced_count)::int as unpriced from killmail_values`;
   say(`unpriced rows: ${unpriced}`);
 
   // 3. backfill over id ranges
@@ -104,17 +112,23 @@ try {
   t0 = performance.now();
   c0 = backendCpu();
   let written = 0;
-  for (let lo = firstId; lo <= lastId; lo += RANGE) written += await valueRange(db, { fromId: lo, toId: Math.min(lastId, lo + RANGE - 1), mode: "all" });
+  for (let lo = firstId; lo <= lastId; lo += RANGE)
+    written += await valueRange(db, { fromId: lo, toId: Math.min(lastId, lo + RANGE - 1), mode: "all" });
   figures.valueRangeKillsPerS = rate(written, performance.now() - t0);
   figures.valueRangeKillsPerCpuS = rate(written, backendCpu() - c0);
-  say(`valueRange mode all (ranges of ${RANGE} ids): ${figures.valueRangeKillsPerS} kills/s, ${figures.valueRangeKillsPerCpuS} per backend CPU second (${written} kills)`);
+  say(
+    `valueRange mode all (ranges of ${RANGE} ids): ${figures.valueRangeKillsPerS} kills/s, ${figures.valueRangeKillsPerCpuS} per backend CPU second (${written} kills)`,
+  );
   t0 = performance.now();
   await db`update killmail_values set revalue = true where killmail_id % 10 = 0`;
   let flagged = 0;
-  for (let lo = firstId; lo <= lastId; lo += RANGE) flagged += await valueRange(db, { fromId: lo, toId: Math.min(lastId, lo + RANGE - 1), mode: "flagged" });
+  for (let lo = firstId; lo <= lastId; lo += RANGE)
+    flagged += await valueRange(db, { fromId: lo, toId: Math.min(lastId, lo + RANGE - 1), mode: "flagged" });
   say(`valueRange mode flagged, 10% flagged: ${rate(flagged, performance.now() - t0)} kills/s (${flagged} kills)`);
 
-  process.stdout.write(`${JSON.stringify({ killmails: N, itemsPerKill: Number((items / N).toFixed(1)), batch: BATCH, range: RANGE, types: TYPES, days: DAYS, ...figures })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ killmails: N, itemsPerKill: Number((items / N).toFixed(1)), batch: BATCH, range: RANGE, types: TYPES, days: DAYS, ...figures })}\n`,
+  );
 } finally {
   await db.end();
   await bench.drop();

@@ -51,7 +51,10 @@ export async function dayProgress(label: string): Promise<{ progress: Progress; 
   return {
     progress,
     onTotal: (t) => progress.update(value, t),
-    onProgress: (n) => progress.update((value = n)),
+    onProgress: (n) => {
+      value = n;
+      progress.update(n);
+    },
   };
 }
 
@@ -103,7 +106,11 @@ export function printDayImport(title: string, result: ImportResult, json: boolea
       invalid: d.invalid,
       status: d.status,
     }));
-    print(table(["day", "expected", "with body", "id/hash only", "missing", "invalid", "status"], rows, { alignRight: ["expected", "with body", "id/hash only", "missing", "invalid"] }));
+    print(
+      table(["day", "expected", "with body", "id/hash only", "missing", "invalid", "status"], rows, {
+        alignRight: ["expected", "with body", "id/hash only", "missing", "invalid"],
+      }),
+    );
     print(`${title}: ${countsLine(result.counts)}`);
     print(timingLine(result));
     for (const d of failed) print(`failed ${d.day}: ${d.error} (run the command again to resume)`);

@@ -66,7 +66,10 @@ export function duration(ms: number): string {
 /** "2026-08-18 11:15:00Z (in 3m 20s)" / "(5s ago)": a time for people, relative to now. */
 export function when(ms: number | null | undefined, now = Date.now()): string {
   if (!ms) return "-";
-  const at = new Date(ms).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "Z");
+  const at = new Date(ms)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d{3}Z$/, "Z");
   return ms >= now ? `${at} (in ${duration(ms - now)})` : `${at} (${duration(now - ms)} ago)`;
 }
 

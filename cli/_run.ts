@@ -37,6 +37,7 @@ export interface RunOptions {
  * one line (the stack only when LOG_LEVEL is debug or trace).
  */
 export function runCommand<A extends unknown[]>(
+  // biome-ignore lint/suspicious/noConfusingVoidType: an action returns its exit code, or nothing for 0
   action: (...args: A) => Promise<number | void>,
   opts: RunOptions = {},
 ): (...args: A) => Promise<void> {

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import type { SyncKind } from "../server/imports/zkb-sync.ts";
 import { integer } from "./_args.ts";
-import { commonOptions, type CommonOptions, countsLine, importSettings, rates, timingLine } from "./_import.ts";
+import { type CommonOptions, commonOptions, countsLine, importSettings, rates, timingLine } from "./_import.ts";
 import { print, printJson } from "./_output.ts";
 import { createProgress } from "./_progress.ts";
 import { onCleanup, runCommand, UsageError } from "./_run.ts";

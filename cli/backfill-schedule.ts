@@ -27,7 +27,10 @@ export function register(program: Command): void {
     .option("--every <minutes>", "interval in minutes", integer(1), 10)
     .option("--remove", "remove the scheduler instead")
     .option("--json", "print JSON for scripts")
-    .addHelpText("after", "\nSafe to run again (it updates the one scheduler). `bun queue backfill` creates it (every 10 min) when it is\nmissing and leaves an existing one as it is; a backfill worker does the work.\n\nExamples:\n  bun cli backfill:schedule\n  bun cli backfill:schedule --every 30\n  bun cli backfill:schedule --remove")
+    .addHelpText(
+      "after",
+      "\nSafe to run again (it updates the one scheduler). `bun queue backfill` creates it (every 10 min) when it is\nmissing and leaves an existing one as it is; a backfill worker does the work.\n\nExamples:\n  bun cli backfill:schedule\n  bun cli backfill:schedule --every 30\n  bun cli backfill:schedule --remove",
+    )
     .action(
       runCommand(async (opts: Options) => {
         const { getQueue, JobPriority, scheduleJob } = await import("../server/helpers/queue.ts");
@@ -36,10 +39,15 @@ export function register(program: Command): void {
           if (opts.json) return printJson({ id: FLAGGED_SCHEDULER_ID, removed });
           return print(removed ? `removed scheduler ${FLAGGED_SCHEDULER_ID}` : `no scheduler ${FLAGGED_SCHEDULER_ID}`);
         }
-        await scheduleJob("backfill", FLAGGED_SCHEDULER_ID, { task: "values-run", mode: "flagged" }, {
-          every: opts.every * 60_000,
-          priority: JobPriority.LOW,
-        });
+        await scheduleJob(
+          "backfill",
+          FLAGGED_SCHEDULER_ID,
+          { task: "values-run", mode: "flagged" },
+          {
+            every: opts.every * 60_000,
+            priority: JobPriority.LOW,
+          },
+        );
         if (opts.json) return printJson({ id: FLAGGED_SCHEDULER_ID, everyMinutes: opts.every });
         print(`scheduler ${FLAGGED_SCHEDULER_ID}: flagged value backfill every ${opts.every} min (backfill queue)`);
       }),

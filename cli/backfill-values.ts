@@ -57,7 +57,8 @@ export function register(program: Command): void {
     .action(
       runCommand(async (opts: Options) => {
         if (opts.fromDate && opts.toDate && opts.fromDate > opts.toDate) throw new UsageError("--from-date is after --to-date");
-        if (opts.fromId !== undefined && opts.toId !== undefined && opts.fromId > opts.toId) throw new UsageError("--from-id is above --to-id");
+        if (opts.fromId !== undefined && opts.toId !== undefined && opts.fromId > opts.toId)
+          throw new UsageError("--from-id is above --to-id");
         if (opts.resume && opts.new) throw new UsageError("--resume and --new exclude each other");
         const [{ sql, closeDb }, run, { getQueue }] = await Promise.all([
           import("../server/db/client.ts"),
@@ -90,7 +91,8 @@ export function register(program: Command): void {
             `; ${plural(started.enqueued, "job")} enqueued`,
         );
         if (!opts.wait) {
-          if (opts.json) printJson({ runId: r0.runId, created: started.created, total: r0.total, ranges: started.ranges, enqueued: started.enqueued });
+          if (opts.json)
+            printJson({ runId: r0.runId, created: started.created, total: r0.total, ranges: started.ranges, enqueued: started.enqueued });
           else print(`run ${r0.runId} enqueued; rerun the same command to follow it`);
           return;
         }
@@ -129,9 +131,12 @@ export function register(program: Command): void {
           print(`run ${r.runId} (${r.params.mode}): ${summary.status}`);
           print(`updated ${r.updated}, skipped ${r.skipped}, errors ${r.errors} (${plural(failedCount, "failed range")})`);
           print(`${r.done + r.errors - settled0} kills in ${duration(seconds * 1000)}: ${perSecond} kills/s`);
-          for (const f of failed.slice(0, 20)) print(`  failed range ${f.fromId}–${f.toId} (${f.kills} kills): ${f.error ?? "unknown error"}`);
+          for (const f of failed.slice(0, 20))
+            print(`  failed range ${f.fromId}–${f.toId} (${f.kills} kills): ${f.error ?? "unknown error"}`);
           if (followed.orphans.length > 0) {
-            print(`${plural(followed.orphans.length, "range")} left with no job (lost or failed by stalling): rerun the same command to resume`);
+            print(
+              `${plural(followed.orphans.length, "range")} left with no job (lost or failed by stalling): rerun the same command to resume`,
+            );
           }
         }
         return r.status === "done" && followed.orphans.length === 0 ? 0 : EXIT_FAILURE;

@@ -65,10 +65,7 @@ async function redisCheck(): Promise<Check> {
 }
 
 async function databaseCheck(): Promise<Check> {
-  const [{ config, redactUrl }, { default: postgres }] = await Promise.all([
-    import("../server/helpers/config.ts"),
-    import("postgres"),
-  ]);
+  const [{ config, redactUrl }, { default: postgres }] = await Promise.all([import("../server/helpers/config.ts"), import("postgres")]);
   const url = config().databaseUrl;
   const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
   try {

@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { isDay } from "../server/imports/days.ts";
-import { commonOptions, type CommonOptions, dayArgument, dayProgress, importSettings, printDayImport } from "./_import.ts";
+import { type CommonOptions, commonOptions, dayArgument, dayProgress, importSettings, printDayImport } from "./_import.ts";
 import { onCleanup, runCommand, UsageError } from "./_run.ts";
 
 interface Options extends CommonOptions {
@@ -39,11 +39,13 @@ export function register(program: Command): void {
     )
     .action(
       runCommand(async (source: string | undefined, opts: Options) => {
-        if (!["auto", "bzip2", "js"].includes(opts.decompressor)) throw new UsageError(`--decompressor must be auto, bzip2 or js, not '${opts.decompressor}'`);
+        if (!["auto", "bzip2", "js"].includes(opts.decompressor))
+          throw new UsageError(`--decompressor must be auto, bzip2 or js, not '${opts.decompressor}'`);
         const range = opts.from !== undefined || opts.to !== undefined;
         if (range && source !== undefined) throw new UsageError("give a day or file, or --from/--to, not both");
         if (range && (opts.from === undefined || opts.to === undefined)) throw new UsageError("a range needs both --from and --to");
-        if (!range && source === undefined) throw new UsageError("missing source: give a day (YYYY-MM-DD), an archive file, or --from/--to");
+        if (!range && source === undefined)
+          throw new UsageError("missing source: give a day (YYYY-MM-DD), an archive file, or --from/--to");
         if (range && opts.to! < opts.from!) throw new UsageError(`--to ${opts.to} is before --from ${opts.from}`);
         const isFile = source !== undefined && !isDay(source);
         if (isFile && !existsSync(source)) {

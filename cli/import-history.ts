@@ -3,7 +3,7 @@
 // checked against totals.json, resumable (a cursor per day in Postgres), paused while the killmail
 // queue is full.
 import type { Command } from "commander";
-import { commonOptions, type CommonOptions, dayArgument, dayProgress, importSettings, printDayImport } from "./_import.ts";
+import { type CommonOptions, commonOptions, dayArgument, dayProgress, importSettings, printDayImport } from "./_import.ts";
 import { onCleanup, runCommand, UsageError } from "./_run.ts";
 
 interface Options extends CommonOptions {

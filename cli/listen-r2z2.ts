@@ -51,7 +51,9 @@ export function register(program: Command): void {
         process.once("SIGTERM", stop);
         const stats = await listener.done;
         if (opts.json) return printJson(stats);
-        print(`r2z2: at sequence ${stats.sequence}; ${stats.kills} kills read, ${stats.enqueued} enqueued, ${stats.skippedMissing} missing numbers skipped`);
+        print(
+          `r2z2: at sequence ${stats.sequence}; ${stats.kills} kills read, ${stats.enqueued} enqueued, ${stats.skippedMissing} missing numbers skipped`,
+        );
       }),
     );
 }

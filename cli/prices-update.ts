@@ -46,7 +46,11 @@ export function register(program: Command): void {
         const started = Date.now();
         const prices = await updateMarketPrices();
         if (!opts.json) {
-          print(prices.notModified ? "markets/prices: not modified since the last update" : `markets/prices: ${prices.types} types, ${prices.changed} changed`);
+          print(
+            prices.notModified
+              ? "markets/prices: not modified since the last update"
+              : `markets/prices: ${prices.types} types, ${prices.changed} changed`,
+          );
         }
         const typeIds = only ?? (await pricedTypeIds());
         const progress = await createProgress({ label: "history", total: typeIds.length });
@@ -61,7 +65,9 @@ export function register(program: Command): void {
         print(
           `history: ${typeIds.length} types — ${total.asked} asked (${total.notModified} not modified, ${total.notMarket} not on the market), ${total.fresh} still fresh`,
         );
-        print(`stored ${total.rows} history days; ${total.prices} daily prices written; ${total.flagged} kills flagged for revaluation (${seconds} s)`);
+        print(
+          `stored ${total.rows} history days; ${total.prices} daily prices written; ${total.flagged} kills flagged for revaluation (${seconds} s)`,
+        );
       }),
     );
 }

@@ -31,8 +31,8 @@ export function register(program: Command): void {
         "pending; the command then prints the pending job's id and 'de-duplicated'.\n\n" +
         "Examples:\n" +
         "  bun cli queue:add character '{\"id\":90000001}'\n" +
-        "  bun cli queue:add killmail '{\"killmailId\":128000000,\"hash\":\"<40 hex>\"}' --priority high\n" +
-        "  bun cli queue:add price '{\"task\":\"update\"}' --delay 60000 --json",
+        '  bun cli queue:add killmail \'{"killmailId":128000000,"hash":"<40 hex>"}\' --priority high\n' +
+        '  bun cli queue:add price \'{"task":"update"}\' --delay 60000 --json',
     )
     .action(
       runCommand(async (queue: QueueName, payload: unknown, opts: Options) => {

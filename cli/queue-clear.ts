@@ -2,7 +2,7 @@
 // chosen states and reports how many. Waiting includes prioritized jobs. Jobs a scheduler made for
 // its next run are kept (they belong to the scheduler). `--all` obliterates the queue's jobs; it
 // refuses while workers have active jobs unless --force, and keeps schedulers and the paused flag.
-import { Option, type Command } from "commander";
+import { type Command, Option } from "commander";
 import type { QueueName } from "../server/helpers/config.ts";
 import { parseQueueName, QUEUE_ARGUMENT_HELP } from "./_args.ts";
 import { plural, print, printJson } from "./_output.ts";
@@ -35,7 +35,9 @@ export function register(program: Command): void {
     .option("--completed", "remove completed jobs")
     .option("--delayed", "remove delayed jobs (not the next run of a scheduler)")
     .option("--waiting", "remove waiting jobs, prioritized ones included")
-    .addOption(new Option("--all", "remove every job of the queue (obliterate); refuses while jobs are active, see --force").conflicts([...STATES]))
+    .addOption(
+      new Option("--all", "remove every job of the queue (obliterate); refuses while jobs are active, see --force").conflicts([...STATES]),
+    )
     .option("--force", "with --all: remove even while workers are processing jobs of the queue")
     .option("--json", "print JSON for scripts")
     .addHelpText(

@@ -63,10 +63,7 @@ export function register(program: Command): void {
 
 /** Retries the jobs that were failed when it started, in chunks. */
 async function retryFailed(queue: QueueName): Promise<RetryResult> {
-  const [{ getQueue }, { redis }] = await Promise.all([
-    import("../server/helpers/queue.ts"),
-    import("../server/helpers/redis.ts"),
-  ]);
+  const [{ getQueue }, { redis }] = await Promise.all([import("../server/helpers/queue.ts"), import("../server/helpers/redis.ts")]);
   const q = getQueue(queue);
   const client = redis();
   const result: RetryResult = { queue, retried: 0, skipped: 0, gone: 0 };

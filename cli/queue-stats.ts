@@ -14,10 +14,15 @@ export function register(program: Command): void {
   program
     .command("queue:stats")
     .summary("Job counts of every queue by state, and paused flags")
-    .description("Show the jobs of every queue by state (waiting, prioritized, active, delayed, completed, failed, waiting-children) and whether it is paused")
+    .description(
+      "Show the jobs of every queue by state (waiting, prioritized, active, delayed, completed, failed, waiting-children) and whether it is paused",
+    )
     .option("--json", "print JSON for scripts")
     .option("--watch [seconds]", "refresh every few seconds (default 2) until CTRL+C", seconds)
-    .addHelpText("after", "\nExamples:\n  bun cli queue:stats\n  bun cli queue:stats --json | jq '.totals.failed'\n  bun cli queue:stats --watch 5")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  bun cli queue:stats\n  bun cli queue:stats --json | jq '.totals.failed'\n  bun cli queue:stats --watch 5",
+    )
     .action(
       runCommand(async (opts: Options) => {
         const { getQueueStats, JOB_STATES } = await import("../server/helpers/queue.ts");
@@ -63,7 +68,10 @@ async function watch(intervalSeconds: number, render: (compact: boolean) => Prom
     if (!clear && !json) process.stdout.write("\n");
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, intervalSeconds * 1000);
-      wake = () => (clearTimeout(timer), resolve());
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
   }
 }

@@ -19,10 +19,7 @@ export function register(program: Command): void {
     )
     .action(
       runCommand(async (opts: { json?: boolean }) => {
-        const [{ reconcile }, { closeDb }] = await Promise.all([
-          import("../server/outbox/reconcile.ts"),
-          import("../server/db/client.ts"),
-        ]);
+        const [{ reconcile }, { closeDb }] = await Promise.all([import("../server/outbox/reconcile.ts"), import("../server/db/client.ts")]);
         onCleanup(closeDb);
         const result = await reconcile();
         if (opts.json) return printJson(result);

@@ -46,9 +46,7 @@ export function register(program: Command): void {
         progress.stop();
         const summary = { ...r, days: opts.all ? null : opts.days };
         if (opts.json) return printJson(summary);
-        print(
-          `${r.characters} characters (${opts.all ? "all stored" : `seen in kills since ${r.since}`}) → ${r.jobs} affiliation jobs`,
-        );
+        print(`${r.characters} characters (${opts.all ? "all stored" : `seen in kills since ${r.since}`}) → ${r.jobs} affiliation jobs`);
       }),
     );
 }

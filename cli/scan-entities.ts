@@ -40,7 +40,8 @@ export function register(program: Command): void {
     )
     .action(
       runCommand(async (opts: Options) => {
-        if (opts.fromId !== undefined && opts.toId !== undefined && opts.fromId > opts.toId) throw new UsageError("--from-id is above --to-id");
+        if (opts.fromId !== undefined && opts.toId !== undefined && opts.fromId > opts.toId)
+          throw new UsageError("--from-id is above --to-id");
         const [{ scanEntities, ENTITY_KINDS }, { closeDb }] = await Promise.all([
           import("../server/enrichment/scan.ts"),
           import("../server/db/client.ts"),
@@ -84,7 +85,9 @@ export function register(program: Command): void {
         };
         if (opts.json) printJson(summary);
         else {
-          print(`scan ${summary.status}: ${plural(s.kills, "kill")} in ${s.batches} ${s.batches === 1 ? "batch" : "batches"}${result.resumedFrom !== null ? " (totals of the whole scan, resumed)" : ""}`);
+          print(
+            `scan ${summary.status}: ${plural(s.kills, "kill")} in ${s.batches} ${s.batches === 1 ? "batch" : "batches"}${result.resumedFrom !== null ? " (totals of the whole scan, resumed)" : ""}`,
+          );
           const rows = ENTITY_KINDS.map((kind) => ({ kind, enqueued: s.counts[kind].enqueued, "already pending": s.counts[kind].pending }));
           print(table(["kind", "enqueued", "already pending"], rows));
           if (!result.finished) print(`stopped after killmail ${s.after}: rerun the same command to resume`);

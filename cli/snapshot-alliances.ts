@@ -2,9 +2,9 @@
 // alliance_snapshots (one row per alliance and day; a rerun the same day rewrites the row), or with
 // `--schedule` registers the daily job scheduler that does it on the backfill queue.
 import { type Command, InvalidArgumentError } from "commander";
+import { isoDate } from "./_args.ts";
 import { print, printJson } from "./_output.ts";
 import { onCleanup, runCommand, UsageError } from "./_run.ts";
-import { isoDate } from "./_args.ts";
 
 interface Options {
   date?: string;
@@ -53,14 +53,17 @@ export function register(program: Command): void {
         if (opts.unschedule) {
           const removed = await snapshots.unscheduleAllianceSnapshots();
           if (opts.json) return printJson({ id: snapshots.SNAPSHOT_SCHEDULER_ID, removed });
-          return print(removed ? `removed scheduler ${snapshots.SNAPSHOT_SCHEDULER_ID}` : `no scheduler ${snapshots.SNAPSHOT_SCHEDULER_ID}`);
+          return print(
+            removed ? `removed scheduler ${snapshots.SNAPSHOT_SCHEDULER_ID}` : `no scheduler ${snapshots.SNAPSHOT_SCHEDULER_ID}`,
+          );
         }
         if (opts.schedule) {
           try {
             await snapshots.scheduleAllianceSnapshots(opts.cron);
           } catch (err) {
             // BullMQ rejects a pattern whose fields do not parse: a usage error, not a runtime failure.
-            if (err instanceof Error && /validation|constraint|invalid|cron/i.test(err.message)) throw new UsageError(`--cron '${opts.cron}': ${err.message}`);
+            if (err instanceof Error && /validation|constraint|invalid|cron/i.test(err.message))
+              throw new UsageError(`--cron '${opts.cron}': ${err.message}`);
             throw err;
           }
           if (opts.json) return printJson({ id: snapshots.SNAPSHOT_SCHEDULER_ID, cron: opts.cron, tz: "UTC" });
@@ -70,7 +73,9 @@ export function register(program: Command): void {
         onCleanup(closeDb);
         const r = await snapshots.snapshotAlliances(opts.date);
         if (opts.json) return printJson(r);
-        print(`snapshot ${r.date}: ${r.alliances} alliances (${r.inserted} new, ${r.updated} rewritten), ${r.corporations} corporations, ${r.members} members`);
+        print(
+          `snapshot ${r.date}: ${r.alliances} alliances (${r.inserted} new, ${r.updated} rewritten), ${r.corporations} corporations, ${r.members} members`,
+        );
       }),
     );
 }

@@ -1,9 +1,9 @@
 // `verify:values`: how complete and plausible the stored values are: kills, valued, not valued, valued at
 // zero, flagged for revaluation, with unpriced rows, and a histogram of total values by decade of ISK.
 import type { Command } from "commander";
+import { isoDate } from "./_args.ts";
 import { print, printJson, table } from "./_output.ts";
 import { onCleanup, runCommand } from "./_run.ts";
-import { isoDate } from "./_args.ts";
 
 interface Options {
   fromDate?: string;
@@ -15,7 +15,9 @@ export function register(program: Command): void {
   program
     .command("verify:values")
     .summary("Report value coverage (valued, not valued, zero, flagged) and a value histogram")
-    .description("Count kills valued, not valued, valued at 0, flagged for revaluation and with unpriced rows, and show a histogram of total values by decade of ISK")
+    .description(
+      "Count kills valued, not valued, valued at 0, flagged for revaluation and with unpriced rows, and show a histogram of total values by decade of ISK",
+    )
     .option("--from-date <date>", "only kills on or after this UTC day (YYYY-MM-DD)", isoDate)
     .option("--to-date <date>", "only kills on or before this UTC day (YYYY-MM-DD)", isoDate)
     .option("--json", "print JSON for scripts")

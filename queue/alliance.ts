@@ -6,6 +6,5 @@ import { defineProcessor } from "../server/helpers/processor.ts";
 export const { name, options, processor, createWorker } = defineProcessor({
   name: "alliance",
   options: { concurrency: 4, limiter: { max: 20, duration: 1_000 } },
-  handle: (payload, job) =>
-    runOutboxJob("alliance", `alliance-${payload.id}`, job, () => refreshAlliance(payload.id, job, payload.force)),
+  handle: (payload, job) => runOutboxJob("alliance", `alliance-${payload.id}`, job, () => refreshAlliance(payload.id, job, payload.force)),
 });

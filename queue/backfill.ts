@@ -3,7 +3,7 @@
 // values-run: plan a value-backfill run and enqueue its ranges (what the flagged scheduler enqueues);
 // alliance-corporations, alliance-snapshot: enrichment workflows (server/enrichment/).
 import { type Job, UnrecoverableError } from "bullmq";
-import { valueRangeJob, recordRangeFailure, UnknownRangeError } from "../server/backfill/values-range.ts";
+import { recordRangeFailure, UnknownRangeError, valueRangeJob } from "../server/backfill/values-range.ts";
 import { FLAGGED_EVERY_MS, FLAGGED_SCHEDULER_ID, startValuesRun } from "../server/backfill/values-run.ts";
 import { sql } from "../server/db/client.ts";
 import { allianceCorporationsTask } from "../server/enrichment/alliances.ts";
@@ -35,7 +35,11 @@ async function values(payload: Extract<Backfill, { task: "values" }>, job: Job<B
 
 async function valuesRun(payload: Extract<Backfill, { task: "values-run" }>): Promise<unknown> {
   const { mode, fromDate, toDate } = payload;
-  const result = await startValuesRun(sql(), { mode, ...(fromDate ? { fromDate } : {}), ...(toDate ? { toDate } : {}) }, { source: "scheduler" });
+  const result = await startValuesRun(
+    sql(),
+    { mode, ...(fromDate ? { fromDate } : {}), ...(toDate ? { toDate } : {}) },
+    { source: "scheduler" },
+  );
   return { runId: result.run.runId, created: result.created, ranges: result.ranges, enqueued: result.enqueued, kills: result.run.total };
 }
 

@@ -10,6 +10,5 @@ export const { name, options, processor, createWorker } = defineProcessor({
   // Enough jobs in flight for the batcher to fill a transaction from single-kill jobs, few enough that
   // batch jobs (up to 250 kills each) keep memory bounded; ESI fetches are paced by the shared budget.
   options: { concurrency: 64, lockDuration: 60_000 },
-  handle: (payload, job) =>
-    "batch" in payload ? ingestKillmailBatch(payload, job) : ingestKillmail(payload, job, fetchKillmailFromEsi),
+  handle: (payload, job) => ("batch" in payload ? ingestKillmailBatch(payload, job) : ingestKillmail(payload, job, fetchKillmailFromEsi)),
 });

@@ -3,9 +3,10 @@
 // their kills for revaluation; `new-types` does that for every market type never fetched (the type
 // processor asks for it, de-duplicated, when it stores a new market type). A daily scheduler runs
 // `update` after ESI's 11:05 UTC market refresh.
-import { fetchHistories, fetchNewTypes, pricedTypeIds, updateMarketPrices } from "../server/prices/fetch.ts";
+
 import { defineProcessor } from "../server/helpers/processor.ts";
 import { enqueueJobMany, JobPriority } from "../server/helpers/queue.ts";
+import { fetchHistories, fetchNewTypes, pricedTypeIds, updateMarketPrices } from "../server/prices/fetch.ts";
 
 const HISTORY_CHUNK = 100;
 

@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import postgres from "postgres";
 import { config, exitOnConfigError, redactUrl } from "../server/helpers/config.ts";
 
-let cfg;
+let cfg: ReturnType<typeof config>;
 try {
   cfg = config();
 } catch (err) {

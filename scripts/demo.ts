@@ -3,18 +3,19 @@
 // real processes pointed at the simulator, lets a few thousand kills flow in live, prints a summary
 // (kills stored and valued, entities fetched, ESI budget used, queue stats) with the URLs to look at,
 // and keeps running until CTRL+C, which stops everything cleanly. `--exit` stops after the summary.
-import { Command, InvalidArgumentError } from "commander";
+
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, openSync } from "node:fs";
 import { resolve } from "node:path";
-import { spawn, type ChildProcess } from "node:child_process";
+import { Command, InvalidArgumentError } from "commander";
 import postgres from "postgres";
 import { closeDb, sql } from "../server/db/client.ts";
 import { runMigrations } from "../server/db/migrate.ts";
 import { config, exitOnConfigError, redactUrl, setConfig } from "../server/helpers/config.ts";
 import { closeQueues, enqueueJob, getQueue, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
 import { closeRedis, createRedis } from "../server/helpers/redis.ts";
-import { startSimulator, type Simulator } from "../sim/server.ts";
+import { type Simulator, startSimulator } from "../sim/server.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const int = (min: number) => (v: string) => {
@@ -33,7 +34,15 @@ const program = new Command("demo")
   .option("--timeout <seconds>", "give up waiting for the kills after this long", int(10), 600)
   .option("--exit", "stop after the summary instead of running until CTRL+C")
   .parse();
-const opts = program.opts<{ kills: number; feedRate: number; port: number; database: string; seed: number; timeout: number; exit?: boolean }>();
+const opts = program.opts<{
+  kills: number;
+  feedRate: number;
+  port: number;
+  database: string;
+  seed: number;
+  timeout: number;
+  exit?: boolean;
+}>();
 
 try {
   config();
@@ -152,7 +161,9 @@ launch("listener", "cli.ts", ["listen:r2z2"]);
 let apiUrl = `http://127.0.0.1:${opts.port}`;
 const deadline = Date.now() + 30_000;
 while (Date.now() < deadline) {
-  const log = await Bun.file(resolve(logDir, "server.log")).text().catch(() => "");
+  const log = await Bun.file(resolve(logDir, "server.log"))
+    .text()
+    .catch(() => "");
   const m = /server listening on (http:\/\/\S+)/.exec(log);
   if (m) {
     apiUrl = m[1]!;
@@ -164,7 +175,9 @@ while (Date.now() < deadline) {
 
 // ---- let kills flow ----------------------------------------------------------------------------
 for (let waited = 0; waited < 30_000; waited += 100) {
-  const log = await Bun.file(resolve(logDir, "listener.log")).text().catch(() => "");
+  const log = await Bun.file(resolve(logDir, "listener.log"))
+    .text()
+    .catch(() => "");
   if (log.includes("following the R2Z2 feed")) break;
   await Bun.sleep(100);
 }
@@ -245,13 +258,24 @@ const esiRoutes = Object.entries(stats.byRoute)
   .map(([route, r]) => `${route} ${r.total}`)
   .join(", ");
 out("\n══ summary ═════════════════════════════════════════════════════════════════════════");
-out(`kills stored        ${c.kills} in ${Math.round((Date.now() - started) / 1000)} s (${c.valued} valued, ${c.unpriced} still waiting for a price)`);
+out(
+  `kills stored        ${c.kills} in ${Math.round((Date.now() - started) / 1000)} s (${c.valued} valued, ${c.unpriced} still waiting for a price)`,
+);
 out(`ISK destroyed       ${Number(c.isk).toLocaleString("en-US", { maximumFractionDigits: 0 })}`);
-out(`entities fetched    ${c.characters} characters (+${c.deleted} deleted), ${c.corporations} corporations, ${c.alliances} alliances, ${c.types} types`);
+out(
+  `entities fetched    ${c.characters} characters (+${c.deleted} deleted), ${c.corporations} corporations, ${c.alliances} alliances, ${c.types} types`,
+);
 out(`upstream requests   ${stats.total} (ESI: ${esiRoutes || "none"})`);
-out(`ESI budget          ${stats.errorLimited} × 420, ${stats.rateLimited} × 429, ${stats.notModified} × 304, ${stats.violations} violations`);
-out("queues              " + queues.map((q) => `${q.queue} ${q.completed}✓ ${q.failed}✗ ${q.waiting + q.prioritized + q.active}… ${q.delayed}⏲`).join(" | "));
-out("                    (✓ completed jobs still kept: at most 1,000 per queue, 20 batch jobs of kills; ✗ failed, … to run, ⏲ delayed: retries and the schedulers' next runs)");
+out(
+  `ESI budget          ${stats.errorLimited} × 420, ${stats.rateLimited} × 429, ${stats.notModified} × 304, ${stats.violations} violations`,
+);
+out(
+  "queues              " +
+    queues.map((q) => `${q.queue} ${q.completed}✓ ${q.failed}✗ ${q.waiting + q.prioritized + q.active}… ${q.delayed}⏲`).join(" | "),
+);
+out(
+  "                    (✓ completed jobs still kept: at most 1,000 per queue, 20 batch jobs of kills; ✗ failed, … to run, ⏲ delayed: retries and the schedulers' next runs)",
+);
 out("");
 out(`API status          ${apiUrl}/api/status`);
 if (sample) out(`a killmail          ${apiUrl}/api/killmails/${sample.id}`);

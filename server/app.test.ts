@@ -2,13 +2,13 @@
 // (validation, intake, enqueue at HIGH priority, de-dup), zKillboard URLs resolved through the
 // simulator's zKillboard API, reading them back exactly, status, admin.
 import { afterAll, describe, expect, it } from "vitest";
+import { type Simulator, startSimulator } from "../sim/server.ts";
 import { loadCorpus } from "../test/support/corpus.ts";
 import { useTestDatabase } from "../test/support/database.ts";
 import { useTestQueues } from "../test/support/isolation.ts";
-import { startSimulator, type Simulator } from "../sim/server.ts";
 import { createApp } from "./app.ts";
-import { serverDeps } from "./deps.ts";
 import { sql } from "./db/client.ts";
+import { serverDeps } from "./deps.ts";
 import { setConfig } from "./helpers/config.ts";
 import { getQueue, JobPriority } from "./helpers/queue.ts";
 import { storeKillmails } from "./killmails/store.ts";
@@ -20,7 +20,11 @@ const corpus = loadCorpus();
 const hash = "0123456789abcdef0123456789abcdef01234567";
 
 const post = (body: unknown) =>
-  app.request("/api/killmails", { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json" } });
+  app.request("/api/killmails", {
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
 
 describe("POST /api/killmails", () => {
   it("accepts {killmail_id, hash}, records it and enqueues it at HIGH priority", async () => {
@@ -44,7 +48,7 @@ describe("POST /api/killmails", () => {
       [{ killmail_id: 1, hash: "xyz" }, /hash: must be 40 lowercase hex/],
       [{ killmail_id: -1, hash }, /killmail_id/],
       [{ hello: 1 }, /expected/],
-      [{ url: "https://example.com/killmails/1/" + hash }, /not an ESI or zKillboard killmail URL/],
+      [{ url: `https://example.com/killmails/1/${hash}` }, /not an ESI or zKillboard killmail URL/],
       [{ url: "https://esi.evetech.net/killmails/12/short/" }, /ESI killmail URL looks like/],
       // Without the zKillboard wiring (serverDeps) the app cannot resolve a zKillboard URL.
       [{ url: "https://zkillboard.com/kill/123/" }, /not supported/],
@@ -64,7 +68,10 @@ describe("GET /api/killmails/:id", () => {
       ...corpus.filter((c) => c.category === "nested_items").slice(0, 2),
       corpus.find((c) => c.category === "structure")!,
     ];
-    await storeKillmails(sql(), picks.map((c) => ({ esi: c.esi, hash: c.hash })));
+    await storeKillmails(
+      sql(),
+      picks.map((c) => ({ esi: c.esi, hash: c.hash })),
+    );
     for (const kill of picks) {
       const res = await app.request(`/api/killmails/${kill.esi.killmail_id}`);
       expect(res.status).toBe(200);
@@ -120,7 +127,16 @@ describe("POST /api/killmails with a zKillboard URL", () => {
   afterAll(() => sim?.stop());
 
   it("looks the kill up on zKillboard (/killID/{id}/) and enqueues it with its hash and ESI body", async () => {
-    sim = await startSimulator({ seed: 11, killmails: 300, feedRate: 0, feedShare: 0.5, zkbDelaySeconds: 0, corpus: false, catalog: "builtin", quiet: true });
+    sim = await startSimulator({
+      seed: 11,
+      killmails: 300,
+      feedRate: 0,
+      feedShare: 0.5,
+      zkbDelaySeconds: 0,
+      corpus: false,
+      catalog: "builtin",
+      quiet: true,
+    });
     setConfig({ zkbUrl: `${sim.url}/zkb`, esiUserAgent: "killboard-tests/1.0 tests@localhost" });
     const withZkb = createApp(serverDeps());
     const kill = sim.world.killmail(10);
@@ -135,9 +151,15 @@ describe("POST /api/killmails with a zKillboard URL", () => {
     const job = await getQueue("killmail").getJob(body.jobId);
     expect(job?.data).toEqual({ killmailId: kill.killmail_id, hash: kill.hash, esi: kill.esi });
     expect(job?.opts.priority).toBe(JobPriority.HIGH);
-    const [row] = await sql()`select hash, source, body is not null as "hasBody" from killmail_intake where killmail_id = ${kill.killmail_id}`;
+    const [row] =
+      await sql()`select hash, source, body is not null as "hasBody" from killmail_intake where killmail_id = ${kill.killmail_id}`;
     expect(row).toEqual({ hash: kill.hash, source: "http", hasBody: true });
-    expect(sim.requests().filter((r) => r.service === "zkb").map((r) => r.url)).toEqual([`/zkb/killID/${kill.killmail_id}/`]);
+    expect(
+      sim
+        .requests()
+        .filter((r) => r.service === "zkb")
+        .map((r) => r.url),
+    ).toEqual([`/zkb/killID/${kill.killmail_id}/`]);
 
     // A kill zKillboard does not list (not yet published here) is refused with the reason.
     const unpublished = sim.world.killmail(290);

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { log } from "./helpers/logger.ts";
 import { adminRoutes } from "./routes/admin.ts";
-import { killmailRoutes, type KillmailRouteDeps } from "./routes/killmails.ts";
+import { type KillmailRouteDeps, killmailRoutes } from "./routes/killmails.ts";
 import { statusRoutes } from "./routes/status.ts";
 
 export function createApp(deps: KillmailRouteDeps = {}): Hono {

@@ -1,11 +1,12 @@
 // `bun server`: serves the HTTP API on PORT until SIGINT/SIGTERM.
+
+import { createApp } from "./app.ts";
+import { closeDb } from "./db/client.ts";
+import { serverDeps } from "./deps.ts";
 import { config, describeConfig, exitOnConfigError } from "./helpers/config.ts";
 import { log } from "./helpers/logger.ts";
 import { closeQueues } from "./helpers/queue.ts";
 import { closeRedis } from "./helpers/redis.ts";
-import { closeDb } from "./db/client.ts";
-import { createApp } from "./app.ts";
-import { serverDeps } from "./deps.ts";
 
 try {
   config();

@@ -9,7 +9,10 @@ const H = { "User-Agent": "sim-behaviour/1.0 (tests@example.com)" };
 
 beforeAll(async () => {
   sim = await startSimulator({
-    seed: 5, killmails: 300, quiet: true, feedRate: 0,
+    seed: 5,
+    killmails: 300,
+    quiet: true,
+    feedRate: 0,
     limits: { killmailTokens: 10, killmailWindowSeconds: 2, errorLimit: 6, errorWindowSeconds: 2 },
   });
 });
@@ -18,7 +21,11 @@ afterAll(() => sim.stop());
 const get = (path: string, headers: Record<string, string> = {}, client = "c-default") =>
   fetch(sim.url + path, { headers: { ...H, "X-Sim-Client": client, ...headers } });
 const post = (path: string, body: unknown, client = "c-default") =>
-  fetch(sim.url + path, { method: "POST", headers: { ...H, "X-Sim-Client": client, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  fetch(sim.url + path, {
+    method: "POST",
+    headers: { ...H, "X-Sim-Client": client, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits (bounded) until a request answers something other than `status`. */
@@ -52,7 +59,9 @@ describe("ESI behaviour", () => {
 
   it("answers 422 on a wrong hash, 404 on deleted characters and non-market types", async () => {
     const rec = sim.world.killmail(0);
-    expect((await get(`/killmails/${rec.killmail_id}/${rec.hash.replace(/^./, rec.hash[0] === "a" ? "b" : "a")}/`, {}, "c-err")).status).toBe(422);
+    expect(
+      (await get(`/killmails/${rec.killmail_id}/${rec.hash.replace(/^./, rec.hash[0] === "a" ? "b" : "a")}/`, {}, "c-err")).status,
+    ).toBe(422);
     expect((await get(`/killmails/999/${rec.hash}/`, {}, "c-err")).status).toBe(422);
     const deleted = await get(`/characters/${sim.world.deletedCharacterIds[0]}/`, {}, "c-err");
     expect(deleted.status).toBe(404);
@@ -67,7 +76,18 @@ describe("ESI behaviour", () => {
     expect((await post("/universe/names", ids, "c-post")).status).toBe(400);
     expect((await post("/universe/names", [587, 587], "c-post")).status).toBe(400);
     expect((await post("/characters/affiliation", [], "c-post")).status).toBe(400);
-    expect((await post("/universe/names", ids.slice(0, 1000).map(() => 587).map((x, k) => (k === 0 ? x : 0)), "c-post")).status).toBe(400);
+    expect(
+      (
+        await post(
+          "/universe/names",
+          ids
+            .slice(0, 1000)
+            .map(() => 587)
+            .map((x, k) => (k === 0 ? x : 0)),
+          "c-post",
+        )
+      ).status,
+    ).toBe(400);
     const ok = await post("/universe/names", [587, 670], "c-post");
     expect(await ok.json()).toEqual([
       { category: "inventory_type", id: 587, name: "Rifter" },
@@ -207,12 +227,20 @@ describe("fault injection", () => {
     expect((await fetch(`${sim.url}/alliances`, { headers: H })).status).toBe(200);
     const s = sim.stats();
     expect(s.faults).toMatchObject({ hang: 1, reset: 1, malformed: 1 });
-    expect(sim.requests().filter((r) => r.status === 0).map((r) => r.fault)).toEqual(["hang", "reset"]);
+    expect(
+      sim
+        .requests()
+        .filter((r) => r.status === 0)
+        .map((r) => r.fault),
+    ).toEqual(["hang", "reset"]);
     sim.reset();
   });
 
   it("latency, set through the admin endpoint", async () => {
-    const res = await fetch(`${sim.url}/_sim/faults`, { method: "PUT", body: JSON.stringify([{ route: "alliances", latencyMs: 50, count: 1 }]) });
+    const res = await fetch(`${sim.url}/_sim/faults`, {
+      method: "PUT",
+      body: JSON.stringify([{ route: "alliances", latencyMs: 50, count: 1 }]),
+    });
     expect(res.status).toBe(200);
     expect(await (await fetch(`${sim.url}/_sim/faults`)).json()).toHaveLength(1);
     expect((await get("/alliances", {}, "c-lat")).status).toBe(200);
@@ -233,7 +261,9 @@ describe("request log and counters", () => {
     expect(stats.byRoute["esi.character"]).toEqual({ total: 1, byStatus: { "404": 1 } });
     const log = (await (await fetch(`${sim.url}/_sim/requests`)).json()) as { url: string; status: number }[];
     expect(log.map((r) => [r.url, r.status])).toEqual([
-      ["/universe/types/587", 200], ["/universe/types/1", 404], ["/characters/1", 404],
+      ["/universe/types/587", 200],
+      ["/universe/types/1", 404],
+      ["/characters/1", 404],
     ]);
     expect((await fetch(`${sim.url}/_sim/reset`, { method: "POST" })).status).toBe(200);
     expect(sim.stats().total).toBe(0);

@@ -29,7 +29,11 @@ describe("sim CLI", () => {
     const p = start("sim/index.ts", ["--port", "0", "--seed", "7"], { SIM_SHARED_DIR: "/nonexistent/shared" });
     await p.waitFor("simulator listening on");
     const url = address(p.stdout());
-    const world = (await (await fetch(`${url}/_sim/world`)).json()) as { catalog: string; corpus: number; sample: { killmails: { killmail_id: number; hash: string }[] } };
+    const world = (await (await fetch(`${url}/_sim/world`)).json()) as {
+      catalog: string;
+      corpus: number;
+      sample: { killmails: { killmail_id: number; hash: string }[] };
+    };
     expect(world.catalog).toBe("builtin");
     expect(world.corpus).toBe(0);
     const k = world.sample.killmails[0]!;

@@ -80,7 +80,10 @@ describe("ESI conformance with the 2026-08-18 spec", () => {
     expect(deleted.body).toEqual({ error: "Character not found" });
     expectValid("/characters/{character_id}", "get", "default", deleted.body);
 
-    const corpIds = [...e.corporations.values()].filter((c) => !c.npc).slice(0, 10).map((c) => c.id);
+    const corpIds = [...e.corporations.values()]
+      .filter((c) => !c.npc)
+      .slice(0, 10)
+      .map((c) => c.id);
     for (const id of [...corpIds, 1_000_001, 1_000_127]) {
       const { res, body } = await call(`/corporations/${id}`);
       expect(res.status).toBe(200);
@@ -149,7 +152,14 @@ describe("ESI conformance with the 2026-08-18 spec", () => {
     expect(names.res.status).toBe(200);
     expectValid("/universe/names", "post", "200", names.body);
     expect((names.body as { category: string }[]).map((n) => n.category)).toEqual([
-      "inventory_type", "solar_system", "region", "corporation", "faction", "character", "alliance", "station",
+      "inventory_type",
+      "solar_system",
+      "region",
+      "corporation",
+      "faction",
+      "character",
+      "alliance",
+      "station",
     ]);
     expect(names.res.headers.get("etag")).toBeNull();
     const bad = await call("/universe/names", { method: "POST", body: JSON.stringify([587, 1]) });
@@ -161,7 +171,10 @@ describe("ESI conformance with the 2026-08-18 spec", () => {
     expect(aff.res.status).toBe(200);
     expectValid("/characters/affiliation", "post", "200", aff.body);
     expect((aff.body as { corporation_id: number }[]).at(-1)!.corporation_id).toBe(1_000_001);
-    const tooMany = await call("/characters/affiliation", { method: "POST", body: JSON.stringify(Array.from({ length: 1001 }, (_, k) => 90_000_000 + k)) });
+    const tooMany = await call("/characters/affiliation", {
+      method: "POST",
+      body: JSON.stringify(Array.from({ length: 1001 }, (_, k) => 90_000_000 + k)),
+    });
     expect(tooMany.res.status).toBe(400);
     expectValid("/characters/affiliation", "post", "default", tooMany.body);
   });

@@ -15,7 +15,10 @@ export const faultRuleSchema = z.object({
   latencyMs: z.union([z.number().nonnegative(), z.tuple([z.number().nonnegative(), z.number().nonnegative()])]).optional(),
   /** Share (0–1) answered with a 5xx from errorStatuses. */
   errorRate: z.number().min(0).max(1).optional(),
-  errorStatuses: z.array(z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)])).nonempty().optional(),
+  errorStatuses: z
+    .array(z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]))
+    .nonempty()
+    .optional(),
   /** Share never answered (the client must time out). */
   hangRate: z.number().min(0).max(1).optional(),
   /** Share whose connection is destroyed without an answer. */
@@ -89,14 +92,18 @@ export class FaultEngine {
         latencyMs += lo + this.rng.next() * (hi - lo);
       }
       const roll = this.rng.next();
-      let edge = 0;
-      if (roll < (edge += r.hangRate ?? 0)) return { latencyMs, action: { kind: "hang" } };
-      if (roll < (edge += r.resetRate ?? 0)) return { latencyMs, action: { kind: "reset" } };
-      if (roll < (edge += r.errorRate ?? 0)) {
+      // Cumulative edges: each fault takes its share of [0, 1).
+      const hang = r.hangRate ?? 0;
+      const reset = hang + (r.resetRate ?? 0);
+      const error = reset + (r.errorRate ?? 0);
+      const malformed = error + (r.malformedRate ?? 0);
+      if (roll < hang) return { latencyMs, action: { kind: "hang" } };
+      if (roll < reset) return { latencyMs, action: { kind: "reset" } };
+      if (roll < error) {
         const statuses = r.errorStatuses ?? [500, 502, 503, 504];
         return { latencyMs, action: { kind: "error", status: this.rng.pick(statuses) } };
       }
-      if (roll < (edge += r.malformedRate ?? 0)) return { latencyMs, action: { kind: "malformed" } };
+      if (roll < malformed) return { latencyMs, action: { kind: "malformed" } };
     }
     return { latencyMs, action: { kind: "none" } };
   }

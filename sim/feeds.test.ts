@@ -11,7 +11,14 @@ const UA = "sim-feeds/1.0 (tests@example.com)";
 
 beforeAll(async () => {
   sim = await startSimulator({
-    seed: 3, killmails: 2500, days: 6, quiet: true, feedRate: 0, feedShare: 0.25, sequenceEvery: 1, zkbDelaySeconds: 0,
+    seed: 3,
+    killmails: 2500,
+    days: 6,
+    quiet: true,
+    feedRate: 0,
+    feedShare: 0.25,
+    sequenceEvery: 1,
+    zkbDelaySeconds: 0,
     limits: { zkbPerSecond: 0, r2z2PerSecond: 0 },
   });
 });
@@ -42,14 +49,26 @@ describe("R2Z2", () => {
     const moved = await fetch(`${sim.url}/_sim/feed/advance?n=2`, { method: "POST" });
     expect(((await moved.json()) as { head: number }).head).toBe(head + 5);
     // The envelope of a sequence number is the same kill the history lists.
-    const envelope = (await getJson(`/r2z2/ephemeral/${seq.sequence + 5}.json`)).body as { killmail_id: number; hash: string; esi: { killmail_time: string } };
+    const envelope = (await getJson(`/r2z2/ephemeral/${seq.sequence + 5}.json`)).body as {
+      killmail_id: number;
+      hash: string;
+      esi: { killmail_time: string };
+    };
     const day = envelope.esi.killmail_time.slice(0, 10).replaceAll("-", "");
     const list = (await getJson(`/r2z2/history/${day}.json`)).body as Record<string, string>;
     expect(list[String(envelope.killmail_id)]).toBe(envelope.hash);
   });
 
   it("sequence.json lags when it is rewritten every N kills", async () => {
-    const lagging = await startSimulator({ seed: 3, killmails: 600, quiet: true, feedRate: 0, sequenceEvery: 51, corpus: false, catalog: "builtin" });
+    const lagging = await startSimulator({
+      seed: 3,
+      killmails: 600,
+      quiet: true,
+      feedRate: 0,
+      sequenceEvery: 51,
+      corpus: false,
+      catalog: "builtin",
+    });
     try {
       const head = lagging.world.feedHead();
       const res = await fetch(`${lagging.url}/r2z2/ephemeral/sequence.json`);
@@ -86,9 +105,20 @@ describe("R2Z2", () => {
     expect((await getJson("/r2z2/history/20200101.json")).status).toBe(404);
   });
   it("rawMissing leaves a share of kills out of the raw files only (the id/hash list keeps them)", async () => {
-    const gappy = await startSimulator({ seed: 3, killmails: 600, days: 2, quiet: true, feedRate: 0, feedShare: 0, corpus: false, catalog: "builtin", rawMissing: 0.2 });
+    const gappy = await startSimulator({
+      seed: 3,
+      killmails: 600,
+      days: 2,
+      quiet: true,
+      feedRate: 0,
+      feedShare: 0,
+      corpus: false,
+      catalog: "builtin",
+      rawMissing: 0.2,
+    });
     try {
-      const get = async (path: string) => (await (await fetch(gappy.url + path, { headers: { "User-Agent": UA } })).json()) as Record<string, unknown>;
+      const get = async (path: string) =>
+        (await (await fetch(gappy.url + path, { headers: { "User-Agent": UA } })).json()) as Record<string, unknown>;
       const totals = (await get("/r2z2/history/totals.json")) as Record<string, number>;
       let listed = 0;
       let lacking = 0;
@@ -154,8 +184,12 @@ describe("zKillboard API", () => {
     expect((await fetch(`${sim.url}/zkb/characterID/${pilot}/page/1/?x=1`, { headers: H })).status).toBe(403);
     expect((await fetch(`${sim.url}/zkb/characterID/${pilot}/page/101/`, { headers: H })).status).toBe(400);
     expect((await fetch(`${sim.url}/zkb/characterID/${pilot}/page/0/`, { headers: H })).status).toBe(400);
-    expect((await fetch(`${sim.url}/zkb/characterID/${pilot}/page/1/`, { headers: { "User-Agent": UA, "Accept-Encoding": "identity" } })).status).toBe(403);
-    expect((await fetch(`${sim.url}/zkb/characterID/${pilot}/page/1/`, { headers: { "User-Agent": "", "Accept-Encoding": "gzip" } })).status).toBe(403);
+    expect(
+      (await fetch(`${sim.url}/zkb/characterID/${pilot}/page/1/`, { headers: { "User-Agent": UA, "Accept-Encoding": "identity" } })).status,
+    ).toBe(403);
+    expect(
+      (await fetch(`${sim.url}/zkb/characterID/${pilot}/page/1/`, { headers: { "User-Agent": "", "Accept-Encoding": "gzip" } })).status,
+    ).toBe(403);
     const gz = await fetch(`${sim.url}/zkb/characterID/${pilot}/page/1/`, { headers: H });
     expect(gz.headers.get("content-encoding")).toBe("gzip");
     expect(sim.stats().violationsByKind).toMatchObject({ "zkb-query-string": 1, "zkb-no-gzip": 1, "missing-user-agent": 1 });
@@ -177,7 +211,15 @@ describe("zKillboard API", () => {
   });
 
   it("about 1 request per second: faster gets 429; too many errors get the client blocked", async () => {
-    const strict = await startSimulator({ seed: 3, killmails: 200, quiet: true, feedRate: 0, corpus: false, catalog: "builtin", limits: { zkbErrorLimit: 3 } });
+    const strict = await startSimulator({
+      seed: 3,
+      killmails: 200,
+      quiet: true,
+      feedRate: 0,
+      corpus: false,
+      catalog: "builtin",
+      limits: { zkbErrorLimit: 3 },
+    });
     try {
       const id = strict.world.entities.pilots[0];
       const url = `${strict.url}/zkb/characterID/${id}/page/1/`;
@@ -224,12 +266,18 @@ describe("EVE Ref", () => {
     // The day the feed is in is not archived yet.
     expect(days.length).toBe(Object.keys(r2z2Totals).length - 1);
     const day = days.at(-1)!;
-    const res = await fetch(`${sim.url}/everef/killmails/${day.slice(0, 4)}/killmails-${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}.tar.bz2`);
+    const res = await fetch(
+      `${sim.url}/everef/killmails/${day.slice(0, 4)}/killmails-${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}.tar.bz2`,
+    );
     expect(res.status).toBe(200);
     const files = await extract(Buffer.from(await res.arrayBuffer()));
     expect(files.size).toBe(totals[day]);
     const list = (await getJson(`/r2z2/history/${day}.json`)).body as Record<string, string>;
-    expect([...files.keys()].sort()).toEqual(Object.keys(list).map((id) => `killmails/${id}.json`).sort());
+    expect([...files.keys()].sort()).toEqual(
+      Object.keys(list)
+        .map((id) => `killmails/${id}.json`)
+        .sort(),
+    );
     for (const [name, text] of files) {
       const body = JSON.parse(text) as Record<string, unknown>;
       const rec = sim.world.killmailById(Number(/(\d+)\.json$/.exec(name)![1]))!;

@@ -44,10 +44,28 @@ const program = new Command()
   .parse();
 
 const o = program.opts<{
-  port: number; host: string; seed: number; killmails: number; days: number; startDate: string; feedRate: number;
-  feedShare: number; sequenceEvery: number; zkbDelay: number; rawMissing: number; corpus?: boolean; catalog: string; killmailTokens: number;
-  killmailWindow: number; errorLimit: number; errorWindow: number; zkbPerSecond: number; zkbErrorLimit: number;
-  r2z2PerSecond: number; faults?: string; quiet?: boolean;
+  port: number;
+  host: string;
+  seed: number;
+  killmails: number;
+  days: number;
+  startDate: string;
+  feedRate: number;
+  feedShare: number;
+  sequenceEvery: number;
+  zkbDelay: number;
+  rawMissing: number;
+  corpus?: boolean;
+  catalog: string;
+  killmailTokens: number;
+  killmailWindow: number;
+  errorLimit: number;
+  errorWindow: number;
+  zkbPerSecond: number;
+  zkbErrorLimit: number;
+  r2z2PerSecond: number;
+  faults?: string;
+  quiet?: boolean;
 }>();
 
 if (!["auto", "builtin", "shared"].includes(o.catalog)) {
@@ -57,14 +75,27 @@ if (!["auto", "builtin", "shared"].includes(o.catalog)) {
 
 try {
   const sim = await startSimulator({
-    port: o.port, host: o.host, seed: o.seed, killmails: o.killmails, days: o.days, startDate: o.startDate,
-    feedRate: o.feedRate, feedShare: o.feedShare, sequenceEvery: o.sequenceEvery, zkbDelaySeconds: o.zkbDelay,
+    port: o.port,
+    host: o.host,
+    seed: o.seed,
+    killmails: o.killmails,
+    days: o.days,
+    startDate: o.startDate,
+    feedRate: o.feedRate,
+    feedShare: o.feedShare,
+    sequenceEvery: o.sequenceEvery,
+    zkbDelaySeconds: o.zkbDelay,
     rawMissing: o.rawMissing,
     ...(o.corpus !== undefined ? { corpus: o.corpus } : {}),
     catalog: o.catalog as "auto" | "builtin" | "shared",
     limits: {
-      killmailTokens: o.killmailTokens, killmailWindowSeconds: o.killmailWindow, errorLimit: o.errorLimit,
-      errorWindowSeconds: o.errorWindow, zkbPerSecond: o.zkbPerSecond, zkbErrorLimit: o.zkbErrorLimit, r2z2PerSecond: o.r2z2PerSecond,
+      killmailTokens: o.killmailTokens,
+      killmailWindowSeconds: o.killmailWindow,
+      errorLimit: o.errorLimit,
+      errorWindowSeconds: o.errorWindow,
+      zkbPerSecond: o.zkbPerSecond,
+      zkbErrorLimit: o.zkbErrorLimit,
+      r2z2PerSecond: o.r2z2PerSecond,
     },
     ...(o.faults ? { faults: faultsSchema.parse(JSON.parse(o.faults)) } : {}),
     quiet: o.quiet ?? false,

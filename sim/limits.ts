@@ -94,7 +94,10 @@ export class ErrorLimiter {
 
   private entry(key: string, now: number) {
     let e = this.counts.get(key);
-    if (!e || now >= e.start + this.windowMs) this.counts.set(key, (e = { start: now, errors: 0 }));
+    if (!e || now >= e.start + this.windowMs) {
+      e = { start: now, errors: 0 };
+      this.counts.set(key, e);
+    }
     return e;
   }
 

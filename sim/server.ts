@@ -4,7 +4,7 @@
 import http from "node:http";
 import type { Socket } from "node:net";
 import { gzipSync } from "node:zlib";
-import { type Faults, FaultEngine, type FaultRule } from "./faults.ts";
+import { FaultEngine, type FaultRule, type Faults } from "./faults.ts";
 import { acceptsGzip, type Ctx, error, type In, type Reply, type Service, userAgentOf } from "./http.ts";
 import { ErrorLimiter, type LimitOptions, RateGate, REAL_LIMITS, type ResolvedLimits, RollingCounter, TokenBuckets } from "./limits.ts";
 import { admin } from "./routes/admin.ts";
@@ -16,7 +16,7 @@ import { Recorder, type SimRequest, type SimStats } from "./stats.ts";
 import type { CatalogChoice } from "./world/catalog.ts";
 import { World } from "./world/index.ts";
 
-export type { Faults, FaultRule } from "./faults.ts";
+export type { FaultRule, Faults } from "./faults.ts";
 export type { SimRequest, SimStats } from "./stats.ts";
 export type { World } from "./world/index.ts";
 
@@ -113,7 +113,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     ...(opts.feedShare !== undefined ? { feedShare: opts.feedShare } : {}),
     feedRate: opts.feedRate ?? 5,
   });
-  const limits: ResolvedLimits = { ...REAL_LIMITS, ...Object.fromEntries(Object.entries(opts.limits ?? {}).filter(([, v]) => v !== undefined)) };
+  const limits: ResolvedLimits = {
+    ...REAL_LIMITS,
+    ...Object.fromEntries(Object.entries(opts.limits ?? {}).filter(([, v]) => v !== undefined)),
+  };
   const recorder = new Recorder();
   const faultEngine = new FaultEngine(world.seed);
   faultEngine.set(opts.faults);
@@ -156,12 +159,26 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const impl = svc?.[2] ?? esi;
     const path = svc ? url.pathname.slice(svc[0].length) || "/" : url.pathname;
     const input: In = {
-      method, path, query: url.searchParams, rawQuery: url.search.replace(/^\?/, ""), headers: req.headers,
-      body: raw ?? Buffer.alloc(0), client, now: started,
+      method,
+      path,
+      query: url.searchParams,
+      rawQuery: url.search.replace(/^\?/, ""),
+      headers: req.headers,
+      body: raw ?? Buffer.alloc(0),
+      client,
+      now: started,
     };
     const routeKey = impl.routeOf(method, path);
     const userAgent = userAgentOf(input);
-    const base = { at: started, method, url: req.url ?? "/", service, route: routeKey, client, ...(userAgent ? { userAgent } : {}) } as const;
+    const base = {
+      at: started,
+      method,
+      url: req.url ?? "/",
+      service,
+      route: routeKey,
+      client,
+      ...(userAgent ? { userAgent } : {}),
+    } as const;
     const decision = faultEngine.decide(service, routeKey, url.pathname);
     if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
     const action = decision.action;
@@ -199,7 +216,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     } catch (err) {
       log(`send failed: ${(err as Error).message}`);
     }
-    recorder.record({ ...base, status: reply.status, during420, ...(fault ? { fault } : {}), violations, durationMs: Date.now() - started });
+    recorder.record({
+      ...base,
+      status: reply.status,
+      during420,
+      ...(fault ? { fault } : {}),
+      violations,
+      durationMs: Date.now() - started,
+    });
   };
 
   const server = http.createServer((req, res) => {

@@ -48,8 +48,18 @@ export interface SimStats {
 
 function empty(): SimStats {
   return {
-    total: 0, byService: {}, byRoute: {}, byStatus: {}, errorLimited: 0, requestsDuring420: 0, errorLimitTrips: 0,
-    rateLimited: 0, notModified: 0, violations: 0, violationsByKind: {}, faults: {},
+    total: 0,
+    byService: {},
+    byRoute: {},
+    byStatus: {},
+    errorLimited: 0,
+    requestsDuring420: 0,
+    errorLimitTrips: 0,
+    rateLimited: 0,
+    notModified: 0,
+    violations: 0,
+    violationsByKind: {},
+    faults: {},
   };
 }
 
@@ -67,7 +77,8 @@ export class Recorder {
     c.total++;
     c.byService[r.service] = (c.byService[r.service] ?? 0) + 1;
     const key = `${r.service}.${r.route}`;
-    const route = (c.byRoute[key] ??= { total: 0, byStatus: {} });
+    c.byRoute[key] ??= { total: 0, byStatus: {} };
+    const route = c.byRoute[key];
     route.total++;
     route.byStatus[String(r.status)] = (route.byStatus[String(r.status)] ?? 0) + 1;
     c.byStatus[String(r.status)] = (c.byStatus[String(r.status)] ?? 0) + 1;

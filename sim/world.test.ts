@@ -45,15 +45,23 @@ describe("world", () => {
   });
 
   it("uses the real id ranges for pilots, corporations, alliances and NPCs; some pilots are deleted", () => {
-    const inChar = (id: number) => (id >= 90_000_000 && id < 98_000_000) || (id >= 100_000_000 && id < 2_100_000_000) || (id >= 2_100_000_000 && id < 2_130_000_000);
+    const inChar = (id: number) =>
+      (id >= 90_000_000 && id < 98_000_000) || (id >= 100_000_000 && id < 2_100_000_000) || (id >= 2_100_000_000 && id < 2_130_000_000);
     for (const id of world.entities.pilots) expect(inChar(id)).toBe(true);
     for (const c of world.entities.corporations.values())
-      expect(c.npc ? c.id >= 1_000_000 && c.id < 2_000_000 : (c.id >= 98_000_000 && c.id < 99_000_000) || (c.id >= 100_000_000 && c.id < 2_100_000_000)).toBe(true);
-    for (const a of world.entities.alliances.values()) expect((a.id >= 99_000_000 && a.id < 100_000_000) || (a.id >= 100_000_000 && a.id < 2_100_000_000)).toBe(true);
+      expect(
+        c.npc
+          ? c.id >= 1_000_000 && c.id < 2_000_000
+          : (c.id >= 98_000_000 && c.id < 99_000_000) || (c.id >= 100_000_000 && c.id < 2_100_000_000),
+      ).toBe(true);
+    for (const a of world.entities.alliances.values())
+      expect((a.id >= 99_000_000 && a.id < 100_000_000) || (a.id >= 100_000_000 && a.id < 2_100_000_000)).toBe(true);
     for (const id of world.entities.npcCharacterIds) expect(id >= 3_000_000 && id < 4_000_000).toBe(true);
     expect(world.deletedCharacterIds.length).toBeGreaterThan(10);
     expect(world.character(world.deletedCharacterIds[0]!)).toBeUndefined();
-    expect(world.affiliation([world.deletedCharacterIds[0]!])).toEqual([{ character_id: world.deletedCharacterIds[0], corporation_id: 1_000_001 }]);
+    expect(world.affiliation([world.deletedCharacterIds[0]!])).toEqual([
+      { character_id: world.deletedCharacterIds[0], corporation_id: 1_000_001 },
+    ]);
   });
 
   it("has heavy-tailed attacker counts and NPC attackers", () => {
@@ -83,13 +91,21 @@ describe("world", () => {
     // A stack split into a dropped row and a destroyed row of the same type and flag.
     const split = kills.some((_, i) => {
       const items = esi(i).victim.items ?? [];
-      return items.some((a, k) => a.quantity_dropped && items.some((b, m) => m !== k && b.quantity_destroyed && b.item_type_id === a.item_type_id && b.flag === a.flag));
+      return items.some(
+        (a, k) =>
+          a.quantity_dropped &&
+          items.some((b, m) => m !== k && b.quantity_destroyed && b.item_type_id === a.item_type_id && b.flag === a.flag),
+      );
     });
     expect(split).toBe(true);
     const victims = kills.map((_, i) => esi(i).victim);
     expect(victims.some((v) => v.ship_type_id === 670)).toBe(true);
     expect(victims.some((v) => v.character_id === undefined && world.catalog.types.get(v.ship_type_id)?.categoryId === 65)).toBe(true);
-    for (const g of [30, 659]) expect(victims.some((v) => world.catalog.types.get(v.ship_type_id)?.groupId === g), `group ${g}`).toBe(true);
+    for (const g of [30, 659])
+      expect(
+        victims.some((v) => world.catalog.types.get(v.ship_type_id)?.groupId === g),
+        `group ${g}`,
+      ).toBe(true);
   });
 
   it("zkb values add up and follow the fixed cases", () => {

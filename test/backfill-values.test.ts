@@ -13,8 +13,8 @@ import { valueRange } from "../server/killmails/values.ts";
 import { reconcile } from "../server/outbox/reconcile.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
-import { killAll, run, start } from "./support/spawn.ts";
 import { until } from "./support/poll.ts";
+import { killAll, run, start } from "./support/spawn.ts";
 
 const queues = useTestQueues("backfill");
 const database = useTestDatabase("backfill");
@@ -114,7 +114,11 @@ describe("modes", () => {
     ).map((r) => r.id);
     await sql()`update killmail_values set valued_at = '2000-01-01' where killmail_id between ${lo} and ${hi}`;
     const worker = startWorker();
-    const result = await run("cli.ts", ["backfill:values", `--mode=${mode}`, "--from-id", String(lo), "--to-id", String(hi), "--range-size", "100", "--json"], env);
+    const result = await run(
+      "cli.ts",
+      ["backfill:values", `--mode=${mode}`, "--from-id", String(lo), "--to-id", String(hi), "--range-size", "100", "--json"],
+      env,
+    );
     await stopWorker(worker);
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout) as { status: string; updated: number; skipped: number; errors: number };
@@ -150,7 +154,9 @@ describe("modes", () => {
     // Residue 3, plus kills flagged by their own valuation (unpriced rows), which stay flagged.
     const naturallyFlagged = ids.filter((id) => correct.get(id)!.revalue);
     expect(naturallyFlagged.length).toBeGreaterThan(0);
-    expect(flagged.expected).toEqual([...new Set([...byResidue(3), ...naturallyFlagged.filter((id) => id % 6 !== 2)])].sort((a, b) => a - b));
+    expect(flagged.expected).toEqual(
+      [...new Set([...byResidue(3), ...naturallyFlagged.filter((id) => id % 6 !== 2)])].sort((a, b) => a - b),
+    );
     expect(flagged.written).toEqual(flagged.expected);
     for (const id of byResidue(3)) expect((await valueRows(id, id))[0]).toEqual(correct.get(id));
     expect((await valueRows(lo, hi)).filter((r) => r.killmail_id % 6 === 2).every((r) => r.total_value === "123.45")).toBe(true);
@@ -202,7 +208,9 @@ describe("reconcile", () => {
     await until(async () => (await runRow(started.run.runId)).status !== "running", 30_000, "the run to finish");
     await stopWorker(worker);
     expect(await runRow(started.run.runId)).toMatchObject({ status: "done", total: 300, done: 300, updated: 300, errors: 0 });
-    const [row] = await sql()<{ n: number }[]>`select count(*)::int as n from killmail_values where killmail_id between ${lo} and ${seeded.toId}`;
+    const [row] = await sql()<
+      { n: number }[]
+    >`select count(*)::int as n from killmail_values where killmail_id between ${lo} and ${seeded.toId}`;
     expect(row!.n).toBe(300);
   }, 60_000);
 });
@@ -212,17 +220,29 @@ describe("bun cli backfill:values", () => {
     const lo = 320_000_000;
     const seeded = await seedKills(sql(), { kills: 500, firstId: lo });
     const worker = startWorker();
-    const result = await run("cli.ts", ["backfill:values", "--mode=null", "--from-id", String(lo), "--to-id", String(seeded.toId), "--range-size", "200"], env);
+    const result = await run(
+      "cli.ts",
+      ["backfill:values", "--mode=null", "--from-id", String(lo), "--to-id", String(seeded.toId), "--range-size", "200"],
+      env,
+    );
     await stopWorker(worker);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/run null-\w+: 500 kills in 3 ranges; 3 jobs enqueued/);
     expect(result.stderr).toContain("kills: 500/500 (100%)");
-    expect(result.stdout).toMatch(/^run null-\w+ \(null\): done\nupdated 500, skipped 0, errors 0 \(0 failed ranges\)\n500 kills in \d+s: \d+ kills\/s\n$/);
-    const [row] = await sql()<{ n: number }[]>`select count(*)::int as n from killmail_values where killmail_id between ${lo} and ${seeded.toId}`;
+    expect(result.stdout).toMatch(
+      /^run null-\w+ \(null\): done\nupdated 500, skipped 0, errors 0 \(0 failed ranges\)\n500 kills in \d+s: \d+ kills\/s\n$/,
+    );
+    const [row] = await sql()<
+      { n: number }[]
+    >`select count(*)::int as n from killmail_values where killmail_id between ${lo} and ${seeded.toId}`;
     expect(row!.n).toBe(500);
 
     // Nothing is left to do: a second run plans no range and is done at once.
-    const again = await run("cli.ts", ["backfill:values", "--mode=null", "--from-id", String(lo), "--to-id", String(seeded.toId), "--json"], env);
+    const again = await run(
+      "cli.ts",
+      ["backfill:values", "--mode=null", "--from-id", String(lo), "--to-id", String(seeded.toId), "--json"],
+      env,
+    );
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ status: "done", total: 0, updated: 0 });
   }, 60_000);
@@ -263,7 +283,9 @@ describe("a range that fails for good", () => {
     const rerun = await run("cli.ts", [...args, "--json"], env);
     await stopWorker(worker);
     expect(rerun.code, rerun.stderr).toBe(0);
-    expect(rerun.stderr).toMatch(/resumed run null-\w+: 300 kills in 3 ranges, 200 kills already done, 1 ranges to do \(1 failed range retried\)/);
+    expect(rerun.stderr).toMatch(
+      /resumed run null-\w+: 300 kills in 3 ranges, 200 kills already done, 1 ranges to do \(1 failed range retried\)/,
+    );
     expect(JSON.parse(rerun.stdout)).toMatchObject({ status: "done", total: 300, done: 300, updated: 300, skipped: 0, errors: 0 });
   }, 120_000);
 });
@@ -292,7 +314,15 @@ describe("crash mid-run", () => {
     await stopWorker(second);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stderr).toContain(`resumed run ${runId}`);
-    expect(JSON.parse(rerun.stdout)).toMatchObject({ runId, status: "done", total: 30_000, done: 30_000, updated: 30_000, skipped: 0, errors: 0 });
+    expect(JSON.parse(rerun.stdout)).toMatchObject({
+      runId,
+      status: "done",
+      total: 30_000,
+      done: 30_000,
+      updated: 30_000,
+      skipped: 0,
+      errors: 0,
+    });
 
     // Every range done once, their counts add up to every kill once; no job left behind.
     const [ranges2] = await sql()<{ done: number; updated: number; n: number }[]>`
@@ -314,8 +344,10 @@ describe("bun cli verify:values", () => {
     // Kills of their own days, so the date filter isolates them from the other tests' kills.
     const seeded = await seedKills(sql(), { kills: 600, firstId: lo, firstDay: "2024-03-01", days: 2 });
     await valueRange(sql(), { fromId: lo, toId: seeded.toId, mode: "all" });
-    const ids = (await sql()<{ id: number }[]>`
-      select killmail_id as id from killmails where killmail_id between ${lo} and ${seeded.toId} order by 1`).map((r) => r.id);
+    const ids = (
+      await sql()<{ id: number }[]>`
+      select killmail_id as id from killmails where killmail_id between ${lo} and ${seeded.toId} order by 1`
+    ).map((r) => r.id);
     await sql()`delete from killmail_values where killmail_id in ${sql()(ids.slice(0, 40))}`;
     await sql()`update killmail_values set total_value = 0, revalue = false where killmail_id in ${sql()(ids.slice(40, 60))}`;
     await sql()`update killmail_values set total_value = 2500000000000 where killmail_id = ${ids[60]!}`;
@@ -342,7 +374,18 @@ describe("bun cli verify:values", () => {
     });
     expect(expected!.zero).toBeGreaterThanOrEqual(20);
     expect(report.histogram.map((b) => b.label)).toEqual([
-      "0", "<1k", "1k–10k", "10k–100k", "100k–1M", "1M–10M", "10M–100M", "100M–1B", "1B–10B", "10B–100B", "100B–1T", "≥1T",
+      "0",
+      "<1k",
+      "1k–10k",
+      "10k–100k",
+      "100k–1M",
+      "1M–10M",
+      "10M–100M",
+      "100M–1B",
+      "1B–10B",
+      "10B–100B",
+      "100B–1T",
+      "≥1T",
     ]);
     expect(report.histogram.reduce((n, b) => n + b.kills, 0)).toBe(560);
     const bucket = (label: string) => report.histogram.find((b) => b.label === label)!.kills;

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { Command } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
-import { commandFiles, loadCommands } from "../cli/_program.ts";
 import { table } from "../cli/_output.ts";
+import { commandFiles, loadCommands } from "../cli/_program.ts";
 import { createProgress } from "../cli/_progress.ts";
 
 const dirs: string[] = [];

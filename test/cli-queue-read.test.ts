@@ -1,15 +1,16 @@
 // `bun cli` read-only queue commands as real processes: queue:stats (table, JSON, --watch),
 // queue:failed, queue:schedulers, --help of every command, and the exit codes of usage, configuration
 // and connection errors.
-import type { Worker } from "bullmq";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
 import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
+import type { Worker } from "bullmq";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { defineProcessor } from "../server/helpers/processor.ts";
 import { enqueueJob, getQueue, getQueueStats, JobPriority, scheduleJob } from "../server/helpers/queue.ts";
 import { useTestQueues } from "./support/isolation.ts";
-import { killAll, ROOT, run, start } from "./support/spawn.ts";
 import { until } from "./support/poll.ts";
+import { killAll, ROOT, run, start } from "./support/spawn.ts";
 
 const { env } = useTestQueues("cli-read");
 afterEach(killAll);
@@ -90,7 +91,15 @@ describe("queue:stats", () => {
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines[0]!.split(/\s+/)).toEqual([
-      "queue", "waiting", "prioritized", "active", "delayed", "completed", "failed", "waiting-children", "paused",
+      "queue",
+      "waiting",
+      "prioritized",
+      "active",
+      "delayed",
+      "completed",
+      "failed",
+      "waiting-children",
+      "paused",
     ]);
     const row = (name: string) => lines.find((l) => l.startsWith(`${name} `))!.split(/\s+/);
     expect(row("character")).toEqual(["character", "1", "2", "0", "1", "2", "2", "0", "no"]);
@@ -107,7 +116,10 @@ describe("queue:stats", () => {
     proc.child.kill("SIGINT");
     const result = await proc.result;
     expect(result.code).toBe(0);
-    const docs = result.stdout.trim().split("\n").map((l) => JSON.parse(l) as { queues: unknown[]; totals: { failed: number } });
+    const docs = result.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { queues: unknown[]; totals: { failed: number } });
     expect(docs.length).toBeGreaterThanOrEqual(2);
     for (const doc of docs) {
       expect(doc.queues).toHaveLength(7);

@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { defineProcessor } from "../server/helpers/processor.ts";
 import { enqueueJob, getQueue, getQueueStats, JobPriority, QUEUE_NAMES, type QueueName, scheduleJob } from "../server/helpers/queue.ts";
 import { useTestQueues } from "./support/isolation.ts";
-import { killAll, run } from "./support/spawn.ts";
 import { until } from "./support/poll.ts";
+import { killAll, run } from "./support/spawn.ts";
 
 const { env } = useTestQueues("cli-write");
 const cli = (...args: string[]) => run("cli.ts", args, env);

@@ -11,16 +11,16 @@ import * as characterQueue from "../queue/character.ts";
 import * as corporationQueue from "../queue/corporation.ts";
 import * as typeQueue from "../queue/type.ts";
 import { sql } from "../server/db/client.ts";
-import { readCursor } from "../server/feeds/cursor.ts";
 import { forgetIdList } from "../server/enrichment/esi-lists.ts";
-import { scanCursorName, scanEntities, type ScanState } from "../server/enrichment/scan.ts";
+import { type ScanState, scanCursorName, scanEntities } from "../server/enrichment/scan.ts";
 import { SNAPSHOT_SCHEDULER_ID, utcDate } from "../server/enrichment/snapshots.ts";
-import { esiKillmailSchema, type EsiKillmail } from "../server/esi/killmail-schema.ts";
+import { type EsiKillmail, esiKillmailSchema } from "../server/esi/killmail-schema.ts";
+import { readCursor } from "../server/feeds/cursor.ts";
 import { setConfig } from "../server/helpers/config.ts";
 import { enqueueJob, getQueue, getQueueStats, JobPriority, type QueueName } from "../server/helpers/queue.ts";
 import { referencesOf } from "../server/killmails/flatten.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
-import { startSimulator, type Simulator } from "../sim/server.ts";
+import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { killAll, run } from "./support/spawn.ts";
@@ -79,10 +79,10 @@ function wantedOf(list: EsiKillmail[]): Wanted {
   const w: Wanted = { character: new Set(), corporation: new Set(), alliance: new Set(), type: new Set() };
   for (const k of list) {
     const r = referencesOf(k);
-    r.characters.forEach((x) => w.character.add(x));
-    r.corporations.forEach((x) => w.corporation.add(x));
-    r.alliances.forEach((x) => w.alliance.add(x));
-    r.types.forEach((x) => w.type.add(x));
+    for (const x of r.characters) w.character.add(x);
+    for (const x of r.corporations) w.corporation.add(x);
+    for (const x of r.alliances) w.alliance.add(x);
+    for (const x of r.types) w.type.add(x);
   }
   return w;
 }
@@ -168,7 +168,12 @@ describe("scan:entities", () => {
     // NPC ids are in the kills but never enqueued.
     expect(await pendingIds("character")).not.toContain(NPC_CHARACTER);
     expect(await pendingIds("corporation")).not.toContain(NPC_CORPORATION);
-    const npcCorporations = new Set(kills.flatMap((k) => [k.victim, ...k.attackers]).map((p) => p.corporation_id ?? 0).filter((c) => c > 0 && c <= 1_999_999));
+    const npcCorporations = new Set(
+      kills
+        .flatMap((k) => [k.victim, ...k.attackers])
+        .map((p) => p.corporation_id ?? 0)
+        .filter((c) => c > 0 && c <= 1_999_999),
+    );
     expect(npcCorporations.size).toBeGreaterThan(1);
     for (const kind of ["character", "corporation"] as const) {
       const limit = kind === "character" ? 3_999_999 : 1_999_999;
@@ -206,7 +211,9 @@ describe("scan:entities", () => {
       type: { enqueued: 0, pending: 0 },
     });
     // Every wanted entity now has a row (deleted characters included).
-    const [row] = await sql()<{ n: number }[]>`select count(*)::int as n from characters where character_id = any(${[...expected.character]})`;
+    const [row] = await sql()<
+      { n: number }[]
+    >`select count(*)::int as n from characters where character_id = any(${[...expected.character]})`;
     expect(row!.n).toBe(expected.character.size);
     await getQueue("price").obliterate({ force: true });
   });
@@ -275,7 +282,14 @@ describe("queue:alliances and queue:alliance-corporations", () => {
     const before = asked();
     const first = await cli(["queue:alliances", "--json"]);
     expect(first.code).toBe(0);
-    expect(first.json()).toMatchObject({ listed: listed.length, missing, expired: want.size - missing, enqueued: want.size, pending: 0, cachedList: false });
+    expect(first.json()).toMatchObject({
+      listed: listed.length,
+      missing,
+      expired: want.size - missing,
+      enqueued: want.size,
+      pending: 0,
+      cachedList: false,
+    });
     expect(want.size - missing).toBeGreaterThan(0);
     expect(await pendingIds("alliance")).toEqual(want);
 
@@ -297,10 +311,14 @@ describe("queue:alliances and queue:alliance-corporations", () => {
   });
 
   it("alliance-corporations jobs enqueue exactly the corporations missing from the table", async () => {
-    const alliances = (await sql()<{ id: number }[]>`select alliance_id as id from alliances where not deleted order by 1`).map((r) => r.id);
+    const alliances = (await sql()<{ id: number }[]>`select alliance_id as id from alliances where not deleted order by 1`).map(
+      (r) => r.id,
+    );
     // Forget a few corporations that are in alliances, so some stored ones are missing again.
     const members = new Set(alliances.flatMap((id) => sim.world.allianceCorporations(id) ?? []));
-    const storedMembers = (await sql()<{ id: number }[]>`select corporation_id as id from corporations where corporation_id = any(${[...members]})`).map((r) => r.id);
+    const storedMembers = (
+      await sql()<{ id: number }[]>`select corporation_id as id from corporations where corporation_id = any(${[...members]})`
+    ).map((r) => r.id);
     expect(storedMembers.length).toBeGreaterThan(3);
     await sql()`delete from corporations where corporation_id = any(${storedMembers.slice(0, 3)})`;
     const stored = new Set((await sql()<{ id: number }[]>`select corporation_id as id from corporations`).map((r) => r.id));
@@ -354,9 +372,7 @@ describe("refresh:affiliations", () => {
     const recent = sorted.slice(40);
     await sql()`update killmails set killmail_time = now() - interval '30 days'`;
     await sql()`update killmails set killmail_time = now() - interval '2 days' where killmail_id = any(${recent.map((k) => k.killmail_id)})`;
-    const stored = new Set(
-      (await sql()<{ id: number }[]>`select character_id as id from characters where not deleted`).map((r) => r.id),
-    );
+    const stored = new Set((await sql()<{ id: number }[]>`select character_id as id from characters where not deleted`).map((r) => r.id));
     const want = new Set([...wantedOf(recent).character].filter((id) => stored.has(id)));
     expect(want.size).toBeGreaterThan(10);
 
@@ -374,7 +390,9 @@ describe("refresh:affiliations", () => {
     const extra = Array.from({ length: 2_345 }, (_, i) => 95_500_000 + i);
     await sql()`insert into characters (character_id, name) select id, 'extra' from unnest(${extra}::int4[]) as id`;
     const all = new Set(
-      (await sql()<{ id: number }[]>`select character_id as id from characters where not deleted and character_id > 3999999`).map((r) => r.id),
+      (await sql()<{ id: number }[]>`select character_id as id from characters where not deleted and character_id > 3999999`).map(
+        (r) => r.id,
+      ),
     );
     const r = await cli(["refresh:affiliations", "--all", "--json"]);
     expect(r.code).toBe(0);

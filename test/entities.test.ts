@@ -9,13 +9,13 @@ import * as character from "../queue/character.ts";
 import * as corporation from "../queue/corporation.ts";
 import * as type from "../queue/type.ts";
 import { sql } from "../server/db/client.ts";
-import { esiKillmailSchema, type EsiKillmail } from "../server/esi/killmail-schema.ts";
+import { type EsiKillmail, esiKillmailSchema } from "../server/esi/killmail-schema.ts";
 import { config, setConfig } from "../server/helpers/config.ts";
 import { enqueueJob, getQueue, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
 import { referencesOf } from "../server/killmails/flatten.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
 import { relayOutbox } from "../server/outbox/relay.ts";
-import { startSimulator, type Simulator } from "../sim/server.ts";
+import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { deleteKeys, useTestQueues } from "./support/isolation.ts";
 
@@ -65,14 +65,22 @@ const ids = async (table: string, column: string) =>
 
 describe("fan-out processors", () => {
   it("fetch every player entity and type the kills name, mark deleted characters, skip NPCs", async () => {
-    await storeKillmails(sql(), kills.map((esi, i) => ({ esi, hash: sim.world.killmail(i).hash })));
-    const wanted = { characters: new Set<number>(), corporations: new Set<number>(), alliances: new Set<number>(), types: new Set<number>() };
+    await storeKillmails(
+      sql(),
+      kills.map((esi, i) => ({ esi, hash: sim.world.killmail(i).hash })),
+    );
+    const wanted = {
+      characters: new Set<number>(),
+      corporations: new Set<number>(),
+      alliances: new Set<number>(),
+      types: new Set<number>(),
+    };
     for (const k of kills) {
       const r = referencesOf(k);
-      r.characters.forEach((x) => wanted.characters.add(x));
-      r.corporations.forEach((x) => wanted.corporations.add(x));
-      r.alliances.forEach((x) => wanted.alliances.add(x));
-      r.types.forEach((x) => wanted.types.add(x));
+      for (const x of r.characters) wanted.characters.add(x);
+      for (const x of r.corporations) wanted.corporations.add(x);
+      for (const x of r.alliances) wanted.alliances.add(x);
+      for (const x of r.types) wanted.types.add(x);
     }
     while ((await relayOutbox()).relayed > 0);
     await drained();
@@ -120,12 +128,16 @@ describe("fan-out processors", () => {
     expect(await rerun()).toBe("not-modified");
     expect(asked().length).toBe(before + 1);
     expect(asked().at(-1)?.status).toBe(304);
-    const [fresh] = await sql()<{ later: boolean }[]>`select expires_at > now() + interval '1 hour' as later from characters where character_id = ${id}`;
+    const [fresh] = await sql()<
+      { later: boolean }[]
+    >`select expires_at > now() + interval '1 hour' as later from characters where character_id = ${id}`;
     expect(fresh).toEqual({ later: true });
   });
 
   it("refreshes affiliations of many characters in one ESI call and stores the changes", async () => {
-    const characters = (await sql()<{ id: number }[]>`select character_id as id from characters where not deleted order by 1`).map((r) => r.id);
+    const characters = (await sql()<{ id: number }[]>`select character_id as id from characters where not deleted order by 1`).map(
+      (r) => r.id,
+    );
     await sql()`update characters set corporation_id = 1000001, alliance_id = null where character_id = any(${characters.slice(0, 5)})`;
     const posts = () => sim.requests().filter((r) => r.url.includes("/characters/affiliation")).length;
     const before = posts();
@@ -133,7 +145,8 @@ describe("fan-out processors", () => {
     await enqueueJob("character", { affiliation: characters }, { priority: JobPriority.NORMAL });
     expect(await done).toEqual({ checked: characters.length, changed: 5, added: 0 });
     expect(posts() - before).toBe(1);
-    const restored = await sql()`select count(*)::int as n from characters where character_id = any(${characters.slice(0, 5)}) and corporation_id <> 1000001`;
+    const restored =
+      await sql()`select count(*)::int as n from characters where character_id = any(${characters.slice(0, 5)}) and corporation_id <> 1000001`;
     expect(restored[0]).toEqual({ n: 5 });
     await getQueue("price").obliterate({ force: true });
   });

@@ -75,7 +75,12 @@ describe("error-limit guard", () => {
   it("stops every call at the low mark until the reset + 1 s, then sends one request at a time", async () => {
     // 30 lookups of characters that do not exist: each is an error (404) on an error-counted route.
     const outcomes = await Promise.all(
-      unknownIds.slice(0, 30).map((id) => getCharacter(id, { maxWaitMs: 1_000 }).then(() => "ok", (e: unknown) => e)),
+      unknownIds.slice(0, 30).map((id) =>
+        getCharacter(id, { maxWaitMs: 1_000 }).then(
+          () => "ok",
+          (e: unknown) => e,
+        ),
+      ),
     );
     const gone = outcomes.filter((o) => o instanceof NotFoundError).length;
     const blocked = outcomes.filter((o) => o instanceof EsiBlockedError).length;

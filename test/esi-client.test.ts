@@ -2,8 +2,12 @@
 // (spec-valid) answers, the required headers are sent, conditional requests save calls, and every
 // outcome reaches a real BullMQ worker the way processors need it (404 gone, 422 no retry, 5xx /
 // hang / reset / malformed JSON retried to success, 420 waits without spending an attempt).
-import { UnrecoverableError, type Job } from "bullmq";
+import { type Job, UnrecoverableError } from "bullmq";
 import { beforeEach, describe, expect, it } from "vitest";
+import { budgetEvents, esiKeys } from "../server/esi/budget.ts";
+import { COMPATIBILITY_DATE } from "../server/esi/client.ts";
+import { InvalidError, NotFoundError } from "../server/esi/errors.ts";
+import { withEsi } from "../server/esi/job.ts";
 import {
   getAlliance,
   getAllianceCorporations,
@@ -19,10 +23,6 @@ import {
   postCharacterAffiliation,
   postUniverseNames,
 } from "../server/esi/routes.ts";
-import { budgetEvents, esiKeys } from "../server/esi/budget.ts";
-import { COMPATIBILITY_DATE } from "../server/esi/client.ts";
-import { InvalidError, NotFoundError } from "../server/esi/errors.ts";
-import { withEsi } from "../server/esi/job.ts";
 import { parseUpstreamSettings, setUpstreamSettings } from "../server/esi/settings.ts";
 import { ConfigError, config, setConfig } from "../server/helpers/config.ts";
 import { getQueue, JobPriority } from "../server/helpers/queue.ts";
@@ -93,7 +93,12 @@ describe("route functions parse the simulator's answers", () => {
     expect(ids).toHaveLength(1500);
     const rows = await postCharacterAffiliation([...ids, ...ids.slice(0, 10)]);
     expect(rows.map((r) => r.character_id).sort()).toEqual([...ids].sort());
-    expect(sim.requests().filter((r) => r.route === "affiliation").map((r) => r.status)).toEqual([200, 200]);
+    expect(
+      sim
+        .requests()
+        .filter((r) => r.route === "affiliation")
+        .map((r) => r.status),
+    ).toEqual([200, 200]);
     const deletedRow = await postCharacterAffiliation([deleted[0]!]);
     expect(deletedRow).toEqual([{ character_id: deleted[0]!, corporation_id: 1_000_001 }]);
   });
@@ -109,7 +114,10 @@ describe("route functions parse the simulator's answers", () => {
   });
 
   it("reads its tunables from the environment; a bad value is a ConfigError naming the variable", () => {
-    expect(parseUpstreamSettings({ ESI_ERROR_LOW_MARK: "10", ESI_TIMEOUT_MS: "2500" })).toMatchObject({ esiErrorLowMark: 10, esiTimeoutMs: 2500 });
+    expect(parseUpstreamSettings({ ESI_ERROR_LOW_MARK: "10", ESI_TIMEOUT_MS: "2500" })).toMatchObject({
+      esiErrorLowMark: 10,
+      esiTimeoutMs: 2500,
+    });
     expect(parseUpstreamSettings({}).esiErrorLowMark).toBe(20);
     expect(() => parseUpstreamSettings({ ESI_ERROR_LOW_MARK: "lots" })).toThrow(ConfigError);
     expect(() => parseUpstreamSettings({ ESI_TIMEOUT_MS: "0" })).toThrow(/ESI_TIMEOUT_MS/);

@@ -8,9 +8,9 @@ import { config } from "../server/helpers/config.ts";
 import { enqueueJobMany, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
 import { redis } from "../server/helpers/redis.ts";
 import { useTestQueues } from "./support/isolation.ts";
+import { until } from "./support/poll.ts";
 import { killAll, start } from "./support/spawn.ts";
 import { useSimulator } from "./support/upstream.ts";
-import { until } from "./support/poll.ts";
 
 const { env: queueEnv } = useTestQueues("esi-workers");
 const { sim, env: simEnv } = await useSimulator({
@@ -28,8 +28,16 @@ describe("five worker processes sharing one ESI budget", () => {
     const kills = Array.from({ length: 60 }, (_, i) => w.killmail(i));
     const goneIds = unknownIds.slice(0, 30);
     const liveIds = pilots.slice(0, 20);
-    await enqueueJobMany("killmail", kills.map((k) => ({ killmailId: k.killmail_id, hash: k.hash })), { priority: JobPriority.NORMAL });
-    await enqueueJobMany("character", [...goneIds, ...liveIds].sort((a, b) => a - b).map((id) => ({ id })), { priority: JobPriority.NORMAL });
+    await enqueueJobMany(
+      "killmail",
+      kills.map((k) => ({ killmailId: k.killmail_id, hash: k.hash })),
+      { priority: JobPriority.NORMAL },
+    );
+    await enqueueJobMany(
+      "character",
+      [...goneIds, ...liveIds].sort((a, b) => a - b).map((id) => ({ id })),
+      { priority: JobPriority.NORMAL },
+    );
     const total = kills.length + goneIds.length + liveIds.length;
 
     const env = {

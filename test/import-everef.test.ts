@@ -12,11 +12,11 @@ import { JobPriority } from "../server/helpers/queue.ts";
 import { type EverefCursor, everefCursorName } from "../server/imports/everef.ts";
 import type { ImportResult } from "../server/imports/history.ts";
 import { tar } from "../sim/routes/everef.ts";
-import { startSimulator, type Simulator } from "../sim/server.ts";
+import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { intakeRows, parseJson, type QueuedKill, queuedKills, simEnv, storeSimKills } from "./support/imports.ts";
-import { until } from "./support/poll.ts";
 import { useTestQueues } from "./support/isolation.ts";
+import { until } from "./support/poll.ts";
 import { killAll, run, start } from "./support/spawn.ts";
 
 const queues = useTestQueues("import-everef");
@@ -28,7 +28,16 @@ const dir = mkdtempSync(join(tmpdir(), "kb-everef-"));
 
 // 2,000 kills over 2026-07-26 … 2026-07-30 (400 a day), all published and archived.
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 22, killmails: 2000, days: 5, feedRate: 0, feedShare: 0, corpus: false, catalog: "builtin", quiet: true });
+  sim = await startSimulator({
+    seed: 22,
+    killmails: 2000,
+    days: 5,
+    feedRate: 0,
+    feedShare: 0,
+    corpus: false,
+    catalog: "builtin",
+    quiet: true,
+  });
   env = { ...queues.env, ...database.env, ...simEnv(sim) };
 });
 afterAll(async () => {
@@ -70,7 +79,8 @@ function bzip2(data: Buffer): Promise<Buffer> {
 
 const importEveref = (...args: string[]) => run("cli.ts", ["import:everef", ...args, "--json"], env);
 const killsOf = async (ids: Set<number>) => (await queuedKills()).filter((k) => ids.has(k.killmailId));
-const payloadOf = (k: QueuedKill) => (k.esi === undefined ? { killmailId: k.killmailId, hash: k.hash } : { killmailId: k.killmailId, hash: k.hash, esi: k.esi });
+const payloadOf = (k: QueuedKill) =>
+  k.esi === undefined ? { killmailId: k.killmailId, hash: k.hash } : { killmailId: k.killmailId, hash: k.hash, esi: k.esi };
 
 describe("import:everef", () => {
   it("usage errors exit 2", async () => {
@@ -91,8 +101,17 @@ describe("import:everef", () => {
     const res = await importEveref(day);
     expect(res.code, res.stderr).toBe(0);
     const result = parseJson<ImportResult>(res.stdout, res.stderr);
-    expect(result.days).toEqual([{ day, expected: kills.length, withBody: kills.length, idHashOnly: 0, missing: 0, invalid: 0, status: "imported" }]);
-    expect(result.counts).toEqual({ read: kills.length, alreadyStored: 3, enqueued: kills.length - 3, alreadyQueued: 0, bodyless: 0, invalid: 0 });
+    expect(result.days).toEqual([
+      { day, expected: kills.length, withBody: kills.length, idHashOnly: 0, missing: 0, invalid: 0, status: "imported" },
+    ]);
+    expect(result.counts).toEqual({
+      read: kills.length,
+      alreadyStored: 3,
+      enqueued: kills.length - 3,
+      alreadyQueued: 0,
+      bodyless: 0,
+      invalid: 0,
+    });
     const ids = new Set(kills.map((k) => k.killmail_id));
     const rows = (await intakeRows()).filter((r) => ids.has(r.id));
     expect(rows).toHaveLength(kills.length - 3);
@@ -129,8 +148,16 @@ describe("import:everef", () => {
     sim.setFaults({ service: "everef", route: "archive", resetRate: 1, count: 1 });
     const res = await importEveref("2026-07-27", "--force");
     expect(res.code, res.stderr).toBe(0);
-    expect(parseJson<ImportResult>(res.stdout, res.stderr).days[0]).toMatchObject({ status: "imported", withBody: dayKills("2026-07-27").length });
-    expect(sim.requests().filter((r) => r.route === "archive").map((r) => r.status)).toEqual([0, 200]);
+    expect(parseJson<ImportResult>(res.stdout, res.stderr).days[0]).toMatchObject({
+      status: "imported",
+      withBody: dayKills("2026-07-27").length,
+    });
+    expect(
+      sim
+        .requests()
+        .filter((r) => r.route === "archive")
+        .map((r) => r.status),
+    ).toEqual([0, 200]);
     sim.setFaults([]);
   });
 
@@ -152,13 +179,21 @@ describe("import:everef", () => {
     // Forced through the JavaScript decompressor: same entries, nothing new.
     const js = await importEveref(path, "--decompressor", "js", "--force");
     expect(js.code, js.stderr).toBe(0);
-    expect(parseJson<ImportResult>(js.stdout, js.stderr).counts).toMatchObject({ read: kills.length, enqueued: 0, alreadyQueued: kills.length });
+    expect(parseJson<ImportResult>(js.stdout, js.stderr).counts).toMatchObject({
+      read: kills.length,
+      enqueued: 0,
+      alreadyQueued: kills.length,
+    });
     expect(await killsOf(ids)).toHaveLength(kills.length);
   });
 
   it("validates entries: a bad body with a good hash goes in body-less, junk is counted invalid, a truncated archive fails", async () => {
     const [a, b, c, d] = dayKills("2026-07-29").slice(0, 4);
-    const file = (name: string, value: unknown) => ({ name, body: Buffer.from(typeof value === "string" ? value : JSON.stringify(value)), mtimeSec: 0 });
+    const file = (name: string, value: unknown) => ({
+      name,
+      body: Buffer.from(typeof value === "string" ? value : JSON.stringify(value)),
+      mtimeSec: 0,
+    });
     const archive = await bzip2(
       tar([
         file(`killmails/${a!.killmail_id}.json`, { ...a!.esi, killmail_hash: a!.hash, http_last_modified: "2026-07-29T10:00:00Z" }),
@@ -187,13 +222,20 @@ describe("import:everef", () => {
     writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
     const broken = await importEveref(truncated);
     expect(broken.code).toBe(1);
-    expect(parseJson<ImportResult>(broken.stdout, broken.stderr).days[0]).toMatchObject({ status: "failed", error: expect.stringMatching(/cannot read the archive \(truncated or corrupt\?\)/) });
+    expect(parseJson<ImportResult>(broken.stdout, broken.stderr).days[0]).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/cannot read the archive \(truncated or corrupt\?\)/),
+    });
   });
 
   it("streams: entries reach the intake while the archive is still arriving", async () => {
     // An archive of 1,600 kills (several bzip2 blocks), fed through a FIFO: half now, the rest later.
     const kills = ["2026-07-26", "2026-07-27", "2026-07-28", "2026-07-29"].flatMap(dayKills);
-    const entries = kills.map((k) => ({ name: `killmails/${k.killmail_id}.json`, body: Buffer.from(JSON.stringify({ ...k.esi, killmail_hash: k.hash })), mtimeSec: 0 }));
+    const entries = kills.map((k) => ({
+      name: `killmails/${k.killmail_id}.json`,
+      body: Buffer.from(JSON.stringify({ ...k.esi, killmail_hash: k.hash })),
+      mtimeSec: 0,
+    }));
     const bytes = await bzip2(tar(entries));
     await Bun.$`mkdir -p ${join(dir, "fifo")}`;
     const fifo = join(dir, "fifo", "stream.tar.bz2");

@@ -6,12 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "../server/db/client.ts";
 import { readCursor } from "../server/feeds/cursor.ts";
 import { getQueue, JobPriority } from "../server/helpers/queue.ts";
-import { historyCursorName, type HistoryCursor, type ImportResult } from "../server/imports/history.ts";
-import { startSimulator, type Simulator } from "../sim/server.ts";
+import { type HistoryCursor, historyCursorName, type ImportResult } from "../server/imports/history.ts";
+import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { intakeRows, parseJson, queuedKills, simEnv, storeSimKills, TEST_USER_AGENT } from "./support/imports.ts";
-import { until } from "./support/poll.ts";
 import { useTestQueues } from "./support/isolation.ts";
+import { until } from "./support/poll.ts";
 import { killAll, run, start } from "./support/spawn.ts";
 
 const queues = useTestQueues("import-history");
@@ -23,7 +23,15 @@ let env: Record<string, string>;
 // 1,200 kills over 2026-07-26 … 2026-07-29, all published; 10 % of them absent from the raw files.
 beforeAll(async () => {
   sim = await startSimulator({
-    seed: 21, killmails: 1200, days: 4, feedRate: 0, feedShare: 0, rawMissing: 0.1, corpus: false, catalog: "builtin", quiet: true,
+    seed: 21,
+    killmails: 1200,
+    days: 4,
+    feedRate: 0,
+    feedShare: 0,
+    rawMissing: 0.1,
+    corpus: false,
+    catalog: "builtin",
+    quiet: true,
     limits: { r2z2PerSecond: 0 },
   });
   env = { ...queues.env, ...database.env, ...simEnv(sim), R2Z2_BACKOFF_MS: "10" };
@@ -140,7 +148,11 @@ describe("import:history", () => {
     const { hashes } = await r2z2Day(day);
     const pendingBefore = (await intakeRows()).length;
     // A tiny queue threshold makes the import stop mid-day (waiting for room) where we can kill it.
-    const first = start("cli.ts", ["import:history", "--from", day, "--to", day, "--batch", "50", "--max-pending", String(pendingBefore + 100)], env);
+    const first = start(
+      "cli.ts",
+      ["import:history", "--from", day, "--to", day, "--batch", "50", "--max-pending", String(pendingBefore + 100)],
+      env,
+    );
     await first.waitFor("waiting for the workers to drain it");
     first.child.kill("SIGKILL");
     await first.result;
@@ -179,16 +191,25 @@ describe("import:history", () => {
   it("backpressure: pauses while the killmail queue is above the threshold and resumes as a worker drains it", async () => {
     await getQueue("killmail").obliterate({ force: true }); // start from an empty queue
     await sql()`delete from killmail_intake`;
-    const importer = start("cli.ts", ["import:history", "--from", "2026-07-26", "--to", "2026-07-27", "--force", "--batch", "50", "--max-pending", "100", "--json"], env);
+    const importer = start(
+      "cli.ts",
+      ["import:history", "--from", "2026-07-26", "--to", "2026-07-27", "--force", "--batch", "50", "--max-pending", "100", "--json"],
+      env,
+    );
     await importer.waitFor("waiting for the workers to drain it");
     // Paused: at most the threshold plus one batch of kills wait to be stored, and the import is not finished.
     expect((await queuedKills()).length).toBeLessThanOrEqual(150);
     expect((await intakeRows()).length).toBeLessThanOrEqual(150);
     expect(importer.child.exitCode).toBeNull();
 
-    const worker = start("queue.ts", ["killmail", "--summary-interval", "0"], { ...env, QUEUE_KILLMAIL_CONCURRENCY: "50", KILLMAIL_BATCH_SIZE: "50" });
+    const worker = start("queue.ts", ["killmail", "--summary-interval", "0"], {
+      ...env,
+      QUEUE_KILLMAIL_CONCURRENCY: "50",
+      KILLMAIL_BATCH_SIZE: "50",
+    });
     const first = await Promise.race([importer.result.then((r) => ({ importer: r })), worker.result.then((r) => ({ worker: r }))]);
-    if ("worker" in first) throw new Error(`the killmail worker exited (${first.worker.code}) before the import finished:\n${first.worker.stderr.slice(-2000)}`);
+    if ("worker" in first)
+      throw new Error(`the killmail worker exited (${first.worker.code}) before the import finished:\n${first.worker.stderr.slice(-2000)}`);
     const done = first.importer;
     expect(done.code, done.stderr).toBe(0);
     expect(done.stderr).toMatch(/resuming/);

@@ -2,7 +2,7 @@
 // raced by two worker processes, a worker SIGKILLed mid-batch and restarted, and Redis FLUSHALLed in
 // the middle of an ingest followed by `bun cli reconcile`. Real `bun queue killmail` processes.
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { benchKillmails, type BenchKill } from "../bench/kills.ts";
+import { type BenchKill, benchKillmails } from "../bench/kills.ts";
 import { sql } from "../server/db/client.ts";
 import { config, setConfig } from "../server/helpers/config.ts";
 import { closeQueues, getQueue, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
@@ -11,9 +11,9 @@ import { submitKillmails } from "../server/killmails/intake.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
-import { startRedisServer, type PrivateRedis } from "./support/redis-server.ts";
-import { killAll, run, start } from "./support/spawn.ts";
 import { until } from "./support/poll.ts";
+import { type PrivateRedis, startRedisServer } from "./support/redis-server.ts";
+import { killAll, run, start } from "./support/spawn.ts";
 
 const queues = useTestQueues("pipeline");
 const database = useTestDatabase("pipeline");
@@ -105,27 +105,31 @@ describe("exactly once", () => {
     await Promise.all(workers.map((w) => w.result));
   }, 120_000);
 
-  it.each(shapes)("finishes every kill exactly once after a worker is SIGKILLed mid-batch and restarted ($jobs)", async ({ batchSize, firstId }) => {
-    const kills = benchKillmails(3000, 161_000_000 + firstId);
-    const before = await storedCount();
-    const first = startWorker();
-    await first.waitFor("worker started");
-    const submitted = submit(kills, batchSize);
-    await until(async () => (await storedCount()) >= before + 400, 60_000, "a few batches stored");
-    first.child.kill("SIGKILL");
-    await first.result;
-    await submitted;
-    const stats = await getQueueStats("killmail");
-    expect(stats.active).toBeGreaterThan(0); // the dead worker's jobs are still marked active
-    const second = startWorker();
-    await until(async () => (await storedCount()) >= before + 3000, 120_000, "all kills stored after restart");
-    await expectExactlyOnce(kills);
-    await until(async () => (await getQueueStats("killmail")).active === 0, 30_000, "no job left active");
-    // Every batch's bodies were released once its kills were stored.
-    expect((await sql()`select 1 from killmail_intake_batches`).length).toBe(0);
-    second.child.kill("SIGTERM");
-    await second.result;
-  }, 180_000);
+  it.each(shapes)(
+    "finishes every kill exactly once after a worker is SIGKILLed mid-batch and restarted ($jobs)",
+    async ({ batchSize, firstId }) => {
+      const kills = benchKillmails(3000, 161_000_000 + firstId);
+      const before = await storedCount();
+      const first = startWorker();
+      await first.waitFor("worker started");
+      const submitted = submit(kills, batchSize);
+      await until(async () => (await storedCount()) >= before + 400, 60_000, "a few batches stored");
+      first.child.kill("SIGKILL");
+      await first.result;
+      await submitted;
+      const stats = await getQueueStats("killmail");
+      expect(stats.active).toBeGreaterThan(0); // the dead worker's jobs are still marked active
+      const second = startWorker();
+      await until(async () => (await storedCount()) >= before + 3000, 120_000, "all kills stored after restart");
+      await expectExactlyOnce(kills);
+      await until(async () => (await getQueueStats("killmail")).active === 0, 30_000, "no job left active");
+      // Every batch's bodies were released once its kills were stored.
+      expect((await sql()`select 1 from killmail_intake_batches`).length).toBe(0);
+      second.child.kill("SIGTERM");
+      await second.result;
+    },
+    180_000,
+  );
 });
 
 describe("batch jobs", () => {
@@ -150,7 +154,11 @@ describe("batch jobs", () => {
     const ledger = await sql()<{ id: number; status: string; error: string }[]>`
       select killmail_id as id, status, error from killmail_intake where killmail_id between 163000000 and 163000004 order by 1`;
     expect(ledger).toEqual([
-      { id: kills[2]!.esi.killmail_id, status: "failed", error: expect.stringMatching(/invalid ESI body: attackers: must NOT have fewer than 1 items/) },
+      {
+        id: kills[2]!.esi.killmail_id,
+        status: "failed",
+        error: expect.stringMatching(/invalid ESI body: attackers: must NOT have fewer than 1 items/),
+      },
       { id: kills[3]!.esi.killmail_id, status: "failed", error: expect.stringMatching(/cannot be stored: .*out of range/) },
     ]);
     // The failed kills' bodies stay in the ledger with their batch's; a batch of stored kills is released.
@@ -160,7 +168,6 @@ describe("batch jobs", () => {
     expect(kept!.n).toBe(1);
     worker.child.kill("SIGTERM");
     await worker.result;
-
   }, 60_000);
   it("a batch whose bodies the ledger lost counts its stored kills as existing and sends the others to ESI", async () => {
     const kills = benchKillmails(2, 163_500_000);
@@ -176,7 +183,13 @@ describe("batch jobs", () => {
 
     const worker = startWorker({ ESI_URL: "http://127.0.0.1:9" });
     await until(async () => (await getQueue("killmail").getJobState(jobId)) === "completed", 60_000, "the batch job completed");
-    expect((await getQueue("killmail").getJob(jobId))!.returnvalue).toEqual({ stored: 0, existing: 1, invalid: 0, refused: 0, requeued: 1 });
+    expect((await getQueue("killmail").getJob(jobId))!.returnvalue).toEqual({
+      stored: 0,
+      existing: 1,
+      invalid: 0,
+      refused: 0,
+      requeued: 1,
+    });
     // The other kill waits in the ledger, now in its own body-less job (ESI is unreachable here).
     const jobs = await getQueue("killmail").getJobs(["prioritized", "waiting", "active", "delayed", "failed"]);
     const requeued = jobs.filter((j) => j.id!.startsWith(`killmail-${lostKill.esi.killmail_id}-`));
@@ -193,7 +206,10 @@ describe("late bodies", () => {
   it("a kill queued without its body uses the body a later source brought, without calling ESI", async () => {
     const [kill] = benchKillmails(1, 164_000_000);
     const first = await submitKillmails([{ killmailId: kill!.esi.killmail_id, hash: kill!.hash }], { source: "http" });
-    const again = await submitKillmails([{ killmailId: kill!.esi.killmail_id, hash: kill!.hash, esi: kill!.esi }], { source: "everef", batchSize: 100 });
+    const again = await submitKillmails([{ killmailId: kill!.esi.killmail_id, hash: kill!.hash, esi: kill!.esi }], {
+      source: "everef",
+      batchSize: 100,
+    });
     expect(again).toMatchObject({ enqueued: 0, deduplicated: 1 });
     // No ESI to fetch from: the worker can only store the kill from the ledger's body.
     const worker = startWorker({ ESI_URL: "http://127.0.0.1:9" });
@@ -217,35 +233,39 @@ describe("Redis flushed mid-run", () => {
     await redisServer?.stop();
   });
 
-  it.each(shapes)("reconcile + workers finish with every kill stored once ($jobs)", async ({ batchSize, firstId }) => {
-    redisServer ??= await startRedisServer();
-    await closeQueues();
-    await closeRedis();
-    setConfig({ redisUrl: redisServer.url });
-    // Few batch jobs in flight (they are small: bodies stay in Postgres), so most are still waiting in
-    // Redis when it is flushed and only reconcile can bring them back.
-    const privateEnv = { REDIS_URL: redisServer.url, ...(batchSize > 1 ? { QUEUE_KILLMAIL_CONCURRENCY: "2" } : {}) };
-    const kills = benchKillmails(3000, 162_000_000 + firstId);
-    const before = await storedCount();
-    const worker = startWorker(privateEnv);
-    await worker.waitFor("worker started");
-    const submitted = submit(kills, batchSize);
-    await until(async () => (await storedCount()) >= before + 400, 60_000, "a few batches stored");
-    await submitted;
-    const flusher = createRedis(redisServer.url);
-    await flusher.flushall();
-    flusher.disconnect();
-    const storedAtFlush = await storedCount();
-    expect(storedAtFlush - before).toBeLessThan(kills.length);
+  it.each(shapes)(
+    "reconcile + workers finish with every kill stored once ($jobs)",
+    async ({ batchSize, firstId }) => {
+      redisServer ??= await startRedisServer();
+      await closeQueues();
+      await closeRedis();
+      setConfig({ redisUrl: redisServer.url });
+      // Few batch jobs in flight (they are small: bodies stay in Postgres), so most are still waiting in
+      // Redis when it is flushed and only reconcile can bring them back.
+      const privateEnv = { REDIS_URL: redisServer.url, ...(batchSize > 1 ? { QUEUE_KILLMAIL_CONCURRENCY: "2" } : {}) };
+      const kills = benchKillmails(3000, 162_000_000 + firstId);
+      const before = await storedCount();
+      const worker = startWorker(privateEnv);
+      await worker.waitFor("worker started");
+      const submitted = submit(kills, batchSize);
+      await until(async () => (await storedCount()) >= before + 400, 60_000, "a few batches stored");
+      await submitted;
+      const flusher = createRedis(redisServer.url);
+      await flusher.flushall();
+      flusher.disconnect();
+      const storedAtFlush = await storedCount();
+      expect(storedAtFlush - before).toBeLessThan(kills.length);
 
-    const reconciled = await run("cli.ts", ["reconcile", "--json"], { ...env, ...privateEnv });
-    expect(reconciled.code).toBe(0);
-    const result = JSON.parse(reconciled.stdout) as { intakeRequeued: number };
-    expect(result.intakeRequeued).toBeGreaterThan(0);
+      const reconciled = await run("cli.ts", ["reconcile", "--json"], { ...env, ...privateEnv });
+      expect(reconciled.code).toBe(0);
+      const result = JSON.parse(reconciled.stdout) as { intakeRequeued: number };
+      expect(result.intakeRequeued).toBeGreaterThan(0);
 
-    await until(async () => (await storedCount()) >= before + kills.length, 120_000, "all kills stored after reconcile");
-    await expectExactlyOnce(kills);
-    worker.child.kill("SIGTERM");
-    await worker.result;
-  }, 180_000);
+      await until(async () => (await storedCount()) >= before + kills.length, 120_000, "all kills stored after reconcile");
+      await expectExactlyOnce(kills);
+      worker.child.kill("SIGTERM");
+      await worker.result;
+    },
+    180_000,
+  );
 });

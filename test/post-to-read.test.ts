@@ -16,7 +16,11 @@ import { useSimulator } from "./support/upstream.ts";
 const database = useTestDatabase("post-to-read");
 const { env: queueEnv } = useTestQueues("post-to-read");
 // ESI's real killmail budget would pace 166 fetches over more than a minute; the budget logic has its own tests.
-const { sim, env: simEnv } = await useSimulator({ seed: 21, killmails: 60, limits: { killmailTokens: 100_000, killmailWindowSeconds: 60 } });
+const { sim, env: simEnv } = await useSimulator({
+  seed: 21,
+  killmails: 60,
+  limits: { killmailTokens: 100_000, killmailWindowSeconds: 60 },
+});
 afterEach(killAll);
 
 const app = createApp();

@@ -12,7 +12,7 @@ import { enqueueJob, getQueue, getQueueStats, JobPriority } from "../server/help
 import { referencesOf } from "../server/killmails/flatten.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
 import { valueRange } from "../server/killmails/values.ts";
-import { startSimulator, type Simulator } from "../sim/server.ts";
+import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { run } from "./support/spawn.ts";
@@ -21,15 +21,27 @@ const queues = useTestQueues("prices");
 const database = useTestDatabase("prices");
 let sim: Simulator;
 let env: Record<string, string>;
-let marketTypes: number[] = [];
-let otherTypes: number[] = [];
+const marketTypes: number[] = [];
+const otherTypes: number[] = [];
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, seed: 3, killmails: 200, feedRate: 0, zkbDelaySeconds: 0, corpus: false, quiet: true, catalog: "builtin" });
+  sim = await startSimulator({
+    port: 0,
+    seed: 3,
+    killmails: 200,
+    feedRate: 0,
+    zkbDelaySeconds: 0,
+    corpus: false,
+    quiet: true,
+    catalog: "builtin",
+  });
   setConfig({ esiUrl: sim.url, esiUserAgent: "killboard-tests/1.0 tests@localhost" });
   env = { ...queues.env, ...database.env, ESI_URL: sim.url, ESI_USER_AGENT: "killboard-tests/1.0 tests@localhost" };
   // Twenty kills, with their types known (as the type processor would have stored them).
-  const kills = Array.from({ length: 20 }, (_, i) => ({ esi: esiKillmailSchema.parse(sim.world.killmail(i).esi), hash: sim.world.killmail(i).hash }));
+  const kills = Array.from({ length: 20 }, (_, i) => ({
+    esi: esiKillmailSchema.parse(sim.world.killmail(i).esi),
+    hash: sim.world.killmail(i).hash,
+  }));
   await storeKillmails(sql(), kills);
   const typeIds = [...new Set(kills.flatMap((k) => referencesOf(k.esi).types))];
   for (const id of typeIds) {
@@ -78,7 +90,9 @@ describe("prices:update", () => {
   });
 
   it("values the flagged kills from the new prices", async () => {
-    const [ids] = await sql()<{ lo: number; hi: number }[]>`select min(killmail_id)::int8 as lo, max(killmail_id)::int8 as hi from killmails`;
+    const [ids] = await sql()<
+      { lo: number; hi: number }[]
+    >`select min(killmail_id)::int8 as lo, max(killmail_id)::int8 as hi from killmails`;
     await valueRange(sql(), { fromId: ids!.lo, toId: ids!.hi, mode: "flagged" });
     const [after] = await sql()<{ priced: number; total: string }[]>`
       select count(*) filter (where unpriced_count = 0)::int as priced, sum(total_value)::text as total from killmail_values`;

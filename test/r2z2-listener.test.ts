@@ -7,9 +7,9 @@ import { readCursor } from "../server/feeds/cursor.ts";
 import { listenR2z2, R2Z2_CURSOR, type R2z2Cursor } from "../server/feeds/r2z2-listener.ts";
 import { setConfig } from "../server/helpers/config.ts";
 import { JobPriority } from "../server/helpers/queue.ts";
-import { startSimulator, type Simulator } from "../sim/server.ts";
-import { queuedKills } from "./support/imports.ts";
+import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
+import { queuedKills } from "./support/imports.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { run } from "./support/spawn.ts";
 
@@ -19,7 +19,16 @@ let sim: Simulator;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, seed: 5, killmails: 2000, feedRate: 0, zkbDelaySeconds: 0, corpus: false, quiet: true, sequenceEvery: 1 });
+  sim = await startSimulator({
+    port: 0,
+    seed: 5,
+    killmails: 2000,
+    feedRate: 0,
+    zkbDelaySeconds: 0,
+    corpus: false,
+    quiet: true,
+    sequenceEvery: 1,
+  });
   setConfig({ r2z2Url: `${sim.url}/r2z2`, esiUserAgent: "killboard-tests/1.0 tests@localhost" });
   env = { ...queues.env, ...database.env, R2Z2_URL: `${sim.url}/r2z2`, ESI_USER_AGENT: "killboard-tests/1.0 tests@localhost" };
 });
@@ -41,7 +50,9 @@ describe("listen:r2z2", () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ sequence: start.sequence + 25, kills: 25, enqueued: 25 });
     const queued = await jobs();
     expect(queued).toHaveLength(25);
-    expect(queued.every((k) => k.priority === JobPriority.HIGH && (k.esi as { killmail_id: number }).killmail_id === k.killmailId)).toBe(true);
+    expect(queued.every((k) => k.priority === JobPriority.HIGH && (k.esi as { killmail_id: number }).killmail_id === k.killmailId)).toBe(
+      true,
+    );
     // Read together, they travel together: batch jobs, not one job per kill.
     expect(queued.every((k) => k.inBatch)).toBe(true);
     expect(new Set(queued.map((k) => k.jobId)).size).toBeLessThan(25);

@@ -5,8 +5,8 @@ import { config } from "../server/helpers/config.ts";
 import { enqueueJob, enqueueJobMany, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
 import { redis } from "../server/helpers/redis.ts";
 import { useTestQueues } from "./support/isolation.ts";
-import { killAll, run, start } from "./support/spawn.ts";
 import { until } from "./support/poll.ts";
+import { killAll, run, start } from "./support/spawn.ts";
 
 const { env } = useTestQueues("runner");
 afterEach(killAll);
@@ -98,7 +98,10 @@ describe("graceful shutdown", () => {
     await clearDone();
     const before = await getQueueStats("character");
     const queuedBefore = before.waiting + before.prioritized;
-    await enqueueJobMany("character", [1, 2, 3, 4].map((i) => ({ id: 92000000 + i })));
+    await enqueueJobMany(
+      "character",
+      [1, 2, 3, 4].map((i) => ({ id: 92000000 + i })),
+    );
     const proc = start("queue.ts", ["character", ...DIR], { ...env, FIXTURE_SLEEP_MS: "1500", FIXTURE_CONCURRENCY: "2" });
     await until(async () => (await getQueueStats("character")).active === 2);
     proc.child.kill("SIGTERM");

@@ -6,12 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "../server/db/client.ts";
 import { readCursor } from "../server/feeds/cursor.ts";
 import { JobPriority } from "../server/helpers/queue.ts";
-import { type SyncCursor, syncCursorName, type SyncResult } from "../server/imports/zkb-sync.ts";
-import { startSimulator, type Simulator } from "../sim/server.ts";
+import { type SyncCursor, type SyncResult, syncCursorName } from "../server/imports/zkb-sync.ts";
+import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
-import { intakeRows, queuedKills, parseJson, simEnv, storeSimKills } from "./support/imports.ts";
-import { until } from "./support/poll.ts";
+import { intakeRows, parseJson, queuedKills, simEnv, storeSimKills } from "./support/imports.ts";
 import { useTestQueues } from "./support/isolation.ts";
+import { until } from "./support/poll.ts";
 import { killAll, run, start } from "./support/spawn.ts";
 
 const queues = useTestQueues("sync-zkb");
@@ -22,7 +22,15 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   sim = await startSimulator({
-    seed: 23, killmails: 2500, days: 10, feedRate: 0, feedShare: 0, zkbDelaySeconds: 0, corpus: false, catalog: "builtin", quiet: true,
+    seed: 23,
+    killmails: 2500,
+    days: 10,
+    feedRate: 0,
+    feedShare: 0,
+    zkbDelaySeconds: 0,
+    corpus: false,
+    catalog: "builtin",
+    quiet: true,
     limits: { zkbPerSecond: 0 },
   });
   env = { ...queues.env, ...database.env, ...simEnv(sim), ZKB_INTERVAL_MS: "300" };
@@ -40,7 +48,11 @@ function busiest(kind: "alliance" | "corporation" | "character", ids: number[]):
 }
 
 const sync = (kind: string, ...args: string[]) => run("cli.ts", [`sync:${kind}`, ...args, "--json"], env);
-const zkbPages = () => sim.requests().filter((r) => r.service === "zkb" && r.status === 200).map((r) => r.url);
+const zkbPages = () =>
+  sim
+    .requests()
+    .filter((r) => r.service === "zkb" && r.status === 200)
+    .map((r) => r.url);
 
 describe("sync:*", () => {
   it("usage errors exit 2", async () => {
@@ -59,7 +71,11 @@ describe("sync:*", () => {
     expect(res.code, res.stderr).toBe(0);
     const pages = Math.ceil(kills.length / 200);
     expect(parseJson<SyncResult>(res.stdout, res.stderr)).toMatchObject({
-      kind: "alliance", id, firstPage: 1, pages: pages + 1, stoppedBy: "empty-page",
+      kind: "alliance",
+      id,
+      firstPage: 1,
+      pages: pages + 1,
+      stoppedBy: "empty-page",
       counts: { read: kills.length, alreadyStored: 2, enqueued: kills.length - 2, alreadyQueued: 0, bodyless: 0, invalid: 0 },
     });
     expect(zkbPages()).toEqual(Array.from({ length: pages + 1 }, (_, i) => `/zkb/allianceID/${id}/page/${i + 1}/`));
@@ -75,13 +91,18 @@ describe("sync:*", () => {
       const kill = sim.world.killmailById(k.killmailId)!;
       expect(k.priority).toBe(JobPriority.LOW);
       expect(k.inBatch).toBe(true);
-      expect({ killmailId: k.killmailId, hash: k.hash, esi: k.esi }).toEqual({ killmailId: kill.killmail_id, hash: kill.hash, esi: kill.esi });
+      expect({ killmailId: k.killmailId, hash: k.hash, esi: k.esi }).toEqual({
+        killmailId: kill.killmail_id,
+        hash: kill.hash,
+        esi: kill.esi,
+      });
     }
     expect(await readCursor<SyncCursor>(syncCursorName("alliance", id))).toMatchObject({ done: true, nextPage: 1 });
 
     const again = await sync("alliance", String(id));
     expect(parseJson<SyncResult>(again.stdout, again.stderr)).toMatchObject({
-      firstPage: 1, counts: { read: kills.length, enqueued: 0, alreadyQueued: kills.length - 2, alreadyStored: 2 },
+      firstPage: 1,
+      counts: { read: kills.length, enqueued: 0, alreadyQueued: kills.length - 2, alreadyStored: 2 },
     });
     expect(await queuedKills()).toEqual(queued);
   });

@@ -139,7 +139,7 @@ describe("R2Z2", () => {
   it("retries 5xx inside the client, a bounded number of times", async () => {
     sim.setFaults({ service: "r2z2", errorRate: 1, count: 2 });
     expect(await getSequence()).toBeGreaterThan(SEQUENCE_BASE);
-    expect(sim.requests().map((r) => r.status >= 500 ? "5xx" : r.status)).toEqual(["5xx", "5xx", 200]);
+    expect(sim.requests().map((r) => (r.status >= 500 ? "5xx" : r.status))).toEqual(["5xx", "5xx", 200]);
 
     sim.reset();
     sim.setFaults({ service: "r2z2", errorRate: 1 });

@@ -2,7 +2,7 @@
 // re-checked at execution time, its own session settings) and, for a range of a run, marks the range done and adds its counts
 // to the run IN THE SAME TRANSACTION. So a crash anywhere leaves either nothing or the whole range
 // done; a job that runs again for a done range (a stalled job retried, a duplicate) changes nothing.
-import type { Sql, TransactionSql } from "postgres";
+import type { Sql } from "postgres";
 import type { PayloadOf } from "../helpers/job-payloads.ts";
 import { valueRange } from "../killmails/values.ts";
 

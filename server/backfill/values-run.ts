@@ -233,8 +233,10 @@ export async function orphanedRanges(sql: AnySql, run: ValuesRun): Promise<{ fro
   if (orphans.length === 0) return orphans;
   // A range whose job finished between the two reads is done by now, not orphaned.
   const still = new Set(
-    (await sql<{ fromId: number }[]>`
-      select from_id as "fromId" from batch_ranges where run_id = ${run.runId} and status = 'pending'`).map((r) => r.fromId),
+    (
+      await sql<{ fromId: number }[]>`
+      select from_id as "fromId" from batch_ranges where run_id = ${run.runId} and status = 'pending'`
+    ).map((r) => r.fromId),
   );
   return orphans.filter((r) => still.has(r.fromId));
 }

@@ -30,12 +30,14 @@ export function createSql(url: string = config().databaseUrl, opts: SqlOptions =
 
 /** The process-wide postgres.js client. */
 export function sql(): Sql {
-  return (client ??= createSql());
+  client ??= createSql();
+  return client;
 }
 
 /** The process-wide drizzle database. */
 export function db(): Db {
-  return (database ??= drizzle(sql(), { schema }));
+  database ??= drizzle(sql(), { schema });
+  return database;
 }
 
 export async function closeDb(): Promise<void> {

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../test/support/database.ts";
 import { sql } from "./client.ts";
-import { copyIn, CopyWriter } from "./copy.ts";
+import { CopyWriter, copyIn } from "./copy.ts";
 
 useTestDatabase("copy");
 
@@ -58,7 +58,12 @@ describe("CopyWriter", () => {
 describe("copyIn", () => {
   it("stores the rows inside the caller's transaction", async () => {
     await sql().begin((tx) =>
-      copyIn(tx, "copy_rows", COLUMNS, bytesOf([1, 2, 9_007_199_254_740_991, -1.25e-7, true], [2, null, null, null, null], [3, -32_768, -1, 5, false])),
+      copyIn(
+        tx,
+        "copy_rows",
+        COLUMNS,
+        bytesOf([1, 2, 9_007_199_254_740_991, -1.25e-7, true], [2, null, null, null, null], [3, -32_768, -1, 5, false]),
+      ),
     );
     expect(await rows()).toEqual([
       { id: 1, small: 2, big: "9007199254740991", ratio: -1.25e-7, flag: true },

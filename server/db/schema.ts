@@ -74,21 +74,21 @@ export const killmails = pgTable(
 export const killmailValues = pgTable(
   "killmail_values",
   {
-  killmailId: bigint("killmail_id", { mode: "number" }).primaryKey(),
-  totalValue: isk("total_value").notNull(),
-  destroyedValue: isk("destroyed_value").notNull(),
-  droppedValue: isk("dropped_value").notNull(),
-  fittedValue: isk("fitted_value").notNull(),
-  /** Rows (ship included) without a known price or type: valued as 0 until prices/types arrive. */
-  unpricedCount: integer("unpriced_count").notNull(),
-  /** zKillboard's solo and awox labels (they exclude pods, shuttles, rookie ships: need the ship group). */
-  isSolo: boolean("is_solo").notNull(),
-  isAwox: boolean("is_awox").notNull(),
-  /** Newest price date used, and when the values were computed. */
-  pricesAsOf: date("prices_as_of"),
-  valuedAt: tstz("valued_at").notNull().defaultNow(),
-  /** Set when newer prices or types may change these values (cleared when revalued). */
-  revalue: boolean("revalue").notNull().default(false),
+    killmailId: bigint("killmail_id", { mode: "number" }).primaryKey(),
+    totalValue: isk("total_value").notNull(),
+    destroyedValue: isk("destroyed_value").notNull(),
+    droppedValue: isk("dropped_value").notNull(),
+    fittedValue: isk("fitted_value").notNull(),
+    /** Rows (ship included) without a known price or type: valued as 0 until prices/types arrive. */
+    unpricedCount: integer("unpriced_count").notNull(),
+    /** zKillboard's solo and awox labels (they exclude pods, shuttles, rookie ships: need the ship group). */
+    isSolo: boolean("is_solo").notNull(),
+    isAwox: boolean("is_awox").notNull(),
+    /** Newest price date used, and when the values were computed. */
+    pricesAsOf: date("prices_as_of"),
+    valuedAt: tstz("valued_at").notNull().defaultNow(),
+    /** Set when newer prices or types may change these values (cleared when revalued). */
+    revalue: boolean("revalue").notNull().default(false),
   },
   (t) => [index("killmail_values_revalue_idx").on(t.killmailId).where(sql`revalue`)],
 );
@@ -349,10 +349,7 @@ export const outbox = pgTable(
     failedAt: tstz("failed_at"),
     error: text("error"),
   },
-  (t) => [
-    uniqueIndex("outbox_queue_key_idx").on(t.queue, t.jobKey),
-    index("outbox_unrelayed_idx").on(t.id).where(sql`relayed_at is null`),
-  ],
+  (t) => [uniqueIndex("outbox_queue_key_idx").on(t.queue, t.jobKey), index("outbox_unrelayed_idx").on(t.id).where(sql`relayed_at is null`)],
 );
 
 /** Cursors of long-running readers (the R2Z2 feed, imports): resume points that survive restarts. */

@@ -55,7 +55,11 @@ export async function queueAffiliations(opts: AffiliationOptions): Promise<Affil
     const chunks: number[][] = [];
     while (pending.length >= batch || (rest && pending.length > 0)) chunks.push(pending.splice(0, batch));
     if (chunks.length === 0) return;
-    const r = await enqueueJobMany("character", chunks.map((ids) => ({ affiliation: ids })), { priority: JobPriority.LOW });
+    const r = await enqueueJobMany(
+      "character",
+      chunks.map((ids) => ({ affiliation: ids })),
+      { priority: JobPriority.LOW },
+    );
     result.jobs += r.added;
     opts.onProgress?.(result.characters, result.jobs);
   };

@@ -2,8 +2,8 @@
 // alliances we store → backfill jobs (task `alliance-corporations`), each listing one alliance's
 // corporations from ESI and enqueueing the ones missing from the corporations table.
 import type { Job } from "bullmq";
-import { sql } from "../db/client.ts";
 import { pgArray } from "../db/arrays.ts";
+import { sql } from "../db/client.ts";
 import { getAllianceCorporations, isNotFound, withEsi } from "../esi/index.ts";
 import { enqueueJobMany, JobPriority } from "../helpers/queue.ts";
 import { allianceCorporationsListName, cachedIdList, esiAllianceIds } from "./esi-lists.ts";
@@ -109,7 +109,11 @@ export async function allianceCorporationsTask(payload: { allianceId: number }, 
   }
   const missing = await missingCorporations(ids);
   const r = missing.length
-    ? await enqueueJobMany("corporation", missing.map((id) => ({ id })), { priority: JobPriority.LOW })
+    ? await enqueueJobMany(
+        "corporation",
+        missing.map((id) => ({ id })),
+        { priority: JobPriority.LOW },
+      )
     : { added: 0, deduplicated: 0 };
   return { allianceId, corporations: ids.length, missing: missing.length, enqueued: r.added, pending: r.deduplicated };
 }

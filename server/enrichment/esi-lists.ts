@@ -3,7 +3,7 @@
 // are only worth re-reading when ESI would answer something new), and called inline from the CLI
 // (no job to delay): waits out budget blocks and retries transient failures a few times.
 import { z } from "zod";
-import { EsiBlockedError, getAlliances, RetryableError, type EsiResult } from "../esi/index.ts";
+import { EsiBlockedError, type EsiResult, getAlliances, RetryableError } from "../esi/index.ts";
 import { config } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
 import { redis } from "../helpers/redis.ts";

@@ -124,7 +124,11 @@ export async function missingInRange(db: Sql, lo: number, hi: number): Promise<R
 /** Enqueues one refresh job per id (LOW priority); pending jobs with the same work key are not duplicated. */
 export async function enqueueEntities(kind: EntityKind, ids: readonly number[]): Promise<KindCounts> {
   if (ids.length === 0) return { enqueued: 0, pending: 0 };
-  const r = await enqueueJobMany(kind, ids.map((id) => ({ id })), { priority: JobPriority.LOW });
+  const r = await enqueueJobMany(
+    kind,
+    ids.map((id) => ({ id })),
+    { priority: JobPriority.LOW },
+  );
   return { enqueued: r.added, pending: r.deduplicated };
 }
 

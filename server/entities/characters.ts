@@ -2,10 +2,10 @@
 // means biomassed: marked deleted, not an error), and bulk affiliation refreshes (corporation/alliance
 // of up to 1,000 characters per ESI call) that store what changed.
 import type { Job } from "bullmq";
-import { sql } from "../db/client.ts";
 import { pgArray } from "../db/arrays.ts";
+import { sql } from "../db/client.ts";
 import { getCharacter, postCharacterAffiliation, withEsi } from "../esi/index.ts";
-import { refreshEntity, type RefreshOutcome } from "./refresh.ts";
+import { type RefreshOutcome, refreshEntity } from "./refresh.ts";
 
 export function refreshCharacter(id: number, job: Job, force = false): Promise<RefreshOutcome> {
   return refreshEntity(id, job, force, {

@@ -3,7 +3,7 @@
 import type { Job } from "bullmq";
 import { sql } from "../db/client.ts";
 import { getAlliance, getCorporation } from "../esi/index.ts";
-import { refreshEntity, type RefreshOutcome } from "./refresh.ts";
+import { type RefreshOutcome, refreshEntity } from "./refresh.ts";
 
 export function refreshCorporation(id: number, job: Job, force = false): Promise<RefreshOutcome> {
   return refreshEntity(id, job, force, {

@@ -1,7 +1,7 @@
 // Runs a job that a stored kill's outbox asked for, and closes the loop in Postgres: the outbox row is
 // deleted when the work is done and marked failed when the job fails for good (reconcile then leaves
 // it for the operator instead of re-enqueueing it forever).
-import { UnrecoverableError, type Job } from "bullmq";
+import { type Job, UnrecoverableError } from "bullmq";
 import type { QueueName } from "../helpers/queue.ts";
 import { closeOutbox, failOutbox } from "../outbox/relay.ts";
 

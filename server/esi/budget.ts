@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { config } from "../helpers/config.ts";
 import { redis } from "../helpers/redis.ts";
-import { EsiBlockedError, type BlockReason } from "./errors.ts";
+import { type BlockReason, EsiBlockedError } from "./errors.ts";
 import { intHeader, sleep } from "./http.ts";
 import { upstreamSettings } from "./settings.ts";
 
@@ -302,10 +302,22 @@ export async function acquire(route: string, opts: AcquireOptions = {}): Promise
   const routePause = k.pause(`route:${route}`);
   for (;;) {
     const [admitted, waitMs, reason] = await client().esiAcquire(
-      k.guard, k.errors, k.inflight, k.serial, k.serialLock,
-      group ? k.pause(group) : routePause, routePause,
-      k.bucket(group ?? "-"), k.bucketLog(group ?? "-"), k.active,
-      reqId, s.esiTimeoutMs + 5_000, s.esiErrorLowMark, RESERVE_COST, s.esiBucketMargin, group ? 1 : 0,
+      k.guard,
+      k.errors,
+      k.inflight,
+      k.serial,
+      k.serialLock,
+      group ? k.pause(group) : routePause,
+      routePause,
+      k.bucket(group ?? "-"),
+      k.bucketLog(group ?? "-"),
+      k.active,
+      reqId,
+      s.esiTimeoutMs + 5_000,
+      s.esiErrorLowMark,
+      RESERVE_COST,
+      s.esiBucketMargin,
+      group ? 1 : 0,
     );
     if (admitted === 1) return { reqId, route, group };
     const now = Date.now();
@@ -341,9 +353,17 @@ export async function settle(ticket: Ticket, outcome: Outcome | undefined): Prom
   const rl = parseRateLimit(h["x-ratelimit-limit"]);
   const str = (n: number | undefined) => (n === undefined ? "" : String(n));
   await client().esiSettle(
-    k.guard, k.errors, k.inflight, k.serial, k.serialLock,
+    k.guard,
+    k.errors,
+    k.inflight,
+    k.serial,
+    k.serialLock,
     group ? k.pause(group) : k.pause(`route:${ticket.route}`),
-    k.bucket(group || "-"), k.bucketLog(group || "-"), k.events, k.groups, k.active,
+    k.bucket(group || "-"),
+    k.bucketLog(group || "-"),
+    k.events,
+    k.groups,
+    k.active,
     ticket.reqId,
     outcome?.status ?? 0,
     str(intHeader(h["x-esi-error-limit-remain"])),

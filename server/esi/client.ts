@@ -9,7 +9,7 @@ import { log } from "../helpers/logger.ts";
 import { redis } from "../helpers/redis.ts";
 import { acquire, esiKeys, settle, type Ticket } from "./budget.ts";
 import { EsiBlockedError, errorForStatus, RetryableError } from "./errors.ts";
-import { httpDate, httpRequest, type HttpResponse } from "./http.ts";
+import { type HttpResponse, httpDate, httpRequest } from "./http.ts";
 import { upstreamSettings } from "./settings.ts";
 
 /** The compatibility date our schemas are written for (X-Compatibility-Date). */
@@ -139,10 +139,10 @@ export async function esiCall<T>(call: EsiCall<T>, opts: CallOptions = {}): Prom
     const parsed = call.schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new RetryableError(
-        `esi ${call.route}: unexpected body at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
-        { ...where, status: s },
-      );
+      throw new RetryableError(`esi ${call.route}: unexpected body at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, {
+        ...where,
+        status: s,
+      });
     }
     if (call.memo) await writeMemo(url, etag, expires);
     return { status: "ok", data: parsed.data, etag, expires, lastModified: httpDate(res.headers["last-modified"]) };

@@ -41,7 +41,11 @@ export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
     return { status: res.statusCode, headers, text, ms: Math.round(performance.now() - started) };
   } catch (err) {
     const reason = controller.signal.aborted ? `timeout after ${call.timeoutMs} ms` : describe(err);
-    throw new RetryableError(`${call.upstream} ${call.route}: ${reason}`, { upstream: call.upstream, route: call.route, url: call.url, status: 0 }, { cause: err });
+    throw new RetryableError(
+      `${call.upstream} ${call.route}: ${reason}`,
+      { upstream: call.upstream, route: call.route, url: call.url, status: 0 },
+      { cause: err },
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -26,7 +26,11 @@ describe("checkEsiKillmail", () => {
       ["id as a string", (b) => (b.solar_system_id = "30000142"), "solar_system_id"],
       ["not a time", (b) => (b.killmail_time = "yesterday"), "killmail_time"],
       ["missing victim ship", (b) => delete b.victim.ship_type_id, "victim"],
-      ["nested item with a bad flag", (b) => (b.victim.items = [{ flag: 5, item_type_id: 3, singleton: 0, items: [{ flag: -1, item_type_id: 4, singleton: 0 }] }]), "victim.items.0.items.0.flag"],
+      [
+        "nested item with a bad flag",
+        (b) => (b.victim.items = [{ flag: 5, item_type_id: 3, singleton: 0, items: [{ flag: -1, item_type_id: 4, singleton: 0 }] }]),
+        "victim.items.0.items.0.flag",
+      ],
       ["final_blow not a boolean", (b) => (b.attackers[0].final_blow = 1), "attackers.0.final_blow"],
     ];
     for (const [what, breakIt, path] of broken) {

@@ -1,20 +1,15 @@
 // Typed functions for every ESI route the killboard uses. GETs of refreshable resources take an optional
 // `{ etag }` (the caller's stored copy) and then may answer { status: "not-modified" }; without an etag
 // they always return data. POSTs take any number of ids and split them into ESI's 1,000-id requests.
-import { esiKillmailSchema, type EsiKillmail } from "./killmail-schema.ts";
-import { esiCall, type CallOptions, type EsiCall, type EsiOk, type EsiResult } from "./client.ts";
+
+import { type CallOptions, type EsiCall, type EsiOk, type EsiResult, esiCall } from "./client.ts";
+import { type EsiKillmail, esiKillmailSchema } from "./killmail-schema.ts";
 import {
   affiliationSchema,
   allianceSchema,
   categorySchema,
   characterSchema,
   corporationSchema,
-  groupSchema,
-  idListSchema,
-  marketHistorySchema,
-  marketPricesSchema,
-  typeSchema,
-  universeNamesSchema,
   type EsiAffiliation,
   type EsiAlliance,
   type EsiCategory,
@@ -25,6 +20,12 @@ import {
   type EsiMarketPrice,
   type EsiType,
   type EsiUniverseName,
+  groupSchema,
+  idListSchema,
+  marketHistorySchema,
+  marketPricesSchema,
+  typeSchema,
+  universeNamesSchema,
 } from "./schemas.ts";
 
 /** Options without an ETag: the answer always carries data. */
@@ -54,72 +55,143 @@ export async function getKillmail(killmailId: number, hash: string, opts: FetchO
   assertId("killmailId", killmailId);
   if (!/^[0-9a-f]{40}$/.test(hash)) throw new TypeError(`killmail hash must be 40 lowercase hex characters, got '${hash}'`);
   return esiCall(
-    { method: "GET", route: "/killmails/{killmail_id}/{killmail_hash}", path: `/killmails/${killmailId}/${hash}`, schema: esiKillmailSchema },
+    {
+      method: "GET",
+      route: "/killmails/{killmail_id}/{killmail_hash}",
+      path: `/killmails/${killmailId}/${hash}`,
+      schema: esiKillmailSchema,
+    },
     opts,
   ) as Promise<EsiOk<EsiKillmail>>;
 }
 
 /** GET /characters/{id}. A deleted (biomassed) character → NotFoundError. */
-export const getCharacter = conditionalGet(1, (id: number): EsiCall<EsiCharacter> => ({
-  method: "GET", route: "/characters/{character_id}", path: `/characters/${assertId("characterId", id)}`, schema: characterSchema, memo: true,
-}));
+export const getCharacter = conditionalGet(
+  1,
+  (id: number): EsiCall<EsiCharacter> => ({
+    method: "GET",
+    route: "/characters/{character_id}",
+    path: `/characters/${assertId("characterId", id)}`,
+    schema: characterSchema,
+    memo: true,
+  }),
+);
 
 /** GET /corporations/{id}. */
-export const getCorporation = conditionalGet(1, (id: number): EsiCall<EsiCorporation> => ({
-  method: "GET", route: "/corporations/{corporation_id}", path: `/corporations/${assertId("corporationId", id)}`, schema: corporationSchema, memo: true,
-}));
+export const getCorporation = conditionalGet(
+  1,
+  (id: number): EsiCall<EsiCorporation> => ({
+    method: "GET",
+    route: "/corporations/{corporation_id}",
+    path: `/corporations/${assertId("corporationId", id)}`,
+    schema: corporationSchema,
+    memo: true,
+  }),
+);
 
 /** GET /alliances/{id}. */
-export const getAlliance = conditionalGet(1, (id: number): EsiCall<EsiAlliance> => ({
-  method: "GET", route: "/alliances/{alliance_id}", path: `/alliances/${assertId("allianceId", id)}`, schema: allianceSchema, memo: true,
-}));
+export const getAlliance = conditionalGet(
+  1,
+  (id: number): EsiCall<EsiAlliance> => ({
+    method: "GET",
+    route: "/alliances/{alliance_id}",
+    path: `/alliances/${assertId("allianceId", id)}`,
+    schema: allianceSchema,
+    memo: true,
+  }),
+);
 
 /** GET /alliances: ids of every active alliance. */
-export const getAlliances = conditionalGet(0, (): EsiCall<number[]> => ({
-  method: "GET", route: "/alliances", path: "/alliances", schema: idListSchema, memo: true,
-}));
+export const getAlliances = conditionalGet(
+  0,
+  (): EsiCall<number[]> => ({
+    method: "GET",
+    route: "/alliances",
+    path: "/alliances",
+    schema: idListSchema,
+    memo: true,
+  }),
+);
 
 /** GET /alliances/{id}/corporations: ids of its member corporations. */
-export const getAllianceCorporations = conditionalGet(1, (id: number): EsiCall<number[]> => ({
-  method: "GET", route: "/alliances/{alliance_id}/corporations", path: `/alliances/${assertId("allianceId", id)}/corporations`, schema: idListSchema, memo: true,
-}));
+export const getAllianceCorporations = conditionalGet(
+  1,
+  (id: number): EsiCall<number[]> => ({
+    method: "GET",
+    route: "/alliances/{alliance_id}/corporations",
+    path: `/alliances/${assertId("allianceId", id)}/corporations`,
+    schema: idListSchema,
+    memo: true,
+  }),
+);
 
 /** GET /universe/types/{id}. */
-export const getType = conditionalGet(1, (id: number): EsiCall<EsiType> => ({
-  method: "GET", route: "/universe/types/{type_id}", path: `/universe/types/${assertId("typeId", id)}`, schema: typeSchema, memo: true,
-}));
+export const getType = conditionalGet(
+  1,
+  (id: number): EsiCall<EsiType> => ({
+    method: "GET",
+    route: "/universe/types/{type_id}",
+    path: `/universe/types/${assertId("typeId", id)}`,
+    schema: typeSchema,
+    memo: true,
+  }),
+);
 
 /** GET /universe/groups/{id}. */
-export const getGroup = conditionalGet(1, (id: number): EsiCall<EsiGroup> => ({
-  method: "GET", route: "/universe/groups/{group_id}", path: `/universe/groups/${assertId("groupId", id)}`, schema: groupSchema, memo: true,
-}));
+export const getGroup = conditionalGet(
+  1,
+  (id: number): EsiCall<EsiGroup> => ({
+    method: "GET",
+    route: "/universe/groups/{group_id}",
+    path: `/universe/groups/${assertId("groupId", id)}`,
+    schema: groupSchema,
+    memo: true,
+  }),
+);
 
 /** GET /universe/categories/{id}. */
-export const getCategory = conditionalGet(1, (id: number): EsiCall<EsiCategory> => ({
-  method: "GET", route: "/universe/categories/{category_id}", path: `/universe/categories/${assertId("categoryId", id)}`, schema: categorySchema, memo: true,
-}));
+export const getCategory = conditionalGet(
+  1,
+  (id: number): EsiCall<EsiCategory> => ({
+    method: "GET",
+    route: "/universe/categories/{category_id}",
+    path: `/universe/categories/${assertId("categoryId", id)}`,
+    schema: categorySchema,
+    memo: true,
+  }),
+);
 
 /** GET /markets/prices: average and adjusted price of every type. */
-export const getMarketPrices = conditionalGet(0, (): EsiCall<EsiMarketPrice[]> => ({
-  method: "GET", route: "/markets/prices", path: "/markets/prices", schema: marketPricesSchema, memo: true,
-}));
+export const getMarketPrices = conditionalGet(
+  0,
+  (): EsiCall<EsiMarketPrice[]> => ({
+    method: "GET",
+    route: "/markets/prices",
+    path: "/markets/prices",
+    schema: marketPricesSchema,
+    memo: true,
+  }),
+);
 
 /** GET /markets/{region_id}/history?type_id=: daily history (The Forge = 10000002). Non-market type → NotFoundError. */
-export const getMarketHistory = conditionalGet(2, (regionId: number, typeId: number): EsiCall<EsiMarketHistoryDay[]> => ({
-  method: "GET",
-  route: "/markets/{region_id}/history",
-  path: `/markets/${assertId("regionId", regionId)}/history`,
-  query: { type_id: assertId("typeId", typeId) },
-  schema: marketHistorySchema,
-  memo: true,
-}));
+export const getMarketHistory = conditionalGet(
+  2,
+  (regionId: number, typeId: number): EsiCall<EsiMarketHistoryDay[]> => ({
+    method: "GET",
+    route: "/markets/{region_id}/history",
+    path: `/markets/${assertId("regionId", regionId)}/history`,
+    query: { type_id: assertId("typeId", typeId) },
+    schema: marketHistorySchema,
+    memo: true,
+  }),
+);
 
 /** ESI's most ids per POST body. */
 export const MAX_IDS_PER_POST = 1000;
 
 async function postInChunks<T>(ids: readonly number[], build: (chunk: number[]) => EsiCall<T[]>, opts: FetchOptions): Promise<T[]> {
   const unique = [...new Set(ids)];
-  unique.forEach((id) => assertId("id", id));
+  for (const id of unique) assertId("id", id);
   const out: T[] = [];
   for (let i = 0; i < unique.length; i += MAX_IDS_PER_POST) {
     const result = (await esiCall(build(unique.slice(i, i + MAX_IDS_PER_POST)), opts)) as EsiOk<T[]>;
@@ -133,9 +205,17 @@ async function postInChunks<T>(ids: readonly number[], build: (chunk: number[]) 
  * (de-duplicated, sent 1,000 per request).
  */
 export function postCharacterAffiliation(ids: readonly number[], opts: FetchOptions = {}): Promise<EsiAffiliation[]> {
-  return postInChunks(ids, (chunk) => ({
-    method: "POST", route: "/characters/affiliation", path: "/characters/affiliation", body: chunk, schema: affiliationSchema,
-  }), opts);
+  return postInChunks(
+    ids,
+    (chunk) => ({
+      method: "POST",
+      route: "/characters/affiliation",
+      path: "/characters/affiliation",
+      body: chunk,
+      schema: affiliationSchema,
+    }),
+    opts,
+  );
 }
 
 /**
@@ -143,7 +223,15 @@ export function postCharacterAffiliation(ids: readonly number[], opts: FetchOpti
  * 404 for a whole request when one id is unknown: that is a NotFoundError for the caller to handle.
  */
 export function postUniverseNames(ids: readonly number[], opts: FetchOptions = {}): Promise<EsiUniverseName[]> {
-  return postInChunks(ids, (chunk) => ({
-    method: "POST", route: "/universe/names", path: "/universe/names", body: chunk, schema: universeNamesSchema,
-  }), opts);
+  return postInChunks(
+    ids,
+    (chunk) => ({
+      method: "POST",
+      route: "/universe/names",
+      path: "/universe/names",
+      body: chunk,
+      schema: universeNamesSchema,
+    }),
+    opts,
+  );
 }

@@ -103,9 +103,7 @@ export const categorySchema = z.object({
 export type EsiCategory = z.infer<typeof categorySchema>;
 
 /** GET /markets/prices. */
-export const marketPricesSchema = z.array(
-  z.object({ type_id: int, average_price: num.optional(), adjusted_price: num.optional() }),
-);
+export const marketPricesSchema = z.array(z.object({ type_id: int, average_price: num.optional(), adjusted_price: num.optional() }));
 export type EsiMarketPrice = z.infer<typeof marketPricesSchema>[number];
 
 /** GET /markets/{region_id}/history?type_id=. */
@@ -120,7 +118,15 @@ export const universeNamesSchema = z.array(
     id: int,
     name: z.string(),
     category: z.enum([
-      "alliance", "character", "constellation", "corporation", "inventory_type", "region", "solar_system", "station", "faction",
+      "alliance",
+      "character",
+      "constellation",
+      "corporation",
+      "inventory_type",
+      "region",
+      "solar_system",
+      "station",
+      "faction",
     ]),
   }),
 );

@@ -78,7 +78,8 @@ export function parseUpstreamSettings(env: Record<string, string | undefined> = 
 let current: UpstreamSettings | undefined;
 
 export function upstreamSettings(): UpstreamSettings {
-  return (current ??= parseUpstreamSettings());
+  current ??= parseUpstreamSettings();
+  return current;
 }
 
 /** Replaces some settings in this process (tests). */

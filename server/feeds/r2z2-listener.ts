@@ -57,7 +57,10 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
-      wake = () => (clearTimeout(timer), resolve());
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
 
   async function save(batch: R2z2Envelope[], last: number): Promise<void> {

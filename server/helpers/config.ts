@@ -37,13 +37,16 @@ export interface Config {
 }
 
 const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a ${protocols.join(" or ")} URL`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${protocols.join(" or ")} URL`,
+  );
 
 const httpUrl = url(["http:", "https:"]).transform((v) => v.replace(/\/+$/, ""));
 const positiveInt = z.coerce.number().int().positive();
@@ -89,7 +92,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     }
     const n = positiveInt.safeParse(value);
     if (!n.success) throw new ConfigError(`invalid ${key}=${JSON.stringify(value)}: must be a positive integer`);
-    const entry = (queues[queue as QueueName] ??= {});
+    queues[queue as QueueName] ??= {};
+    const entry = queues[queue as QueueName]!;
     if (m[2] === "CONCURRENCY") entry.concurrency = n.data;
     else if (m[2] === "RATE") entry.ratePerSecond = n.data;
     else entry.lockSeconds = n.data;
@@ -116,7 +120,8 @@ let current: Config | undefined;
 
 /** The process-wide configuration, parsed from process.env on first use. */
 export function config(): Config {
-  return (current ??= parseConfig());
+  current ??= parseConfig();
+  return current;
 }
 
 /** Replaces parts of the process-wide configuration (tests, the demo). */

@@ -43,10 +43,7 @@ export type KillmailBatchPayload = z.infer<typeof killmailBatchPayload>;
 
 /** One entity to refresh, or (character queue) a bulk affiliation refresh of up to 1,000 characters. */
 const entityPayload = z.object({ id: entityId, force: z.boolean().optional() });
-export const characterPayload = z.union([
-  entityPayload,
-  z.object({ affiliation: z.array(entityId).min(1).max(1000) }),
-]);
+export const characterPayload = z.union([entityPayload, z.object({ affiliation: z.array(entityId).min(1).max(1000) })]);
 
 export const pricePayload = z.discriminatedUnion("task", [
   /** Refresh ESI /markets/prices and the Forge history of the given types (or of every type seen in kills). */
@@ -65,7 +62,10 @@ export const backfillPayload = z.discriminatedUnion("task", [
     toId: z.number().int().nonnegative(),
     fromDate: z.iso.date().optional(),
     toDate: z.iso.date().optional(),
-    runId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+    runId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
   }),
   /** Plan a values run (id ranges of matching kills) and enqueue its range jobs; the scheduler's job. */
   z.object({
@@ -133,9 +133,7 @@ export function workKey<Q extends QueueName>(queue: Q, data: PayloadOf<Q>): stri
   const d = data as Record<string, unknown>;
   switch (queue) {
     case "killmail":
-      return "batch" in d
-        ? killmailBatchKey((data as KillmailBatchPayload).batch.map((k) => k.killmailId))
-        : `killmail-${d.killmailId}`;
+      return "batch" in d ? killmailBatchKey((data as KillmailBatchPayload).batch.map((k) => k.killmailId)) : `killmail-${d.killmailId}`;
     case "character":
       return "id" in d ? `character-${d.id}` : `character-affiliation-${idsDigest((data as { affiliation: number[] }).affiliation)}`;
     case "corporation":

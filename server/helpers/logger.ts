@@ -6,14 +6,15 @@ import { config } from "./config.ts";
 let root: Logger | undefined;
 
 export function logger(): Logger {
-  return (root ??= pino(
+  root ??= pino(
     {
       level: config().logLevel,
       base: { pid: process.pid },
       redact: { paths: ["password", "token", "adminToken", "*.password", "*.token", "headers.authorization"], censor: "***" },
     },
     pino.destination({ dest: 2, sync: true }),
-  ));
+  );
+  return root;
 }
 
 /** A child logger for one component (e.g. `queue`, `esi`, `cli`). */

@@ -3,7 +3,7 @@
 // per-queue overrides from the environment applied.
 import { type Job, type Processor, UnrecoverableError, Worker, type WorkerOptions } from "bullmq";
 import { config, type QueueName } from "./config.ts";
-import { InvalidPayloadError, parsePayload, type PayloadOf } from "./job-payloads.ts";
+import { InvalidPayloadError, type PayloadOf, parsePayload } from "./job-payloads.ts";
 import { createRedis } from "./redis.ts";
 
 export interface ProcessorOptions {

@@ -49,17 +49,16 @@ function finished(worker: Worker, count: number): Promise<void> {
   });
 }
 
-const total = (s: QueueStats) =>
-  s.waiting + s.prioritized + s.active + s.delayed + s.completed + s.failed;
+const total = (s: QueueStats) => s.waiting + s.prioritized + s.active + s.delayed + s.completed + s.failed;
 
 describe("validation", () => {
   it("rejects a bad payload with a clear error and adds nothing", async () => {
     await expect(enqueueJob("character", { id: -5 })).rejects.toThrow(InvalidPayloadError);
     await expect(enqueueJob("corporation", { name: "x" })).rejects.toThrow(/invalid corporation payload: id/);
     await expect(enqueueJob("killmail", { killmailId: 1, hash: "nothex" })).rejects.toThrow(/hash: must be 40/);
-    await expect(
-      enqueueJobMany("alliance", [{ id: 99000001 }, { id: 99000002 }, { id: "99000003" }]),
-    ).rejects.toThrow(/item 2: invalid alliance payload/);
+    await expect(enqueueJobMany("alliance", [{ id: 99000001 }, { id: 99000002 }, { id: "99000003" }])).rejects.toThrow(
+      /item 2: invalid alliance payload/,
+    );
     expect(total(await getQueueStats("character"))).toBe(0);
     expect(total(await getQueueStats("corporation"))).toBe(0);
     expect(total(await getQueueStats("alliance"))).toBe(0);
@@ -212,9 +211,7 @@ describe("stats and schedulers", () => {
   });
 
   it("creates a job scheduler with a validated payload", async () => {
-    await expect(scheduleJob("price", "daily-prices", { task: "nope" }, { cron: "15 11 * * *" })).rejects.toThrow(
-      InvalidPayloadError,
-    );
+    await expect(scheduleJob("price", "daily-prices", { task: "nope" }, { cron: "15 11 * * *" })).rejects.toThrow(InvalidPayloadError);
     await scheduleJob("price", "daily-prices", { task: "update" }, { cron: "15 11 * * *" });
     const schedulers = await getQueue("price").getJobSchedulers();
     expect(schedulers.map((s) => [s.key, s.pattern])).toEqual([["daily-prices", "15 11 * * *"]]);

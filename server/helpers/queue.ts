@@ -1,12 +1,12 @@
 // Queue helpers shared by routes, the CLI and processors: queue names and priorities, typed and
 // validated enqueue (single, bulk, scheduled), de-duplication by work key, and stats of every state.
-import { Queue, type JobsOptions, type JobType } from "bullmq";
+import { type JobsOptions, type JobType, Queue } from "bullmq";
 import { config, QUEUE_NAMES, type QueueName } from "./config.ts";
-import { parsePayload, workKey, type PayloadOf } from "./job-payloads.ts";
+import { type PayloadOf, parsePayload, workKey } from "./job-payloads.ts";
 import { redis } from "./redis.ts";
 
 export { QUEUE_NAMES, type QueueName } from "./config.ts";
-export { InvalidPayloadError, parsePayload, workKey, type PayloadOf } from "./job-payloads.ts";
+export { InvalidPayloadError, type PayloadOf, parsePayload, workKey } from "./job-payloads.ts";
 
 /** Queue names as constants (`QueueType.killmail`). */
 export const QueueType = Object.fromEntries(QUEUE_NAMES.map((q) => [q, q])) as { readonly [Q in QueueName]: Q };
@@ -206,11 +206,11 @@ export async function scheduleJob<Q extends QueueName>(
   if (!opts.cron === !opts.every) throw new Error("scheduleJob needs exactly one of cron or every");
   assertJobId(schedulerId);
   const payload = parsePayload(type, data);
-  await getQueue(type).upsertJobScheduler(
-    schedulerId,
-    opts.cron ? { pattern: opts.cron, tz: "UTC" } : { every: opts.every! },
-    { name: type, data: payload, opts: { priority: opts.priority ?? JobPriority.NORMAL } },
-  );
+  await getQueue(type).upsertJobScheduler(schedulerId, opts.cron ? { pattern: opts.cron, tz: "UTC" } : { every: opts.every! }, {
+    name: type,
+    data: payload,
+    opts: { priority: opts.priority ?? JobPriority.NORMAL },
+  });
 }
 
 export const JOB_STATES = [

@@ -50,12 +50,24 @@ export async function* readArchive(source: Readable, opts: ReadArchiveOptions = 
     const proc = spawn("bzip2", ["-dc"], { stdio: ["pipe", "pipe", "pipe"] });
     child = proc;
     let stderr = "";
-    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()).length > 2000 && (stderr = stderr.slice(-2000)));
+    proc.stderr.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-2000);
+    });
     exited = new Promise<void>((resolve, reject) => {
       proc.on("error", (err) => reject(new Error(`cannot run bzip2: ${err.message}`)));
       proc.on("close", (code, signal) => {
         if (code === 0) resolve();
-        else reject(new Error(`bzip2 failed (${signal ?? `exit ${code}`}): ${stderr.trim().split("\n")[0]?.replace(/^bzip2: /, "") || "corrupt archive"}`));
+        else
+          reject(
+            new Error(
+              `bzip2 failed (${signal ?? `exit ${code}`}): ${
+                stderr
+                  .trim()
+                  .split("\n")[0]
+                  ?.replace(/^bzip2: /, "") || "corrupt archive"
+              }`,
+            ),
+          );
       });
     });
     exited.catch(fail);
@@ -66,11 +78,14 @@ export async function* readArchive(source: Readable, opts: ReadArchiveOptions = 
     pipeline(source, unbzip2(), extract, (err) => err && fail(err));
   }
 
-  const watchdog = setInterval(() => {
-    if (awaitingSince !== undefined && Date.now() - Math.max(awaitingSince, lastData) > idleMs) {
-      fail(new Error(`archive stalled: no data for ${Math.round(idleMs / 1000)} s`));
-    }
-  }, Math.min(5_000, idleMs));
+  const watchdog = setInterval(
+    () => {
+      if (awaitingSince !== undefined && Date.now() - Math.max(awaitingSince, lastData) > idleMs) {
+        fail(new Error(`archive stalled: no data for ${Math.round(idleMs / 1000)} s`));
+      }
+    },
+    Math.min(5_000, idleMs),
+  );
   try {
     awaitingSince = Date.now();
     for await (const entry of extract) {
@@ -93,9 +108,17 @@ export async function* readArchive(source: Readable, opts: ReadArchiveOptions = 
     await exited; // a truncated archive can end tar cleanly; bzip2's exit status tells
   } catch (err) {
     // tar usually notices a cut-off archive first; bzip2's own complaint, if any, says more.
-    const bz = await Promise.race([exited.then(() => undefined, (e: Error) => e), new Promise<undefined>((r) => setTimeout(r, 500))]);
+    const bz = await Promise.race([
+      exited.then(
+        () => undefined,
+        (e: Error) => e,
+      ),
+      new Promise<undefined>((r) => setTimeout(r, 500)),
+    ]);
     const message = (err as Error).message;
-    throw new Error(`cannot read the archive (truncated or corrupt?): ${message}${bz && bz.message !== message ? `; ${bz.message}` : ""}`, { cause: err });
+    throw new Error(`cannot read the archive (truncated or corrupt?): ${message}${bz && bz.message !== message ? `; ${bz.message}` : ""}`, {
+      cause: err,
+    });
   } finally {
     clearInterval(watchdog);
     if (child && child.exitCode === null) child.kill("SIGKILL");

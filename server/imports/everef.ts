@@ -139,7 +139,10 @@ export async function importEverefDays(from: string, to: string, opts: EverefOpt
     log("import").warn({ err: (err as Error).message }, "EVE Ref totals.json unavailable: importing without the totals check");
   }
   opts.onTotal?.(days.reduce((sum, d) => sum + (totals.get(d) ?? 0), 0));
-  return run(days.map((day) => ({ source: urlSource(day), day, expected: totals.get(day) ?? null })), opts);
+  return run(
+    days.map((day) => ({ source: urlSource(day), day, expected: totals.get(day) ?? null })),
+    opts,
+  );
 }
 
 /** Imports a local archive file (no totals check: the file may come from anywhere). */
@@ -171,7 +174,16 @@ async function run(jobs: ArchiveJob[], opts: EverefOptions): Promise<ImportResul
       } catch (err) {
         const message = (err as Error).message;
         logger.error({ archive: job.source.label, err: message }, "EVE Ref archive failed; the next run resumes it");
-        report = { day: job.day, expected: job.expected, withBody: 0, idHashOnly: 0, missing: job.expected ?? 0, invalid: 0, status: "failed", error: message };
+        report = {
+          day: job.day,
+          expected: job.expected,
+          withBody: 0,
+          idHashOnly: 0,
+          missing: job.expected ?? 0,
+          invalid: 0,
+          status: "failed",
+          error: message,
+        };
       }
     }
     readBefore += report.withBody + report.idHashOnly;
@@ -193,7 +205,15 @@ async function importArchive(
   const logger = log("import");
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   const attempts = opts.attempts ?? 3;
-  const report: DayReport = { day: job.day, expected: job.expected, withBody: 0, idHashOnly: 0, missing: 0, invalid: 0, status: "imported" };
+  const report: DayReport = {
+    day: job.day,
+    expected: job.expected,
+    withBody: 0,
+    idHashOnly: 0,
+    missing: 0,
+    invalid: 0,
+    status: "imported",
+  };
   let position = cursor; // where the last attempt (or run) stopped
   for (let attempt = 1; ; attempt++) {
     try {
@@ -273,7 +293,9 @@ function parseEntry(name: string, body: Buffer, report: DayReport, logger: Retur
   }
   const head = entrySchema.safeParse(json);
   if (!head.success || head.data.killmail_id !== Number(idInName)) {
-    return invalid(`${name}: ${head.success ? "killmail_id does not match the file name" : `${head.error.issues[0]?.path.join(".")}: ${head.error.issues[0]?.message}`}`);
+    return invalid(
+      `${name}: ${head.success ? "killmail_id does not match the file name" : `${head.error.issues[0]?.path.join(".")}: ${head.error.issues[0]?.message}`}`,
+    );
   }
   const { killmail_hash: hash, http_last_modified: _lastModified, ...esi } = head.data;
   const parsed = checkEsiKillmail(esi);

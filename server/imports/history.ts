@@ -6,9 +6,9 @@
 // to the intake (ids go in ascending order) and, once the day is through, its report; a finished day is
 // skipped on later runs unless totals.json now counts a different number of kills for it.
 import { checkEsiKillmail } from "../esi/killmail-schema.ts";
+import { readCursor, writeCursor } from "../feeds/cursor.ts";
 import { log } from "../helpers/logger.ts";
 import type { IntakeItem } from "../killmails/intake.ts";
-import { readCursor, writeCursor } from "../feeds/cursor.ts";
 import { getHistoryDay, getHistoryRawIndex, getHistoryTotals } from "../zkb/r2z2.ts";
 import { MalformedBody } from "../zkb/raw-day.ts";
 import { compactDay, dayRange, totalsByDay } from "./days.ts";
@@ -67,7 +67,15 @@ export interface ImportResult {
 
 /** A day report in its fixed field order (cursors come back from jsonb with keys reordered). */
 export function dayReport(r: DayReport, status: DayReport["status"] = r.status): DayReport {
-  const out: DayReport = { day: r.day, expected: r.expected, withBody: r.withBody, idHashOnly: r.idHashOnly, missing: r.missing, invalid: r.invalid, status };
+  const out: DayReport = {
+    day: r.day,
+    expected: r.expected,
+    withBody: r.withBody,
+    idHashOnly: r.idHashOnly,
+    missing: r.missing,
+    invalid: r.invalid,
+    status,
+  };
   if (r.error) out.error = r.error;
   return out;
 }
@@ -145,7 +153,8 @@ export async function importHistory(from: string, to: string, opts: ImportOption
       let item: IntakeItem = { killmailId: id, hash };
       if (body instanceof MalformedBody) {
         report.invalid++;
-        if (report.invalid <= 5) logger.warn({ day, killmailId: id, issue: body.message }, "malformed body in R2Z2 raw history: importing id/hash only");
+        if (report.invalid <= 5)
+          logger.warn({ day, killmailId: id, issue: body.message }, "malformed body in R2Z2 raw history: importing id/hash only");
       } else if (body !== undefined) {
         const parsed = checkEsiKillmail(body);
         if (parsed.success && parsed.data.killmail_id === id) item = { killmailId: id, hash, esi: parsed.data };

@@ -76,13 +76,25 @@ export async function syncZkb(kind: SyncKind, id: number, opts: SyncOptions = {}
     }
     sink.counts.read += kills.length;
     sink.counts.bodyless += kills.filter((k) => !k.esi).length;
-    await sink.submit(kills.map((k) => (k.esi ? { killmailId: k.killmailId, hash: k.hash, esi: k.esi } : { killmailId: k.killmailId, hash: k.hash })));
+    await sink.submit(
+      kills.map((k) => (k.esi ? { killmailId: k.killmailId, hash: k.hash, esi: k.esi } : { killmailId: k.killmailId, hash: k.hash })),
+    );
     await writeCursor(name, { nextPage: page + 1, done: false } satisfies SyncCursor);
     opts.onPage?.(page, kills.length, sink.counts);
   }
   await writeCursor(name, { nextPage: 1, done: true, stoppedBy } satisfies SyncCursor);
   const pages = Math.min(page, maxPages) - firstPage + 1;
-  return { kind, id, firstPage, pages, stoppedBy, counts: sink.counts, ...sink.backpressure.stats, intakeMs: Math.round(sink.intakeMs), ms: Date.now() - started };
+  return {
+    kind,
+    id,
+    firstPage,
+    pages,
+    stoppedBy,
+    counts: sink.counts,
+    ...sink.backpressure.stats,
+    intakeMs: Math.round(sink.intakeMs),
+    ms: Date.now() - started,
+  };
 }
 
 /** One page; waits out blocks (429, zKillboard's error block) and retries transient failures. */

@@ -5,7 +5,7 @@
 // constraint), the batch is split in halves and retried until the kill at fault fails alone, with a
 // PermanentStoreError; any other failure (connection lost, …) fails every kill of the batch, to retry.
 import type { Sql } from "postgres";
-import { storeKillmails, type KillToStore } from "./store.ts";
+import { type KillToStore, storeKillmails } from "./store.ts";
 
 export type StoreOutcome = "stored" | "existing";
 
@@ -48,6 +48,11 @@ export interface BatcherStats {
 export class KillmailBatcher {
   private queue: Pending[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
   private inFlight = 0;
   private readonly idle: (() => void)[] = [];
   readonly stats: BatcherStats = { batches: 0, kills: 0, stored: 0, existing: 0 };
@@ -75,7 +80,7 @@ export class KillmailBatcher {
 
   /** Writes everything queued now; resolves when nothing is in flight. */
   async drain(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer), (this.timer = undefined);
+    this.clearTimer();
     this.pump(true);
     if (this.inFlight === 0 && this.queue.length === 0) return;
     await new Promise<void>((r) => this.idle.push(r));
@@ -83,7 +88,7 @@ export class KillmailBatcher {
 
   private flushSoon(delay: number): void {
     if (delay === 0) {
-      if (this.timer) clearTimeout(this.timer), (this.timer = undefined);
+      this.clearTimer();
       this.pump(false);
     } else if (!this.timer) {
       this.timer = setTimeout(() => {

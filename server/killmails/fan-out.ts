@@ -4,8 +4,8 @@
 // A key checked by a committed transaction is not checked again by this process for a while: the
 // entity was fresh (fresh for a day at least, see entities/ttl.ts) or its refresh was queued then.
 import type { TransactionSql } from "postgres";
-import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { pgArray } from "../db/arrays.ts";
+import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { config } from "../helpers/config.ts";
 import { JobPriority } from "../helpers/queue.ts";
 import { collectReferences, emptyReferenceSets } from "./flatten.ts";

@@ -122,14 +122,33 @@ export function killmailRow(esi: EsiKillmail, hash: string): KillmailRow {
  * by those hold only such rows, so each kill once per entity).
  */
 export const ATTACKER_COPY_COLUMNS = [
-  "killmail_id", "attacker_index", "character_id", "corporation_id", "alliance_id", "faction_id", "ship_type_id",
-  "weapon_type_id", "damage_done", "final_blow", "security_status", "corporation_first", "alliance_first", "ship_first",
+  "killmail_id",
+  "attacker_index",
+  "character_id",
+  "corporation_id",
+  "alliance_id",
+  "faction_id",
+  "ship_type_id",
+  "weapon_type_id",
+  "damage_done",
+  "final_blow",
+  "security_status",
+  "corporation_first",
+  "alliance_first",
+  "ship_first",
 ] as const;
 
 /** The items table's columns, in the order writeItemRows writes them (ItemRow's fields). */
 export const ITEM_COPY_COLUMNS = [
-  "killmail_id", "item_index", "parent_index", "flag", "item_type_id", "singleton", "quantity_dropped",
-  "quantity_destroyed", "container_dropped",
+  "killmail_id",
+  "item_index",
+  "parent_index",
+  "flag",
+  "item_type_id",
+  "singleton",
+  "quantity_dropped",
+  "quantity_destroyed",
+  "container_dropped",
 ] as const;
 
 /**
@@ -216,7 +235,8 @@ export function unflattenKillmail(flat: FlatKillmail): EsiKillmail {
     else {
       const parent = byIndex.get(row.parentIndex);
       if (!parent) throw new Error(`killmail ${k.killmailId}: item ${row.itemIndex} names missing parent ${row.parentIndex}`);
-      (parent.items ??= []).push(item);
+      parent.items ??= [];
+      parent.items.push(item);
     }
   }
   victim.items = built;

@@ -12,8 +12,8 @@ import { sql } from "../db/client.ts";
 import { checkEsiKillmail, type EsiKillmail } from "../esi/killmail-schema.ts";
 import { type KillmailBatchPayload, killmailBatchKey, type SingleKillmailPayload } from "../helpers/job-payloads.ts";
 import { KillmailBatcher, PermanentStoreError, type StoreOutcome } from "./batcher.ts";
-import { batchBodies, releaseBatchBodies } from "./intake-batches.ts";
 import { markIntakeFailed, markIntakeFailedMany, storedKillmailIds, submitKillmails } from "./intake.ts";
+import { batchBodies, releaseBatchBodies } from "./intake-batches.ts";
 
 export type IngestOutcome = StoreOutcome | "already-stored";
 
@@ -24,10 +24,11 @@ let batcher: KillmailBatcher | undefined;
 
 /** The process-wide batcher (one per worker process). */
 export function killmailBatcher(): KillmailBatcher {
-  return (batcher ??= new KillmailBatcher(sql, {
+  batcher ??= new KillmailBatcher(sql, {
     maxBatch: Number(process.env.KILLMAIL_BATCH_SIZE ?? 500),
     maxWaitMs: Number(process.env.KILLMAIL_BATCH_WAIT_MS ?? 20),
-  }));
+  });
+  return batcher;
 }
 
 /**
@@ -52,16 +53,14 @@ export async function isStored(killmailId: number): Promise<boolean> {
   return (await storedKillmailIds([killmailId])).has(killmailId);
 }
 
-export async function ingestKillmail(
-  payload: SingleKillmailPayload,
-  job: Job,
-  fetchKillmail: KillmailFetcher,
-): Promise<IngestOutcome> {
+export async function ingestKillmail(payload: SingleKillmailPayload, job: Job, fetchKillmail: KillmailFetcher): Promise<IngestOutcome> {
   try {
     let esi = payload.esi;
     if (!esi) {
       if (await isStored(payload.killmailId)) return "already-stored";
-      esi = (await bodiesFromIntake([payload.killmailId])).get(payload.killmailId) ?? (await fetchKillmail(payload.killmailId, payload.hash, job));
+      esi =
+        (await bodiesFromIntake([payload.killmailId])).get(payload.killmailId) ??
+        (await fetchKillmail(payload.killmailId, payload.hash, job));
       if (esi.killmail_id !== payload.killmailId) {
         throw new UnrecoverableError(`ESI returned killmail ${esi.killmail_id} for ${payload.killmailId}`);
       }
@@ -73,8 +72,7 @@ export async function ingestKillmail(
       throw err;
     }
   } catch (err) {
-    const final =
-      err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (final && isFailure(err)) await markIntakeFailed(payload.killmailId, (err as Error).message);
     throw err;
   }
@@ -128,7 +126,10 @@ export async function ingestKillmailBatch(payload: KillmailBatchPayload, job: Jo
     outcome.requeued += resolved.requeued;
   }
   for (const [problem, kills] of Map.groupBy(invalid, (k) => k.problem)) {
-    await markIntakeFailedMany(kills.map((k) => k.killmailId), problem);
+    await markIntakeFailedMany(
+      kills.map((k) => k.killmailId),
+      problem,
+    );
     outcome.invalid += kills.length;
   }
   const results = await Promise.allSettled(valid.map((kill) => killmailBatcher().submit(kill)));
@@ -142,7 +143,11 @@ export async function ingestKillmailBatch(payload: KillmailBatchPayload, job: Jo
   }
   if (failure) {
     const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (final) await markIntakeFailedMany(valid.map((k) => k.esi.killmail_id), (failure as Error).message);
+    if (final)
+      await markIntakeFailedMany(
+        valid.map((k) => k.esi.killmail_id),
+        (failure as Error).message,
+      );
     throw failure;
   }
   // The ledger kept this batch's bodies until its kills were stored (or failed, whose rows keep them).

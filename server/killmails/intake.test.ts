@@ -8,15 +8,16 @@ import { queuedKills } from "../../test/support/imports.ts";
 import { useTestQueues } from "../../test/support/isolation.ts";
 import { sql } from "../db/client.ts";
 import { JobPriority } from "../helpers/queue.ts";
-import { dropOrphanBatchBodies, releaseBatchBodies } from "./intake-batches.ts";
 import { submitKillmails } from "./intake.ts";
+import { dropOrphanBatchBodies, releaseBatchBodies } from "./intake-batches.ts";
 import { storeKillmails } from "./store.ts";
 
 useTestDatabase("intake");
 useTestQueues("intake");
 
 const kills = benchKillmails(252, 175_000_000);
-const withBody = (from: number, to: number) => kills.slice(from, to).map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: k.esi }));
+const withBody = (from: number, to: number) =>
+  kills.slice(from, to).map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: k.esi }));
 const ledger = async () =>
   sql()<{ id: number; jobKey: string | null; hasBody: boolean }[]>`
     select killmail_id as id, job_key as "jobKey",
@@ -26,12 +27,23 @@ const ledger = async () =>
 describe("submitKillmails with batchSize", () => {
   it("puts kills with bodies in batch jobs, the others in their own; ledger rows name their batch", async () => {
     const bodyless = kills.slice(250).map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash }));
-    const result = await submitKillmails([...withBody(0, 250), ...bodyless], { source: "history", priority: JobPriority.LOW, batchSize: 100 });
+    const result = await submitKillmails([...withBody(0, 250), ...bodyless], {
+      source: "history",
+      priority: JobPriority.LOW,
+      batchSize: 100,
+    });
     expect(result).toMatchObject({ enqueued: 252, deduplicated: 0, alreadyStored: 0 });
 
     const queued = await queuedKills();
     expect(queued.map((k) => k.killmailId)).toEqual(kills.map((k) => k.esi.killmail_id));
-    const batchSizes = [...Map.groupBy(queued.filter((k) => k.inBatch), (k) => k.jobId).values()].map((g) => g.length).sort();
+    const batchSizes = [
+      ...Map.groupBy(
+        queued.filter((k) => k.inBatch),
+        (k) => k.jobId,
+      ).values(),
+    ]
+      .map((g) => g.length)
+      .sort();
     expect(batchSizes).toEqual([100, 100, 50]);
     expect(queued.filter((k) => !k.inBatch).map((k) => k.killmailId)).toEqual(bodyless.map((k) => k.killmailId));
     expect(queued.every((k) => k.priority === JobPriority.LOW)).toBe(true);
@@ -50,7 +62,9 @@ describe("submitKillmails with batchSize", () => {
     expect(batches.map((b) => b.jobKey).sort()).toEqual([...new Set(rows.slice(0, 250).map((r) => r.jobKey!))].sort());
     const kept = batches.flatMap((b) => JSON.parse(b.bodies) as unknown[]);
     expect(kept).toHaveLength(250);
-    expect(new Map(kept.map((b) => [(b as { killmail_id: number }).killmail_id, b]))).toEqual(new Map(kills.slice(0, 250).map((k) => [k.esi.killmail_id, k.esi])));
+    expect(new Map(kept.map((b) => [(b as { killmail_id: number }).killmail_id, b]))).toEqual(
+      new Map(kills.slice(0, 250).map((k) => [k.esi.killmail_id, k.esi])),
+    );
     expect((await sql()`select 1 from killmail_intake where job_key is not null and body is not null`).length).toBe(0);
   });
 
@@ -71,26 +85,38 @@ describe("submitKillmails with batchSize", () => {
   });
 
   it("releases a batch's bodies once no ledger row names it; reconcile drops orphans after a minute", async () => {
-    const [first] = await sql()<{ jobKey: string }[]>`select job_key as "jobKey" from killmail_intake where killmail_id = ${kills[0]!.esi.killmail_id}`;
+    const [first] = await sql()<
+      { jobKey: string }[]
+    >`select job_key as "jobKey" from killmail_intake where killmail_id = ${kills[0]!.esi.killmail_id}`;
     const jobKey = first!.jobKey;
-    const members = (await sql()<{ id: number }[]>`select killmail_id as id from killmail_intake where job_key = ${jobKey}`).map((r) => r.id);
+    const members = (await sql()<{ id: number }[]>`select killmail_id as id from killmail_intake where job_key = ${jobKey}`).map(
+      (r) => r.id,
+    );
     await releaseBatchBodies(jobKey); // its kills still wait: kept
     expect((await sql()`select 1 from killmail_intake_batches where job_key = ${jobKey}`).length).toBe(1);
-    await storeKillmails(sql(), kills.filter((k) => members.includes(k.esi.killmail_id)).map((k) => ({ esi: k.esi, hash: k.hash })));
+    await storeKillmails(
+      sql(),
+      kills.filter((k) => members.includes(k.esi.killmail_id)).map((k) => ({ esi: k.esi, hash: k.hash })),
+    );
     await releaseBatchBodies(jobKey);
     expect((await sql()`select 1 from killmail_intake_batches where job_key = ${jobKey}`).length).toBe(0);
 
     await sql()`insert into killmail_intake_batches (job_key, bodies, created_at) values
       ('killmail-batch-old', '[]', now() - interval '2 minutes'), ('killmail-batch-young', '[]', now())`;
     expect(await dropOrphanBatchBodies()).toBe(1);
-    const left = (await sql()<{ k: string }[]>`select job_key as k from killmail_intake_batches where job_key like 'killmail-batch-%g'`).map((r) => r.k);
+    const left = (
+      await sql()<{ k: string }[]>`select job_key as k from killmail_intake_batches where job_key like 'killmail-batch-%g'`
+    ).map((r) => r.k);
     expect(left).toEqual(["killmail-batch-young"]);
     await sql()`delete from killmail_intake_batches where job_key = 'killmail-batch-young'`;
   });
 
   it("skips kills already stored", async () => {
     // The first batch (100 kills) was stored by the test above.
-    await storeKillmails(sql(), kills.slice(100, 110).map((k) => ({ esi: k.esi, hash: k.hash })));
+    await storeKillmails(
+      sql(),
+      kills.slice(100, 110).map((k) => ({ esi: k.esi, hash: k.hash })),
+    );
     const result = await submitKillmails(withBody(90, 120), { source: "history", batchSize: 100 });
     expect(result).toMatchObject({ enqueued: 0, alreadyStored: 20, deduplicated: 10 });
   });

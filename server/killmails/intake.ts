@@ -4,9 +4,10 @@
 // batch jobs naming their kills, whose bodies the ledger keeps as one row each (intake-batches.ts). Kills already stored,
 // or already carried by a queued job, are skipped; a kill that failed before is re-opened. The stored
 // kill's transaction closes its ledger row.
-import type { EsiKillmail } from "../esi/killmail-schema.ts";
+
 import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
+import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { KILLMAIL_BATCH_MAX, killmailBatchKey } from "../helpers/job-payloads.ts";
 import { addValidated, type EnqueueOptions, JobPriority, missingWorkKeys, type PayloadOf } from "../helpers/queue.ts";
 import { batchBodies, writeBatchBodies } from "./intake-batches.ts";
@@ -123,9 +124,7 @@ export function intakeJobKey(row: { killmail_id: number; job_key: string | null 
 }
 
 /** What goes to Redis: a kill in its own job, or kills with bodies in one batch job under `key`. */
-type PlannedJob =
-  | { kind: "single"; item: IntakeItem }
-  | { kind: "batch"; key: string; items: IntakeItem[] };
+type PlannedJob = { kind: "single"; item: IntakeItem } | { kind: "batch"; key: string; items: IntakeItem[] };
 
 function planJobs(items: IntakeItem[], batchSize: number): PlannedJob[] {
   if (batchSize <= 1) return items.map((item) => ({ kind: "single", item }));
@@ -162,7 +161,9 @@ async function enqueueIntakeJobs(
   };
   await add(
     singles,
-    singles.map(({ item: i }) => (i.esi ? { killmailId: i.killmailId, hash: i.hash, esi: i.esi } : { killmailId: i.killmailId, hash: i.hash })),
+    singles.map(({ item: i }) =>
+      i.esi ? { killmailId: i.killmailId, hash: i.hash, esi: i.esi } : { killmailId: i.killmailId, hash: i.hash },
+    ),
     { chunkSize: 500 },
   );
   // A batch job names its kills; their bodies stay in the ledger row written by recordIntake (the worker

@@ -1,7 +1,7 @@
 // Reads a stored kill back: the ESI body exactly as ESI sent it (rebuilt from the rows) and its values.
 import { sql } from "../db/client.ts";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
-import { unflattenKillmail, type AttackerRow, type ItemRow, type KillmailRow } from "./flatten.ts";
+import { type AttackerRow, type ItemRow, type KillmailRow, unflattenKillmail } from "./flatten.ts";
 
 export interface KillmailValues {
   total: string;
@@ -48,7 +48,19 @@ export async function loadKillmail(killmailId: number): Promise<StoredKillmail |
              item_type_id as "itemTypeId", singleton, quantity_dropped as "quantityDropped",
              quantity_destroyed as "quantityDestroyed", container_dropped as "containerDropped"
       from items where killmail_id = ${killmailId} order by item_index`,
-    db<{ total: string; destroyed: string; dropped: string; fitted: string; unpriced: number; solo: boolean; awox: boolean; prices_as_of: string | null; valued_at: Date }[]>`
+    db<
+      {
+        total: string;
+        destroyed: string;
+        dropped: string;
+        fitted: string;
+        unpriced: number;
+        solo: boolean;
+        awox: boolean;
+        prices_as_of: string | null;
+        valued_at: Date;
+      }[]
+    >`
       select total_value as total, destroyed_value as destroyed, dropped_value as dropped, fitted_value as fitted,
              unpriced_count as unpriced, is_solo as solo, is_awox as awox, prices_as_of::text, valued_at
       from killmail_values where killmail_id = ${killmailId}`,

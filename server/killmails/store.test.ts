@@ -3,11 +3,11 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { loadCorpus, type CorpusKill } from "../../test/support/corpus.ts";
+import { type CorpusKill, loadCorpus } from "../../test/support/corpus.ts";
 import { useTestDatabase } from "../../test/support/database.ts";
 import { sql } from "../db/client.ts";
-import { setConfig } from "../helpers/config.ts";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
+import { setConfig } from "../helpers/config.ts";
 import { loadKillmail } from "./read.ts";
 import { storeKillmails } from "./store.ts";
 
@@ -22,14 +22,16 @@ async function counts() {
 }
 
 function itemRows(esi: EsiKillmail): number {
-  const walk = (items: EsiKillmail["victim"]["items"]): number =>
-    (items ?? []).reduce((n, it) => n + 1 + walk(it.items), 0);
+  const walk = (items: EsiKillmail["victim"]["items"]): number => (items ?? []).reduce((n, it) => n + 1 + walk(it.items), 0);
   return walk(esi.victim.items);
 }
 
 describe("storeKillmails", () => {
   it("stores every real kill completely and gives back the ESI body exactly", async () => {
-    const result = await storeKillmails(sql(), corpus.map((c) => ({ esi: c.esi, hash: c.hash })));
+    const result = await storeKillmails(
+      sql(),
+      corpus.map((c) => ({ esi: c.esi, hash: c.hash })),
+    );
     expect(result.stored).toHaveLength(corpus.length);
     const expected = {
       k: corpus.length,
@@ -89,8 +91,24 @@ describe("fan-out", () => {
       solar_system_id: 30000142,
       victim: { ship_type_id: 587, damage_taken: 500, character_id: pilot(0), corporation_id: 98_000_001, items: [] },
       attackers: [
-        { damage_done: 300, final_blow: true, security_status: 1, character_id: pilot(1), corporation_id: 98_000_002, alliance_id: 99_000_001, ship_type_id: 587, weapon_type_id: 2873 },
-        { damage_done: 200, final_blow: false, security_status: 0, character_id: 3_012_345, corporation_id: 1_000_125, ship_type_id: 23_707 },
+        {
+          damage_done: 300,
+          final_blow: true,
+          security_status: 1,
+          character_id: pilot(1),
+          corporation_id: 98_000_002,
+          alliance_id: 99_000_001,
+          ship_type_id: 587,
+          weapon_type_id: 2873,
+        },
+        {
+          damage_done: 200,
+          final_blow: false,
+          security_status: 0,
+          character_id: 3_012_345,
+          corporation_id: 1_000_125,
+          ship_type_id: 23_707,
+        },
         { damage_done: 0, final_blow: false, security_status: 0, faction_id: 500_001, ship_type_id: 23_707 },
       ],
     };
@@ -109,7 +127,9 @@ describe("fan-out", () => {
     const keys = (await sql()<{ job_key: string }[]>`select job_key from outbox`).map((r) => r.job_key);
     expect(keys).not.toContain("character-3012345");
     expect(keys).not.toContain("corporation-1000125");
-    const [payload] = await sql()<{ payload: unknown; priority: number }[]>`select payload, priority from outbox where job_key = 'character-95000000'`;
+    const [payload] = await sql()<
+      { payload: unknown; priority: number }[]
+    >`select payload, priority from outbox where job_key = 'character-95000000'`;
     expect(payload).toEqual({ payload: { id: 95_000_000 }, priority: 10 });
   });
 
@@ -119,7 +139,10 @@ describe("fan-out", () => {
     await sql()`insert into characters (character_id, name, expires_at) values (95000001, 'stale', now() - interval '1 day')`;
     await sql()`insert into characters (character_id, deleted) values (95000002, true)`;
     await sql()`insert into types (type_id, name, group_id) values (587, 'Rifter', 25)`;
-    await storeKillmails(sql(), [{ esi: kill(181_000_000), hash: "c".repeat(40) }, { esi: kill(181_000_001), hash: "c".repeat(40) }]);
+    await storeKillmails(sql(), [
+      { esi: kill(181_000_000), hash: "c".repeat(40) },
+      { esi: kill(181_000_001), hash: "c".repeat(40) },
+    ]);
     const keys = (await sql()<{ job_key: string }[]>`select job_key from outbox order by job_key`).map((r) => r.job_key);
     expect(keys).toContain("character-95000001");
     expect(keys).not.toContain("character-95000000");
@@ -155,10 +178,41 @@ describe("attacker indexes by corporation, alliance and ship type", () => {
     solar_system_id: 30000142,
     victim: { ship_type_id: 587, damage_taken: 900, character_id: 95_100_009, corporation_id: 98_100_009, items: [] },
     attackers: [
-      { damage_done: 300, final_blow: true, security_status: 1, character_id: 95_100_001, corporation_id: 98_100_001, alliance_id: 99_100_001, ship_type_id: 990_001 },
-      { damage_done: 300, final_blow: false, security_status: 1, character_id: 95_100_002, corporation_id: 98_100_001, alliance_id: 99_100_001, ship_type_id: 990_001 },
-      { damage_done: 200, final_blow: false, security_status: 0, character_id: 95_100_003, corporation_id: 98_100_002, alliance_id: 99_100_001, ship_type_id: 990_002 },
-      { damage_done: 100, final_blow: false, security_status: 0, character_id: 3_012_345, corporation_id: 1_000_125, ship_type_id: 990_003 },
+      {
+        damage_done: 300,
+        final_blow: true,
+        security_status: 1,
+        character_id: 95_100_001,
+        corporation_id: 98_100_001,
+        alliance_id: 99_100_001,
+        ship_type_id: 990_001,
+      },
+      {
+        damage_done: 300,
+        final_blow: false,
+        security_status: 1,
+        character_id: 95_100_002,
+        corporation_id: 98_100_001,
+        alliance_id: 99_100_001,
+        ship_type_id: 990_001,
+      },
+      {
+        damage_done: 200,
+        final_blow: false,
+        security_status: 0,
+        character_id: 95_100_003,
+        corporation_id: 98_100_002,
+        alliance_id: 99_100_001,
+        ship_type_id: 990_002,
+      },
+      {
+        damage_done: 100,
+        final_blow: false,
+        security_status: 0,
+        character_id: 3_012_345,
+        corporation_id: 1_000_125,
+        ship_type_id: 990_003,
+      },
       { damage_done: 0, final_blow: false, security_status: 0, faction_id: 500_001, ship_type_id: 990_003 },
     ],
   };
@@ -177,8 +231,9 @@ describe("attacker indexes by corporation, alliance and ship type", () => {
     await storeKillmails(sql(), [{ esi, hash: "e".repeat(40) }]);
     expect(await flags()).toEqual(expected);
     const kills = async (column: "corporation_id" | "alliance_id" | "ship_type_id", flag: string, value: number) =>
-      (await sql().unsafe(`select killmail_id from attackers where ${column} = $1 and ${flag} order by killmail_id desc`, [value]))
-        .map((r) => Number(r.killmail_id));
+      (await sql().unsafe(`select killmail_id from attackers where ${column} = $1 and ${flag} order by killmail_id desc`, [value])).map(
+        (r) => Number(r.killmail_id),
+      );
     expect(await kills("corporation_id", "corporation_first", 98_100_001)).toEqual([id]);
     expect(await kills("alliance_id", "alliance_first", 99_100_001)).toEqual([id]);
     expect(await kills("ship_type_id", "ship_first", 990_001)).toEqual([id]);
@@ -189,16 +244,24 @@ describe("attacker indexes by corporation, alliance and ship type", () => {
       return tx.unsafe(`explain select killmail_id from attackers where corporation_id = 98100001 and corporation_first
                         order by killmail_id desc limit 50`);
     });
-    const partialIndexes = (await sql()<{ indexname: string }[]>`
-      select indexname from pg_indexes where tablename like 'attackers%' and indexdef like '%WHERE corporation_first%'`).map((r) => r.indexname);
+    const partialIndexes = (
+      await sql()<{ indexname: string }[]>`
+      select indexname from pg_indexes where tablename like 'attackers%' and indexdef like '%WHERE corporation_first%'`
+    ).map((r) => r.indexname);
     const planText = plan.map((r) => String(r["QUERY PLAN"])).join("\n");
-    expect(partialIndexes.some((name) => planText.includes(name)), planText).toBe(true);
+    expect(
+      partialIndexes.some((name) => planText.includes(name)),
+      planText,
+    ).toBe(true);
   });
 
   it("migration 0006 gives rows stored before it the same flags", async () => {
     await sql()`update attackers set corporation_first = false, alliance_first = false, ship_first = false where killmail_id = ${id}`;
     const migration = readFileSync(resolve(import.meta.dirname, "../../drizzle/0006_attacker_index_firsts.sql"), "utf8");
-    const backfill = migration.split("--> statement-breakpoint").map((s) => s.trim()).find((s) => s.includes("UPDATE"));
+    const backfill = migration
+      .split("--> statement-breakpoint")
+      .map((s) => s.trim())
+      .find((s) => s.includes("UPDATE"));
     // The statement that sets the flags of rows stored before the migration (comments above it stripped).
     expect(backfill).toMatch(/^UPDATE "attackers" a SET corporation_first = /m);
     await sql().unsafe(backfill!);

@@ -4,18 +4,11 @@
 // the intake rows closed. Safe under concurrency: killmail rows are written in key order, and
 // deadlocks/serialization failures retry the whole batch.
 import type { Sql, TransactionSql } from "postgres";
+import { type ArrayElement, pgArray } from "../db/arrays.ts";
+import { CopyWriter, copyIn } from "../db/copy.ts";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
-import { pgArray, type ArrayElement } from "../db/arrays.ts";
-import { copyIn, CopyWriter } from "../db/copy.ts";
 import { type FanOutKeys, fanOutChecked, writeFanOut } from "./fan-out.ts";
-import {
-  ATTACKER_COPY_COLUMNS,
-  ITEM_COPY_COLUMNS,
-  killmailRow,
-  type KillmailRow,
-  writeAttackerRows,
-  writeItemRows,
-} from "./flatten.ts";
+import { ATTACKER_COPY_COLUMNS, ITEM_COPY_COLUMNS, type KillmailRow, killmailRow, writeAttackerRows, writeItemRows } from "./flatten.ts";
 import { RULES, valueStoredKills } from "./values.ts";
 
 export interface KillToStore {
@@ -54,9 +47,25 @@ export async function storeKillmails(sql: Sql, kills: KillToStore[], attempts = 
 
 // The killmail row's columns, one array literal each, in unnest() order.
 const KILLMAIL_FIELDS = [
-  "killmailId", "hash", "killmailTime", "solarSystemId", "moonId", "warId", "victimCharacterId",
-  "victimCorporationId", "victimAllianceId", "victimFactionId", "victimShipTypeId", "victimDamageTaken",
-  "positionX", "positionY", "positionZ", "attackerCount", "finalBlowCharacterId", "finalBlowCorporationId", "isNpc",
+  "killmailId",
+  "hash",
+  "killmailTime",
+  "solarSystemId",
+  "moonId",
+  "warId",
+  "victimCharacterId",
+  "victimCorporationId",
+  "victimAllianceId",
+  "victimFactionId",
+  "victimShipTypeId",
+  "victimDamageTaken",
+  "positionX",
+  "positionY",
+  "positionZ",
+  "attackerCount",
+  "finalBlowCharacterId",
+  "finalBlowCorporationId",
+  "isNpc",
 ] as const satisfies readonly (keyof KillmailRow)[];
 
 /**
@@ -117,10 +126,7 @@ function rowsOf(table: EncodedBatch["attackers"], isNew: boolean[]): Uint8Array 
  * waits for, is skipped whole), then the attackers and items of the kills this statement inserted (no
  * other transaction can insert those), then their values, fan-out and intake rows. All or nothing.
  */
-async function storeInTransaction(
-  tx: TransactionSql,
-  kills: KillToStore[],
-): Promise<{ result: StoreResult; fanOutKeys: FanOutKeys }> {
+async function storeInTransaction(tx: TransactionSql, kills: KillToStore[]): Promise<{ result: StoreResult; fanOutKeys: FanOutKeys }> {
   const { kCols, attackers, items, soloCandidates } = encodeBatch(kills);
   // JIT would compile these statements for seconds once a big batch pushes their cost estimate up.
   await tx`set local jit = off`;
@@ -153,7 +159,11 @@ async function storeInTransaction(
     const isNew = kills.map((k) => storedSet.has(k.esi.killmail_id));
     await copyIn(tx, "attackers", ATTACKER_COPY_COLUMNS, rowsOf(attackers, isNew));
     await copyIn(tx, "items", ITEM_COPY_COLUMNS, rowsOf(items, isNew));
-    await valueStoredKills(tx, stored, soloCandidates.filter((id) => storedSet.has(id)));
+    await valueStoredKills(
+      tx,
+      stored,
+      soloCandidates.filter((id) => storedSet.has(id)),
+    );
     fanOut = await writeFanOut(
       tx,
       kills.filter((_, i) => isNew[i]).map((k) => k.esi),
@@ -168,4 +178,3 @@ function countPlayers(esi: EsiKillmail): number {
   for (const att of esi.attackers) if ((att.character_id ?? 0) > RULES.npcCharacterMax) n++;
   return n;
 }
-

@@ -5,7 +5,7 @@
 // implementation of zKillboard's rules (windowPrice below).
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadCorpus } from "../../test/support/corpus.ts";
-import { loadCorpusPrices, type CorpusPrices } from "../../test/support/corpus-prices.ts";
+import { type CorpusPrices, loadCorpusPrices } from "../../test/support/corpus-prices.ts";
 import { useTestDatabase } from "../../test/support/database.ts";
 import { sql } from "../db/client.ts";
 import type { EsiItem, EsiKillmail } from "../esi/killmail-schema.ts";
@@ -57,7 +57,10 @@ beforeAll(async () => {
     esi: { ...esi, killmail_id: SHIP_ONLY_BASE + i, victim: { ...esi.victim, items: [] } },
     hash,
   }));
-  await storeKillmails(sql(), corpus.map(({ esi, hash }) => ({ esi, hash })));
+  await storeKillmails(
+    sql(),
+    corpus.map(({ esi, hash }) => ({ esi, hash })),
+  );
   await storeKillmails(sql(), shipOnly);
   const rows = await sql()<Stored[]>`
     select killmail_id as id, total_value as total, destroyed_value as destroyed, dropped_value as dropped,
@@ -77,11 +80,14 @@ const dayBefore = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) - 8
 function windowPrice(typeId: number, day: string, early: boolean): number | undefined {
   const history = data.history.get(typeId) ?? [];
   const anchor = early ? dayBefore(day) : day;
-  const values = history.filter(([d]) => d <= anchor).slice(-34).map(([, a]) => Math.round(a * 100));
+  const values = history
+    .filter(([d]) => d <= anchor)
+    .slice(-34)
+    .map(([, a]) => Math.round(a * 100));
   values.sort((a, b) => a - b);
   const kept = values.length === 34 ? values.slice(2, 32) : values.length > 6 ? values.slice(0, -2) : values;
   const mean = kept.length ? Math.round(kept.reduce((a, b) => a + b, 0) / kept.length) : undefined;
-  let price = mean === undefined ? undefined : mean > 1 ? mean : 1;
+  let price = mean === undefined ? undefined : Math.max(mean, 1);
   const own = history.find(([d]) => d === day)?.[1];
   if (own !== undefined && (price === undefined || Math.round(own * 100) < price)) price = Math.round(own * 100);
   return price;

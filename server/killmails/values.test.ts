@@ -140,12 +140,7 @@ async function storeOne(spec: KillSpec): Promise<Values> {
 describe("prices of a kill's rows", () => {
   it("splits destroyed and dropped rows, adds the ship to destroyed, totals exactly", async () => {
     const v = await storeOne({
-      items: [
-        item(27, T.autocannon, 0, 1),
-        item(28, T.autocannon, 1, 0),
-        item(5, T.hail, 100, 50),
-        item(87, T.hobgoblin, 0, 2),
-      ],
+      items: [item(27, T.autocannon, 0, 1), item(28, T.autocannon, 1, 0), item(5, T.hail, 100, 50), item(87, T.hobgoblin, 0, 2)],
     });
     // destroyed: ship 500,000 + autocannon 1,000,000 + 50 Hail 500 + 2 Hobgoblins 600,000
     expect(v).toMatchObject({ destroyed: "2100500.00", dropped: "1001000.00", total: "3101500.00", unpriced: 0, revalue: false });
@@ -303,7 +298,13 @@ describe("valueRange modes", () => {
 
 describe("solo and awox", () => {
   const player = (n: number, corp = CORP, extra: Partial<EsiKillmail["attackers"][number]> = {}) => ({
-    damage_done: 100, final_blow: n === 0, security_status: 0, character_id: PILOT + n, corporation_id: corp, ship_type_id: T.rifter, ...extra,
+    damage_done: 100,
+    final_blow: n === 0,
+    security_status: 0,
+    character_id: PILOT + n,
+    corporation_id: corp,
+    ship_type_id: T.rifter,
+    ...extra,
   });
   const npc = { damage_done: 50, final_blow: false, security_status: 0, corporation_id: 1_000_125, ship_type_id: 23_707 };
 

@@ -34,7 +34,10 @@ describe("intake", () => {
   });
 
   it("closes intake rows when their kills are stored, and skips stored kills later", async () => {
-    await storeKillmails(sql(), corpus.slice(0, 4).map((c) => ({ esi: c.esi, hash: c.hash })));
+    await storeKillmails(
+      sql(),
+      corpus.slice(0, 4).map((c) => ({ esi: c.esi, hash: c.hash })),
+    );
     expect(await pendingIntake()).toBe(8);
     const again = await submitKillmails(
       corpus.slice(0, 4).map((c) => ({ killmailId: c.esi.killmail_id, hash: c.hash })),

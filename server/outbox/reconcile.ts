@@ -5,12 +5,12 @@
 // with the ESI body the intake kept, so nothing needs an ESI fetch (kills with bodies go back in batch jobs). Cheap when little is outstanding;
 // walks big backlogs in keyset-paged chunks.
 import { requeueOrphanedRanges } from "../backfill/values-run.ts";
-import { sql } from "../db/client.ts";
 import { pgArray } from "../db/arrays.ts";
+import { sql } from "../db/client.ts";
 import { log } from "../helpers/logger.ts";
 import { missingWorkKeys, type QueueName } from "../helpers/queue.ts";
+import { type IntakeRow, intakeJobKey, requeueIntakeRows } from "../killmails/intake.ts";
 import { dropOrphanBatchBodies } from "../killmails/intake-batches.ts";
-import { intakeJobKey, type IntakeRow, requeueIntakeRows } from "../killmails/intake.ts";
 import type { RunnerService } from "../runner/run.ts";
 
 export interface ReconcileResult {
@@ -130,4 +130,3 @@ export function reconcileService(everyMs = 5 * 60_000): RunnerService {
     },
   };
 }
-

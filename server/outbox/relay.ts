@@ -6,7 +6,7 @@
 import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
 import { log } from "../helpers/logger.ts";
-import { addValidated, isQueueName, parsePayload, type PayloadOf, type QueueName } from "../helpers/queue.ts";
+import { addValidated, isQueueName, type PayloadOf, parsePayload, type QueueName } from "../helpers/queue.ts";
 import type { RunnerService } from "../runner/run.ts";
 
 interface OutboxRow {
@@ -56,7 +56,11 @@ export async function relayOutbox(limit = 1000): Promise<RelayResult> {
     let deduplicated = 0;
     for (const [queue, ofQueue] of Map.groupBy(jobs, (j) => j.queue)) {
       for (const [priority, group] of Map.groupBy(ofQueue, (j) => j.priority)) {
-        const added = await addValidated(queue, group.map((j) => j.payload), { priority });
+        const added = await addValidated(
+          queue,
+          group.map((j) => j.payload),
+          { priority },
+        );
         deduplicated += added.deduplicated;
       }
     }

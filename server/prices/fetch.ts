@@ -71,7 +71,10 @@ export async function updateMarketPrices(): Promise<MarketPricesResult> {
   // The ESI average is a price only where there is no Forge window (types without history) and for
   // titans/supercarriers (build cost): only those types are repriced when it moves.
   const averageChanged = changed.map((r) => r.type_id);
-  const users = averageChanged.length === 0 ? [] : await sql()<{ type_id: number }[]>`
+  const users =
+    averageChanged.length === 0
+      ? []
+      : await sql()<{ type_id: number }[]>`
     select t.type_id from types t
     where t.type_id = any(${pgArray(averageChanged)}::int4[])
       and (t.group_id = any(${pgArray(BUILD_COST_GROUPS)}::int4[])
@@ -132,7 +135,10 @@ export async function fetchHistories(typeIds: number[], onProgress?: (done: numb
         await sql()`update price_fetches set expires_at = ${expires}, updated_at = now() where type_id = ${typeId}`;
       } else {
         const days = res.data;
-        const changedDays = days.length === 0 ? [] : await sql()<{ date: string }[]>`
+        const changedDays =
+          days.length === 0
+            ? []
+            : await sql()<{ date: string }[]>`
           insert into market_history as h (type_id, region_id, date, average, highest, lowest, volume, order_count)
           select ${typeId}, ${PRICE_REGION}, u.date, u.average, u.highest, u.lowest, u.volume, u.order_count
           from unnest(${pgArray(days.map((d) => d.date))}::date[], ${pgArray(days.map((d) => d.average))}::numeric[],
@@ -147,7 +153,7 @@ export async function fetchHistories(typeIds: number[], onProgress?: (done: numb
         result.rows += changedDays.length;
         if (changedDays.length > 0) {
           if (!state || state.rows === 0) whole.push(typeId);
-          else since.set(typeId, changedDays.reduce((min, d) => (d.date < min ? d.date : min), changedDays[0]!.date));
+          else since.set(typeId, changedDays.map((d) => d.date).sort()[0]!); // earliest day (ISO dates sort as strings)
         }
         await sql()`
           insert into price_fetches (type_id, market, rows, etag, expires_at, updated_at)
@@ -169,7 +175,7 @@ export async function fetchHistories(typeIds: number[], onProgress?: (done: numb
   const refreshes: { typeIds: number[]; fromDate?: string }[] = [];
   if (whole.length > 0) refreshes.push({ typeIds: whole });
   if (since.size > 0) {
-    const fromDate = [...since.values()].reduce((min, d) => (d < min ? d : min));
+    const fromDate = [...since.values()].sort()[0]!;
     refreshes.push({ typeIds: [...since.keys()], fromDate });
   }
   for (const r of refreshes) {

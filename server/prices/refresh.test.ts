@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../test/support/database.ts";
 import { sql } from "../db/client.ts";
-import { refreshTypePrices, type RefreshResult } from "./refresh.ts";
+import { type RefreshResult, refreshTypePrices } from "./refresh.ts";
 
 useTestDatabase("prices");
 
@@ -196,7 +196,11 @@ describe("long histories", () => {
   /** zKillboard's rule in TypeScript, in cents: an independent implementation to compare with. */
   function expected(history: [string, number][], date: string, early: boolean): number | undefined {
     const anchor = early ? new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10) : date;
-    const values = history.filter(([d]) => d <= anchor).slice(-34).map(([, a]) => Math.round(a * 100)).sort((a, b) => a - b);
+    const values = history
+      .filter(([d]) => d <= anchor)
+      .slice(-34)
+      .map(([, a]) => Math.round(a * 100))
+      .sort((a, b) => a - b);
     const kept = values.length === 34 ? values.slice(2, 32) : values.length > 6 ? values.slice(0, -2) : values;
     const mean = kept.length ? Math.round(kept.reduce((s, v) => s + v, 0) / kept.length) : undefined;
     let price = mean === undefined ? undefined : Math.max(mean, 1);
@@ -212,7 +216,13 @@ describe("long histories", () => {
     const dayOf = (i: number) => new Date(Date.parse(`${start}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10);
     const histories = new Map<number, [string, number][]>();
     // Types 500–504: dense with outliers, gappy, sparse (every 5th day), six days only, cheap (near 0.01).
-    for (const [type, every, days, level] of [[500, 1, 90, 1000], [501, 1, 90, 50], [502, 5, 90, 300], [503, 1, 6, 70], [504, 1, 60, 0.02]] as const) {
+    for (const [type, every, days, level] of [
+      [500, 1, 90, 1000],
+      [501, 1, 90, 50],
+      [502, 5, 90, 300],
+      [503, 1, 6, 70],
+      [504, 1, 60, 0.02],
+    ] as const) {
       const rows: [string, number][] = [];
       for (let i = 0; i < days; i += every) {
         if (every === 1 && type === 501 && random() < 0.3) continue;

@@ -7,7 +7,7 @@
 import type { Sql, TransactionSql } from "postgres";
 import { pgArray } from "../db/arrays.ts";
 import { sql as defaultSql } from "../db/client.ts";
-import { markRevalue, type DateRange } from "./revalue.ts";
+import { type DateRange, markRevalue } from "./revalue.ts";
 import { PRICE_WINDOW_SQL } from "./window.ts";
 
 /** The Forge: zKillboard prices every item from this region's daily market history. */
@@ -87,12 +87,8 @@ async function writePrices(
   const ids = typeIds ? pgArray([...new Set(typeIds)].sort((a, b) => a - b)) : null;
   const region = PRICE_REGION;
   // Types with history / stored prices: the given ones, or every one (loose index scans over the primary keys).
-  const historyTypes = ids
-    ? tx`select unnest(${ids}::int4[]) as type_id`
-    : tx`select type_id from history_types where type_id is not null`;
-  const storedTypes = ids
-    ? tx`select unnest(${ids}::int4[]) as type_id`
-    : tx`select type_id from stored_types where type_id is not null`;
+  const historyTypes = ids ? tx`select unnest(${ids}::int4[]) as type_id` : tx`select type_id from history_types where type_id is not null`;
+  const storedTypes = ids ? tx`select unnest(${ids}::int4[]) as type_id` : tx`select type_id from stored_types where type_id is not null`;
   const onlyGiven = (column: string) => (ids ? tx`and ${tx.unsafe(column)} = any(${ids}::int4[])` : tx``);
 
   // The differences go to a temporary table first: the writes below then get plans from its real size.

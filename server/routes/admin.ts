@@ -2,12 +2,13 @@
 // and the token as password so a browser can open the dashboard): the bull-board dashboard at
 // /admin/queues, a small JSON admin API (pause/resume/retry/clean a queue, reconcile, relay) and
 // Prometheus metrics at /metrics. Without ADMIN_TOKEN all of it answers 403.
+
+import { timingSafeEqual } from "node:crypto";
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { HonoAdapter } from "@bull-board/hono";
 import { Hono, type MiddlewareHandler } from "hono";
 import { serveStatic } from "hono/bun";
-import { timingSafeEqual } from "node:crypto";
 import { config } from "../helpers/config.ts";
 import { getQueue, isQueueName, QUEUE_NAMES, type QueueName } from "../helpers/queue.ts";
 import { reconcile } from "../outbox/reconcile.ts";

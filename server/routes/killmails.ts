@@ -3,10 +3,10 @@
 // body exactly as ESI sent it, rebuilt from the database, with its values).
 import { Hono } from "hono";
 import { JobPriority } from "../helpers/queue.ts";
+import { isStored } from "../killmails/ingest.ts";
 import { submitKillmails } from "../killmails/intake.ts";
 import { loadKillmail } from "../killmails/read.ts";
-import { parseKillmailReference, ReferenceError, type KillmailReference } from "../killmails/reference.ts";
-import { isStored } from "../killmails/ingest.ts";
+import { type KillmailReference, KillmailReferenceError, parseKillmailReference } from "../killmails/reference.ts";
 
 export interface KillmailRouteDeps {
   /** Resolves a zKillboard kill (no hash in its URL) to its hash and, when available, its ESI body. */
@@ -27,7 +27,7 @@ export function killmailRoutes(deps: KillmailRouteDeps = {}): Hono {
     try {
       ref = parseKillmailReference(body);
     } catch (err) {
-      if (err instanceof ReferenceError) return c.json({ error: err.message }, 400);
+      if (err instanceof KillmailReferenceError) return c.json({ error: err.message }, 400);
       throw err;
     }
     if (await isStored(ref.killmailId)) {

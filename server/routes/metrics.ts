@@ -4,9 +4,24 @@ import { getQueueStats, JOB_STATES } from "../helpers/queue.ts";
 import { pipelineCounts } from "./status.ts";
 
 const registry = new Registry();
-const jobs = new Gauge({ name: "killboard_queue_jobs", help: "Jobs per queue and state", labelNames: ["queue", "state"], registers: [registry] });
-const paused = new Gauge({ name: "killboard_queue_paused", help: "1 when the queue is paused", labelNames: ["queue"], registers: [registry] });
-const pipeline = new Gauge({ name: "killboard_pipeline", help: "Kills stored/valued and ledger sizes", labelNames: ["what"], registers: [registry] });
+const jobs = new Gauge({
+  name: "killboard_queue_jobs",
+  help: "Jobs per queue and state",
+  labelNames: ["queue", "state"],
+  registers: [registry],
+});
+const paused = new Gauge({
+  name: "killboard_queue_paused",
+  help: "1 when the queue is paused",
+  labelNames: ["queue"],
+  registers: [registry],
+});
+const pipeline = new Gauge({
+  name: "killboard_pipeline",
+  help: "Kills stored/valued and ledger sizes",
+  labelNames: ["what"],
+  registers: [registry],
+});
 
 export async function metricsText(): Promise<{ contentType: string; body: string }> {
   const [stats, counts] = await Promise.all([getQueueStats(), pipelineCounts()]);

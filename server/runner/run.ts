@@ -3,8 +3,8 @@
 // active jobs finish within a bounded wait and returns the rest to their queue, so none is lost
 // and none is left active.
 import { type Job, type Processor, UnrecoverableError, WaitingError, type Worker } from "bullmq";
-import { effectiveOptions, type ProcessorModule } from "../helpers/processor.ts";
 import { log } from "../helpers/logger.ts";
+import { effectiveOptions, type ProcessorModule } from "../helpers/processor.ts";
 import { getQueue, scheduleJob } from "../helpers/queue.ts";
 
 /** Something that runs beside the workers for the life of the runner. */
@@ -57,20 +57,22 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
 
   const workers: Worker[] = opts.modules.map((mod) => {
     // The wrapper tracks active jobs (for shutdown) and enforces the limit.
-    const track = <T,>(processor: Processor<T>): Processor<T> => async (job, token) => {
-      if (limit !== undefined && started >= limit) {
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
-      started++;
-      if (limit !== undefined && started >= limit) for (const w of workers) void w.pause(true);
-      active.set(`${mod.name}/${job.id}`, { job, token });
-      try {
-        return await processor(job, token);
-      } finally {
-        active.delete(`${mod.name}/${job.id}`);
-      }
-    };
+    const track =
+      <T>(processor: Processor<T>): Processor<T> =>
+      async (job, token) => {
+        if (limit !== undefined && started >= limit) {
+          await job.moveToWait(token);
+          throw new WaitingError();
+        }
+        started++;
+        if (limit !== undefined && started >= limit) for (const w of workers) void w.pause(true);
+        active.set(`${mod.name}/${job.id}`, { job, token });
+        try {
+          return await processor(job, token);
+        } finally {
+          active.delete(`${mod.name}/${job.id}`);
+        }
+      };
     const worker: Worker = mod.createWorker({}, track);
     tally.set(mod.name, { completed: 0, failed: 0 });
 
@@ -111,7 +113,10 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
               { done: t.completed, failed: t.failed, perSecond: Math.round((t.completed / seconds) * 10) / 10 },
             ]),
           );
-          for (const t of tally.values()) (t.completed = 0), (t.failed = 0);
+          for (const t of tally.values()) {
+            t.completed = 0;
+            t.failed = 0;
+          }
           logger.info({ queues, active: active.size }, "summary");
         }, summaryMs)
       : undefined;
@@ -182,10 +187,7 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
   for (const [i, worker] of workers.entries()) {
     const mod = opts.modules[i]!;
     const o = effectiveOptions(mod.name, mod.options);
-    logger.info(
-      { queue: mod.name, concurrency: o.concurrency, limiter: o.limiter ?? null, limit: limit ?? null },
-      "worker started",
-    );
+    logger.info({ queue: mod.name, concurrency: o.concurrency, limiter: o.limiter ?? null, limit: limit ?? null }, "worker started");
     void worker.run().catch((err: Error) => logger.error({ queue: mod.name, err: err.message }, "worker stopped on error"));
   }
 
@@ -206,7 +208,10 @@ export async function registerSchedulers(modules: ProcessorModule[]): Promise<st
         ...(spec.priority ? { priority: spec.priority } : {}),
       });
       created.push(spec.id);
-      log("queue").info({ queue: mod.name, scheduler: spec.id, cron: spec.cron ?? null, every: spec.every ?? null }, "job scheduler registered");
+      log("queue").info(
+        { queue: mod.name, scheduler: spec.id, cron: spec.cron ?? null, every: spec.every ?? null },
+        "job scheduler registered",
+      );
     }
   }
   return created;

@@ -5,15 +5,15 @@
 // minutes we stop asking before zKillboard blocks us. Elements are full ESI killmails plus `zkb`; the
 // legacy `[{killmail_id, zkb}]` form gives ids and hashes only.
 import { z } from "zod";
+import { EsiBlockedError, errorForStatus, errorMessage, InvalidError, RetryableError } from "../esi/errors.ts";
+import { type HttpResponse, httpRequest, intHeader } from "../esi/http.ts";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
+import { upstreamSettings } from "../esi/settings.ts";
 import { config, requireEsiUserAgent } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
 import { redis } from "../helpers/redis.ts";
-import { EsiBlockedError, errorForStatus, errorMessage, InvalidError, RetryableError } from "../esi/errors.ts";
-import { httpRequest, intHeader, type HttpResponse } from "../esi/http.ts";
-import { upstreamSettings } from "../esi/settings.ts";
 import { waitForSlot } from "./pace.ts";
-import { zkbApiFullSchema, zkbApiLegacySchema, type ZkbBlock } from "./schemas.ts";
+import { type ZkbBlock, zkbApiFullSchema, zkbApiLegacySchema } from "./schemas.ts";
 
 export type ZkbModifier = "characterID" | "corporationID" | "allianceID";
 
@@ -93,7 +93,8 @@ export async function getZkbKills(modifier: ZkbModifier, id: number, page = 1, o
  * does not list it (`[]`). Throws like getZkbKills.
  */
 export async function getZkbKill(killmailId: number, opts: ZkbOptions = {}): Promise<ZkbKill | null> {
-  if (!Number.isSafeInteger(killmailId) || killmailId <= 0) throw new TypeError(`killmail id must be a positive integer, got ${killmailId}`);
+  if (!Number.isSafeInteger(killmailId) || killmailId <= 0)
+    throw new TypeError(`killmail id must be a positive integer, got ${killmailId}`);
   const kills = await zkbGetKills(KILL_ROUTE, `${config().zkbUrl}/killID/${killmailId}/`, opts);
   return kills.find((k) => k.killmailId === killmailId) ?? null;
 }
@@ -126,7 +127,8 @@ async function zkbGetKills(route: string, url: string, opts: ZkbOptions): Promis
       if (retryAt <= deadline) continue;
       throw new EsiBlockedError("rate-limit", retryAt, where);
     }
-    if (res.status === 403 && /block/i.test(errorMessage(res.text))) throw new EsiBlockedError("zkb-errors", Date.now() + ERROR_WINDOW_MS, where);
+    if (res.status === 403 && /block/i.test(errorMessage(res.text)))
+      throw new EsiBlockedError("zkb-errors", Date.now() + ERROR_WINDOW_MS, where);
     throw errorForStatus({ ...where, status: res.status }, res.text);
   }
   let body: unknown;

@@ -2,9 +2,9 @@
 // (one Lua call: slot = max(next, now); next = slot + interval) and sleeps until it. Used for the
 // zKillboard API (~1 request/s per IP) and R2Z2 (~20/s).
 import type { Redis } from "ioredis";
+import { sleep } from "../esi/http.ts";
 import { config } from "../helpers/config.ts";
 import { redis } from "../helpers/redis.ts";
-import { sleep } from "../esi/http.ts";
 
 // KEYS: next  ARGV: intervalMs maxWaitMs → {reserved 0/1, ms to wait}; a slot further away than
 // maxWaitMs is not reserved (a caller that gives up must not push everyone else's slots back)

@@ -4,21 +4,21 @@
 // itself with exponential backoff, a bounded number of times (R2Z2_ATTEMPTS), and spaces requests
 // across processes (R2Z2_INTERVAL_MS). Bodies are validated with zod.
 import type { z } from "zod";
-import type { EsiKillmail } from "../esi/killmail-schema.ts";
-import { config, requireEsiUserAgent } from "../helpers/config.ts";
-import { log } from "../helpers/logger.ts";
 import { errorForStatus, RetryableError } from "../esi/errors.ts";
 import { httpRequest, intHeader, sleep } from "../esi/http.ts";
+import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { upstreamSettings } from "../esi/settings.ts";
+import { config, requireEsiUserAgent } from "../helpers/config.ts";
+import { log } from "../helpers/logger.ts";
 import { waitForSlot } from "./pace.ts";
 import { indexRawDay, RawDayFormatError, type RawDayIndex } from "./raw-day.ts";
 import {
   historyDaySchema,
   historyRawSchema,
   historyTotalsSchema,
+  type R2z2Envelope,
   r2z2EnvelopeSchema,
   r2z2SequenceSchema,
-  type R2z2Envelope,
 } from "./schemas.ts";
 
 export type { R2z2Envelope } from "./schemas.ts";

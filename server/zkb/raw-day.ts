@@ -85,10 +85,13 @@ export function indexRawDay(text: string): RawDayIndex {
       while (i < n) {
         const c = text.charCodeAt(i);
         if (c === QUOTE) i = endOfString(i);
-        else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++, i++;
-        else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+          depth++;
+          i++;
+        } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
           if (depth === 0) break;
-          depth--, i++;
+          depth--;
+          i++;
         } else if (c === COMMA && depth === 0) break;
         else i++;
       }

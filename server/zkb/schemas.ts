@@ -34,7 +34,10 @@ export const r2z2EnvelopeSchema = z
     uploaded_at: z.number().int(),
     sequence_id: z.number().int(),
   })
-  .refine((e) => e.esi.killmail_id === e.killmail_id, { message: "esi.killmail_id does not match killmail_id", path: ["esi", "killmail_id"] });
+  .refine((e) => e.esi.killmail_id === e.killmail_id, {
+    message: "esi.killmail_id does not match killmail_id",
+    path: ["esi", "killmail_id"],
+  });
 export type R2z2Envelope = z.infer<typeof r2z2EnvelopeSchema>;
 
 /** GET /ephemeral/sequence.json. */

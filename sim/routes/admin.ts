@@ -26,7 +26,13 @@ export function admin(sim: Simulator, method: string, path: string, query: URLSe
       case "GET /_sim/requests": {
         const since = Number(query.get("since") ?? 0);
         const limit = Number(query.get("limit") ?? 10_000);
-        return json(200, sim.requests().filter((r) => r.seq > since).slice(-limit));
+        return json(
+          200,
+          sim
+            .requests()
+            .filter((r) => r.seq > since)
+            .slice(-limit),
+        );
       }
       case "POST /_sim/reset":
         sim.reset();
@@ -90,7 +96,10 @@ function worldSummary(sim: Simulator) {
     sample: {
       characters: alive.slice(0, 10),
       deletedCharacters: w.deletedCharacterIds.slice(0, 10),
-      corporations: [...e.corporations.values()].filter((c) => !c.npc).slice(0, 10).map((c) => c.id),
+      corporations: [...e.corporations.values()]
+        .filter((c) => !c.npc)
+        .slice(0, 10)
+        .map((c) => c.id),
       alliances: w.allianceIds().slice(0, 10),
       killmails: [0, 1, 2].map((i) => ({ killmail_id: w.idOfIndex(i), hash: w.hashOfIndex(i) })),
     },

@@ -28,8 +28,17 @@ const ROUTES: [string, RegExp, string][] = [
 
 /** Route cache policy: seconds of TTL, or "daily" (types, groups, categories, history expire at 11:05 UTC). */
 const CACHE: Record<string, number | "daily"> = {
-  killmail: 2_592_000, character: 86_400, corporation: 3600, alliance: 3600, alliances: 3600,
-  alliance_corporations: 3600, market_prices: 3600, type: "daily", group: "daily", category: "daily", market_history: "daily",
+  killmail: 2_592_000,
+  character: 86_400,
+  corporation: 3600,
+  alliance: 3600,
+  alliances: 3600,
+  alliance_corporations: 3600,
+  market_prices: 3600,
+  type: "daily",
+  group: "daily",
+  category: "daily",
+  market_history: "daily",
 };
 
 /** Strips `/latest`, `/legacy`, `/dev`, `/vN` and a trailing slash. */
@@ -41,7 +50,8 @@ export function normalizeEsiPath(path: string): string {
 
 function routeOf(method: string, path: string): string {
   const p = normalizeEsiPath(path);
-  for (const [m, re, name] of ROUTES) if (re.test(p)) return m === method || (m === "GET" && method === "HEAD") ? name : "method_not_allowed";
+  for (const [m, re, name] of ROUTES)
+    if (re.test(p)) return m === method || (m === "GET" && method === "HEAD") ? name : "method_not_allowed";
   return "unknown";
 }
 
@@ -73,8 +83,10 @@ async function readIds(req: In): Promise<number[] | Reply> {
   } catch {
     return error(400, "Invalid request body: not valid JSON");
   }
-  if (!Array.isArray(parsed) || !parsed.every((x) => Number.isInteger(x))) return error(400, "Invalid request body: expected an array of integer ids");
-  if (parsed.length < 1 || parsed.length > 1000) return error(400, `Invalid request body: array must contain between 1 and 1000 items, got ${parsed.length}`);
+  if (!Array.isArray(parsed) || !parsed.every((x) => Number.isInteger(x)))
+    return error(400, "Invalid request body: expected an array of integer ids");
+  if (parsed.length < 1 || parsed.length > 1000)
+    return error(400, `Invalid request body: array must contain between 1 and 1000 items, got ${parsed.length}`);
   if (new Set(parsed).size !== parsed.length) return error(400, "Invalid request body: array items must be unique");
   return parsed as number[];
 }

@@ -20,7 +20,7 @@ function routeOf(method: string, path: string): string {
 function tarHeader(name: string, size: number, mtimeSec: number): Buffer {
   const h = Buffer.alloc(512, 0);
   const put = (s: string, off: number, len: number) => h.write(s.slice(0, len), off, len, "ascii");
-  const octal = (n: number, len: number) => n.toString(8).padStart(len - 1, "0") + "\0";
+  const octal = (n: number, len: number) => `${n.toString(8).padStart(len - 1, "0")}\0`;
   put(name, 0, 100);
   put(octal(0o644, 8), 100, 8);
   put(octal(0, 8), 108, 8);
@@ -33,7 +33,7 @@ function tarHeader(name: string, size: number, mtimeSec: number): Buffer {
   put("00", 263, 2);
   let sum = 0;
   for (const b of h) sum += b;
-  put(sum.toString(8).padStart(6, "0") + "\0 ", 148, 8);
+  put(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8);
   return h;
 }
 
@@ -96,7 +96,11 @@ async function route(ctx: Ctx, req: In, name: string): Promise<Reply> {
       pending.catch(() => cache.delete(day));
     }
     const body = await pending;
-    return { status: 200, headers: { "Content-Type": "application/x-bzip2", "Last-Modified": new Date((day + 1) * DAY_MS + 3_600_000).toUTCString() }, body };
+    return {
+      status: 200,
+      headers: { "Content-Type": "application/x-bzip2", "Last-Modified": new Date((day + 1) * DAY_MS + 3_600_000).toUTCString() },
+      body,
+    };
   }
   if (name === "method_not_allowed") return error(405, "Method not allowed");
   return error(404, "Not found");

@@ -3,9 +3,9 @@
 // With `rawMissing` a fixed share of kills (chosen by id) is left out of the raw files only, as when
 // zKillboard has no body for a kill: importers must fall back to the id/hash list for those.
 import type { FaultAction } from "../faults.ts";
-import { type Ctx, error, type Handled, type In, json, JSON_TYPE, type Reply } from "../http.ts";
-import { hash32 } from "../world/rng.ts";
+import { type Ctx, error, type Handled, type In, JSON_TYPE, json, type Reply } from "../http.ts";
 import { DAY_MS } from "../world/market.ts";
+import { hash32 } from "../world/rng.ts";
 
 /** Sequence number of generated kill index 0. */
 export const SEQUENCE_BASE = 100_000_000;
@@ -99,7 +99,8 @@ function route(ctx: Ctx, req: In, name: string): Reply {
 }
 
 function handle(ctx: Ctx, req: In, name: string, injected: FaultAction): Handled {
-  if (!ctx.r2z2Gate.admit(req.client, req.now)) return { reply: error(429, "Too many requests", { "Retry-After": "1" }), violations: ["r2z2-rate"] };
+  if (!ctx.r2z2Gate.admit(req.client, req.now))
+    return { reply: error(429, "Too many requests", { "Retry-After": "1" }), violations: ["r2z2-rate"] };
   if (injected.kind === "error") return { reply: error(injected.status, "Service unavailable"), violations: [] };
   return { reply: route(ctx, req, name), violations: [] };
 }

@@ -59,8 +59,22 @@ export interface NpcCorpInfo {
 }
 
 export type ShipClass =
-  | "frigate" | "destroyer" | "cruiser" | "t3c" | "battlecruiser" | "battleship" | "industrial" | "barge"
-  | "freighter" | "capindustrial" | "carrier" | "dread" | "fax" | "super" | "titan" | "capsule";
+  | "frigate"
+  | "destroyer"
+  | "cruiser"
+  | "t3c"
+  | "battlecruiser"
+  | "battleship"
+  | "industrial"
+  | "barge"
+  | "freighter"
+  | "capindustrial"
+  | "carrier"
+  | "dread"
+  | "fax"
+  | "super"
+  | "titan"
+  | "capsule";
 
 export interface Pools {
   ships: Record<ShipClass, number[]>;
@@ -100,18 +114,49 @@ export interface Catalog {
 }
 
 export const SHIP_CLASS_BY_GROUP: Record<number, ShipClass> = {
-  25: "frigate", 324: "frigate", 831: "frigate", 830: "frigate", 834: "frigate", 893: "frigate", 237: "frigate",
-  31: "frigate", 1283: "frigate", 1527: "frigate",
-  420: "destroyer", 1305: "destroyer", 541: "destroyer", 1534: "destroyer",
-  26: "cruiser", 358: "cruiser", 833: "cruiser", 906: "cruiser", 832: "cruiser", 894: "cruiser", 1972: "cruiser",
+  25: "frigate",
+  324: "frigate",
+  831: "frigate",
+  830: "frigate",
+  834: "frigate",
+  893: "frigate",
+  237: "frigate",
+  31: "frigate",
+  1283: "frigate",
+  1527: "frigate",
+  420: "destroyer",
+  1305: "destroyer",
+  541: "destroyer",
+  1534: "destroyer",
+  26: "cruiser",
+  358: "cruiser",
+  833: "cruiser",
+  906: "cruiser",
+  832: "cruiser",
+  894: "cruiser",
+  1972: "cruiser",
   963: "t3c",
-  419: "battlecruiser", 1201: "battlecruiser", 540: "battlecruiser",
-  27: "battleship", 900: "battleship", 898: "battleship",
-  28: "industrial", 1202: "industrial", 380: "industrial",
-  463: "barge", 543: "barge",
-  513: "freighter", 902: "freighter",
-  883: "capindustrial", 941: "capindustrial",
-  547: "carrier", 485: "dread", 1538: "fax", 659: "super", 30: "titan", 29: "capsule",
+  419: "battlecruiser",
+  1201: "battlecruiser",
+  540: "battlecruiser",
+  27: "battleship",
+  900: "battleship",
+  898: "battleship",
+  28: "industrial",
+  1202: "industrial",
+  380: "industrial",
+  463: "barge",
+  543: "barge",
+  513: "freighter",
+  902: "freighter",
+  883: "capindustrial",
+  941: "capindustrial",
+  547: "carrier",
+  485: "dread",
+  1538: "fax",
+  659: "super",
+  30: "titan",
+  29: "capsule",
 };
 const WEAPON_GROUPS = new Set([53, 55, 74, 506, 507, 508, 509, 510, 511, 771]);
 const UTILITY_HIGH_GROUPS = new Set([71, 330, 899, 481, 1122]);
@@ -137,14 +182,28 @@ function builtinCatalog(): Catalog {
   for (const [id, name, groupId, marketGroupId, price, published] of BUILTIN_TYPES) {
     const g = groups.get(groupId)!;
     types.set(id, {
-      id, name, groupId, categoryId: g.categoryId, published: published ?? g.published,
-      ...(marketGroupId > 0 ? { marketGroupId } : {}), price,
+      id,
+      name,
+      groupId,
+      categoryId: g.categoryId,
+      published: published ?? g.published,
+      ...(marketGroupId > 0 ? { marketGroupId } : {}),
+      price,
     });
   }
-  const systems = BUILTIN_SYSTEMS.map(([id, name, security, constellationId, regionId]) => ({ id, name, security, constellationId, regionId }));
+  const systems = BUILTIN_SYSTEMS.map(([id, name, security, constellationId, regionId]) => ({
+    id,
+    name,
+    security,
+    constellationId,
+    regionId,
+  }));
   return finish({
     source: "builtin",
-    types, groups, categories, systems,
+    types,
+    groups,
+    categories,
+    systems,
     regions: new Map(BUILTIN_REGIONS.map(([id, name]) => [id, name])),
     factions: new Map(BUILTIN_FACTIONS.map(([id, name, corporationId]) => [id, { id, name, corporationId }])),
     npcCorporations: new Map(BUILTIN_NPC_CORPORATIONS.map(([id, name, f]) => [id, { id, name, ...(f ? { factionId: f } : {}) }])),
@@ -152,15 +211,24 @@ function builtinCatalog(): Catalog {
 }
 
 const sdeType = z.object({
-  type_id: z.number().int(), name: z.string(), group_id: z.number().int(), category_id: z.number().int(),
-  published: z.boolean(), market_group_id: z.number().int().optional(), base_price: z.number().optional(),
+  type_id: z.number().int(),
+  name: z.string(),
+  group_id: z.number().int(),
+  category_id: z.number().int(),
+  published: z.boolean(),
+  market_group_id: z.number().int().optional(),
+  base_price: z.number().optional(),
   volume: z.number().optional(),
 });
 const sdeGroup = z.object({ group_id: z.number().int(), category_id: z.number().int(), name: z.string(), published: z.boolean() });
 const sdeCategory = z.object({ category_id: z.number().int(), name: z.string(), published: z.boolean() });
 const sdeSystem = z.object({
-  solar_system_id: z.number().int(), name: z.string(), security: z.number(), constellation_id: z.number().int(),
-  region_id: z.number().int(), region_name: z.string(),
+  solar_system_id: z.number().int(),
+  name: z.string(),
+  security: z.number(),
+  constellation_id: z.number().int(),
+  region_id: z.number().int(),
+  region_name: z.string(),
 });
 const sdeFaction = z.object({ faction_id: z.number().int(), name: z.string(), corporation_id: z.number().int().nullable() });
 const sdeNpcCorp = z.object({ corporation_id: z.number().int(), name: z.string(), faction_id: z.number().int().nullable() });
@@ -178,8 +246,16 @@ function readTypes(path: string): SdeType[] {
   const isInt = (v: unknown) => Number.isInteger(v);
   const optNum = (v: unknown) => v === undefined || typeof v === "number";
   for (const r of rows as Record<string, unknown>[]) {
-    const ok = r && isInt(r.type_id) && typeof r.name === "string" && isInt(r.group_id) && isInt(r.category_id) &&
-      typeof r.published === "boolean" && optNum(r.market_group_id) && optNum(r.base_price) && optNum(r.volume);
+    const ok =
+      r &&
+      isInt(r.type_id) &&
+      typeof r.name === "string" &&
+      isInt(r.group_id) &&
+      isInt(r.category_id) &&
+      typeof r.published === "boolean" &&
+      optNum(r.market_group_id) &&
+      optNum(r.base_price) &&
+      optNum(r.volume);
     if (!ok) return z.array(sdeType).parse(rows); // let zod name the bad row
   }
   return rows as SdeType[];
@@ -189,7 +265,24 @@ function readTypes(path: string): SdeType[] {
 function guessPrice(t: { type_id: number; category_id: number; base_price?: number }): number {
   const spread = 0.5 + 1.5 * (hash32(t.type_id, 77) / 4294967296);
   if (t.base_price && t.base_price > 0) return Math.round(t.base_price * (t.category_id === 6 ? 1.3 : 1) * 100) / 100;
-  const byCategory: Record<number, number> = { 6: 20e6, 7: 800e3, 8: 150, 9: 2e6, 18: 300e3, 20: 15e6, 32: 25e6, 4: 200, 5: 1e6, 17: 5e3, 25: 500, 65: 1e9, 87: 3e6, 22: 5e6, 23: 100e6, 66: 50e6 };
+  const byCategory: Record<number, number> = {
+    6: 20e6,
+    7: 800e3,
+    8: 150,
+    9: 2e6,
+    18: 300e3,
+    20: 15e6,
+    32: 25e6,
+    4: 200,
+    5: 1e6,
+    17: 5e3,
+    25: 500,
+    65: 1e9,
+    87: 3e6,
+    22: 5e6,
+    23: 100e6,
+    66: 50e6,
+  };
   return Math.round((byCategory[t.category_id] ?? 10e3) * spread * 100) / 100;
 }
 
@@ -204,7 +297,11 @@ function sharedCatalog(sdeDir: string): Catalog {
   const types = new Map<number, TypeInfo>();
   for (const t of readTypes(join(sdeDir, "types.json"))) {
     types.set(t.type_id, {
-      id: t.type_id, name: t.name, groupId: t.group_id, categoryId: t.category_id, published: t.published,
+      id: t.type_id,
+      name: t.name,
+      groupId: t.group_id,
+      categoryId: t.category_id,
+      published: t.published,
       ...(t.market_group_id ? { marketGroupId: t.market_group_id } : {}),
       price: builtinPrice.get(t.type_id) ?? guessPrice(t),
       ...(t.volume !== undefined ? { volume: t.volume } : {}),
@@ -214,7 +311,11 @@ function sharedCatalog(sdeDir: string): Catalog {
   const regions = new Map<number, string>();
   for (const s of rawSystems) regions.set(s.region_id, s.region_name);
   const systems = rawSystems.map((s) => ({
-    id: s.solar_system_id, name: s.name, security: s.security, constellationId: s.constellation_id, regionId: s.region_id,
+    id: s.solar_system_id,
+    name: s.name,
+    security: s.security,
+    constellationId: s.constellation_id,
+    regionId: s.region_id,
   }));
   const factions = new Map<number, FactionInfo>();
   for (const f of readJson(join(sdeDir, "factions.json"), z.array(sdeFaction)))
@@ -252,9 +353,26 @@ function emptyPools(): Pools {
   const ships = {} as Record<ShipClass, number[]>;
   for (const k of new Set(Object.values(SHIP_CLASS_BY_GROUP))) ships[k] = [];
   return {
-    ships, goldenCapsule: [], structures: [], npcShips: [], weapons: [], utilityHigh: [], miners: [], siege: [], mid: [],
-    low: [], rigs: [], subsystems: [], charges: [], drones: [], fighters: [], containers: [], blueprints: [], skins: [],
-    implants: [], goods: [],
+    ships,
+    goldenCapsule: [],
+    structures: [],
+    npcShips: [],
+    weapons: [],
+    utilityHigh: [],
+    miners: [],
+    siege: [],
+    mid: [],
+    low: [],
+    rigs: [],
+    subsystems: [],
+    charges: [],
+    drones: [],
+    fighters: [],
+    containers: [],
+    blueprints: [],
+    skins: [],
+    implants: [],
+    goods: [],
   };
 }
 

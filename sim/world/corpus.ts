@@ -33,7 +33,10 @@ export interface CorpusData {
 }
 
 const sdePrices = z.object({
-  types: z.record(z.string(), z.object({ category_id: z.number(), group_id: z.number(), market_group_id: z.number().optional(), name: z.string() })),
+  types: z.record(
+    z.string(),
+    z.object({ category_id: z.number(), group_id: z.number(), market_group_id: z.number().optional(), name: z.string() }),
+  ),
   groups: z.record(z.string(), z.object({ category_id: z.number(), name: z.string() })),
   systems: z.record(z.string(), z.object({ constellation_id: z.number(), name: z.string(), region_id: z.number(), security: z.number() })),
   regions: z.record(z.string(), z.object({ name: z.string() })),
@@ -48,9 +51,14 @@ export function corpusAvailable(sharedDir: string): boolean {
 export function loadCorpus(sharedDir: string): CorpusData {
   const dir = join(sharedDir, "killmails", "shrike-corpus");
   const kills: CorpusKill[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
     const raw = JSON.parse(readFileSync(join(dir, file), "utf8")) as JsonObject;
-    const hash = z.string().regex(/^[0-9a-f]{40}$/).parse(raw.killmail_hash);
+    const hash = z
+      .string()
+      .regex(/^[0-9a-f]{40}$/)
+      .parse(raw.killmail_hash);
     delete raw.killmail_hash;
     const parsed = esiKillmailSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`corpus ${file}: ${parsed.error.issues[0]?.message}`);
@@ -84,11 +92,21 @@ export function mergeCorpusCatalog(corpus: CorpusData, catalog: Catalog): void {
     const tid = Number(id);
     if (catalog.types.has(tid)) continue;
     if (!catalog.groups.has(t.group_id))
-      catalog.groups.set(t.group_id, { id: t.group_id, categoryId: t.category_id, name: `Group ${t.group_id}`, published: true, types: [] });
+      catalog.groups.set(t.group_id, {
+        id: t.group_id,
+        categoryId: t.category_id,
+        name: `Group ${t.group_id}`,
+        published: true,
+        types: [],
+      });
     const points = corpus.prices.byType.get(tid);
     const prices = (points ?? []).map((p) => p[1]).sort((a, b) => a - b);
     catalog.types.set(tid, {
-      id: tid, name: t.name, groupId: t.group_id, categoryId: t.category_id, published: t.category_id !== 11,
+      id: tid,
+      name: t.name,
+      groupId: t.group_id,
+      categoryId: t.category_id,
+      published: t.category_id !== 11,
       ...(t.market_group_id ? { marketGroupId: t.market_group_id } : {}),
       price: prices.length ? prices[Math.floor(prices.length / 2)]! : 0,
     });
@@ -120,7 +138,12 @@ export function mergeCorpusEntities(corpus: CorpusData, entities: Entities, cata
     const corp = p.corporation_id as number | undefined;
     const all = p.alliance_id as number | undefined;
     const fac = p.faction_id as number | undefined;
-    const m: Mention = { at, ...(corp ? { corporationId: corp } : {}), ...(all ? { allianceId: all } : {}), ...(fac ? { factionId: fac } : {}) };
+    const m: Mention = {
+      at,
+      ...(corp ? { corporationId: corp } : {}),
+      ...(all ? { allianceId: all } : {}),
+      ...(fac ? { factionId: fac } : {}),
+    };
     if (c && (chars.get(c)?.at ?? -Infinity) <= at) chars.set(c, m);
     if (corp && (corps.get(corp)?.at ?? -Infinity) <= at) corps.set(corp, m);
     if (all) alliances.add(all);
@@ -133,16 +156,28 @@ export function mergeCorpusEntities(corpus: CorpusData, entities: Entities, cata
   for (const id of [...alliances].sort((a, b) => a - b)) {
     if (entities.alliances.has(id)) continue;
     entities.alliances.set(id, {
-      id, name: allianceName(rng) + ` ${id % 1000}`, ticker: ticker(rng, 4), creatorCorporationId: 0, creatorId: 0,
-      dateFounded: "2008-01-01T00:00:00Z", corporations: [],
+      id,
+      name: `${allianceName(rng)} ${id % 1000}`,
+      ticker: ticker(rng, 4),
+      creatorCorporationId: 0,
+      creatorId: 0,
+      dateFounded: "2008-01-01T00:00:00Z",
+      corporations: [],
     });
   }
   for (const [id, m] of [...corps].sort((a, b) => a[0] - b[0])) {
     if (entities.corporations.has(id)) continue;
     const npc = id >= 1_000_000 && id < 2_000_000;
     entities.corporations.set(id, {
-      id, name: corporationName(rng) + ` ${id % 1000}`, ticker: ticker(rng, 4), npc, homeStationId: 60003760, taxRate: 0.1,
-      warEligible: !npc, members: [], dateFounded: "2007-06-01T00:00:00Z",
+      id,
+      name: `${corporationName(rng)} ${id % 1000}`,
+      ticker: ticker(rng, 4),
+      npc,
+      homeStationId: 60003760,
+      taxRate: 0.1,
+      warEligible: !npc,
+      members: [],
+      dateFounded: "2007-06-01T00:00:00Z",
       ...(m.allianceId && !npc ? { allianceId: m.allianceId } : {}),
       ...(npc && m.factionId ? { factionId: m.factionId } : {}),
     });
@@ -153,9 +188,16 @@ export function mergeCorpusEntities(corpus: CorpusData, entities: Entities, cata
     const corporationId = m.corporationId ?? 1_000_001;
     const corp = entities.corporations.get(corporationId);
     entities.characters.set(id, {
-      id, name: pilotName(rng) + ` ${id % 997}`, corporationId, deleted: false, npc: id >= 3_000_000 && id < 4_000_000,
-      birthday: "2007-01-01T00:00:00Z", securityStatus: Math.round((rng.next() * 15 - 10) * 10) / 10,
-      gender: rng.chance(0.5) ? "male" : "female", raceId: 2, bloodlineId: 4,
+      id,
+      name: `${pilotName(rng)} ${id % 997}`,
+      corporationId,
+      deleted: false,
+      npc: id >= 3_000_000 && id < 4_000_000,
+      birthday: "2007-01-01T00:00:00Z",
+      securityStatus: Math.round((rng.next() * 15 - 10) * 10) / 10,
+      gender: rng.chance(0.5) ? "male" : "female",
+      raceId: 2,
+      bloodlineId: 4,
       ...(corp?.allianceId ? { allianceId: corp.allianceId } : {}),
     });
     corp?.members.push(id);

@@ -104,8 +104,15 @@ export function generateEntities(seed: number, sizes: EntitySizes, catalog: Cata
   // NPC corporations from the catalog.
   for (const c of catalog.npcCorporations.values()) {
     corporations.set(c.id, {
-      id: c.id, name: c.name, ticker: ticker(rng, 4), npc: true, homeStationId: STATIONS[0]!, taxRate: 0.11,
-      warEligible: false, members: [], ...(c.factionId ? { factionId: c.factionId } : {}),
+      id: c.id,
+      name: c.name,
+      ticker: ticker(rng, 4),
+      npc: true,
+      homeStationId: STATIONS[0]!,
+      taxRate: 0.11,
+      warEligible: false,
+      members: [],
+      ...(c.factionId ? { factionId: c.factionId } : {}),
     });
   }
 
@@ -117,7 +124,11 @@ export function generateEntities(seed: number, sizes: EntitySizes, catalog: Cata
   ];
   for (const id of allianceIds) {
     alliances.set(id, {
-      id, name: unique(() => allianceName(rng)), ticker: ticker(rng, rng.int(3, 5)), creatorCorporationId: 0, creatorId: 0,
+      id,
+      name: unique(() => allianceName(rng)),
+      ticker: ticker(rng, rng.int(3, 5)),
+      creatorCorporationId: 0,
+      creatorId: 0,
       dateFounded: isoDay(Date.UTC(2006 + rng.int(0, 19), rng.int(0, 11), rng.int(1, 28), rng.int(0, 23), rng.int(0, 59))),
       corporations: [],
     });
@@ -132,8 +143,13 @@ export function generateEntities(seed: number, sizes: EntitySizes, catalog: Cata
   for (const id of corpIds) {
     const alliance = rng.chance(0.7) ? rng.pick(allianceIds) : undefined;
     const corp: Corporation = {
-      id, name: unique(() => corporationName(rng)), ticker: ticker(rng, rng.int(3, 5)), npc: false,
-      homeStationId: rng.pick(STATIONS), taxRate: rng.pick([0, 0.05, 0.1, 0.1, 0.15, 1]), warEligible: rng.chance(0.8),
+      id,
+      name: unique(() => corporationName(rng)),
+      ticker: ticker(rng, rng.int(3, 5)),
+      npc: false,
+      homeStationId: rng.pick(STATIONS),
+      taxRate: rng.pick([0, 0.05, 0.1, 0.1, 0.15, 1]),
+      warEligible: rng.chance(0.8),
       members: [],
       dateFounded: isoDay(Date.UTC(2005 + rng.int(0, 20), rng.int(0, 11), rng.int(1, 28), rng.int(0, 23), rng.int(0, 59))),
       ...(alliance ? { allianceId: alliance } : {}),
@@ -152,7 +168,7 @@ export function generateEntities(seed: number, sizes: EntitySizes, catalog: Cata
     ...allocate(rng, sizes.characters - nOld - nMid, 2_112_000_000, 2_129_999_999),
   ].sort((a, b) => a - b);
   // Big corporations get more members: weight by a heavy tail.
-  const corpWeights = corpIds.map(() => Math.pow(rng.next(), 3) * 100 + 1);
+  const corpWeights = corpIds.map(() => rng.next() ** 3 * 100 + 1);
   const pickCorp = () => corpIds[rng.weighted(corpWeights)]!;
   const deleted: number[] = [];
   const span = worldEndMs - worldStartMs;
@@ -165,10 +181,16 @@ export function generateEntities(seed: number, sizes: EntitySizes, catalog: Cata
     const moved = !isDeleted && !starter && rng.chance(0.06);
     const birthYear = id >= 2_100_000_000 ? 2016 + rng.int(0, 9) : id < 98_000_000 ? 2010 + rng.int(0, 6) : 2003 + rng.int(0, 6);
     const ch: Character = {
-      id, name: unique(() => pilotName(rng)), corporationId, deleted: isDeleted, npc: false,
+      id,
+      name: unique(() => pilotName(rng)),
+      corporationId,
+      deleted: isDeleted,
+      npc: false,
       birthday: isoDay(Date.UTC(birthYear, rng.int(0, 11), rng.int(1, 28), rng.int(0, 23), rng.int(0, 59), rng.int(0, 59))),
       securityStatus: Math.round((rng.next() * 15 - 10) * 1e6) / 1e6,
-      gender: rng.chance(0.5) ? "male" : "female", raceId, bloodlineId: rng.pick(BLOODLINES[raceId]!),
+      gender: rng.chance(0.5) ? "male" : "female",
+      raceId,
+      bloodlineId: rng.pick(BLOODLINES[raceId]!),
       ...(corp?.allianceId ? { allianceId: corp.allianceId } : {}),
       ...(corp?.factionId ? { factionId: corp.factionId } : {}),
     };
@@ -207,8 +229,15 @@ export function generateEntities(seed: number, sizes: EntitySizes, catalog: Cata
   for (const id of npcCharacterIds) {
     const raceId = rng.pick([1, 2, 4, 8]);
     characters.set(id, {
-      id, name: unique(() => pilotName(rng)), corporationId: rng.pick(npcCorpIds), deleted: false, npc: true,
-      birthday: "2003-05-06T00:00:00Z", securityStatus: 0, gender: rng.chance(0.5) ? "male" : "female", raceId,
+      id,
+      name: unique(() => pilotName(rng)),
+      corporationId: rng.pick(npcCorpIds),
+      deleted: false,
+      npc: true,
+      birthday: "2003-05-06T00:00:00Z",
+      securityStatus: 0,
+      gender: rng.chance(0.5) ? "male" : "female",
+      raceId,
       bloodlineId: rng.pick(BLOODLINES[raceId]!),
     });
   }
@@ -216,8 +245,13 @@ export function generateEntities(seed: number, sizes: EntitySizes, catalog: Cata
 }
 
 /** The corporation/alliance/faction a pilot had at a given time (what a killmail records). */
-export function affiliationAt(e: Entities, ch: Character, atMs: number): { corporationId: number; allianceId?: number; factionId?: number } {
-  const corpId = ch.formerCorporationId !== undefined && ch.movedAt !== undefined && atMs < ch.movedAt ? ch.formerCorporationId : ch.corporationId;
+export function affiliationAt(
+  e: Entities,
+  ch: Character,
+  atMs: number,
+): { corporationId: number; allianceId?: number; factionId?: number } {
+  const corpId =
+    ch.formerCorporationId !== undefined && ch.movedAt !== undefined && atMs < ch.movedAt ? ch.formerCorporationId : ch.corporationId;
   const corp = e.corporations.get(corpId);
   return {
     corporationId: corpId,

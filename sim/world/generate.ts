@@ -68,13 +68,28 @@ export interface Participants {
 // Activity by UTC hour (EU and US prime times busiest).
 const HOUR_WEIGHTS = [7, 7, 6, 5, 4, 3, 2.5, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5, 7, 8, 9, 9.5, 9.5, 9, 8.5, 8];
 const NPC_CORPS: [number, number][] = [
-  [1000127, 500010], [1000135, 500020], [1000134, 500012], [1000162, 500019], [1000138, 500011], [1000274, 500024],
+  [1000127, 500010],
+  [1000135, 500020],
+  [1000134, 500012],
+  [1000162, 500019],
+  [1000138, 500011],
+  [1000274, 500024],
 ];
 const FW = new Set([500001, 500002, 500003, 500004]);
 
 const r1 = (x: number) => Math.round(x * 10) / 10 || 0;
 
-const ATTACKER_KEYS = ["alliance_id", "character_id", "corporation_id", "damage_done", "faction_id", "final_blow", "security_status", "ship_type_id", "weapon_type_id"] as const;
+const ATTACKER_KEYS = [
+  "alliance_id",
+  "character_id",
+  "corporation_id",
+  "damage_done",
+  "faction_id",
+  "final_blow",
+  "security_status",
+  "ship_type_id",
+  "weapon_type_id",
+] as const;
 
 /** ESI sends keys in alphabetical order. */
 function orderAttacker(a: EsiAttacker): EsiAttacker {
@@ -109,7 +124,9 @@ export class KillGenerator {
       this.allianceMembers.set(a, list);
     }
     this.allianceIds = [...this.allianceMembers.keys()].sort((a, b) => a - b);
-    const high: number[] = [], low: number[] = [], nul: number[] = [];
+    const high: number[] = [],
+      low: number[] = [],
+      nul: number[] = [];
     for (const s of catalog.systems) {
       const sec = r1(s.security);
       (sec >= 0.5 ? high : sec > 0 ? low : nul).push(s.id);
@@ -251,7 +268,8 @@ export class KillGenerator {
   private makeParticipantsShallow(i: number): Participants {
     const rng = new Rng(this.seed, i, 0xa11);
     const scenario = SCENARIOS[rng.weighted(SCENARIO_WEIGHTS)]!;
-    if (scenario === "pod") return { index: i, id: 0, timeMs: 0, scenario, systemId: 0, victim: { damage_taken: 0, ship_type_id: 0 }, attackers: [] };
+    if (scenario === "pod")
+      return { index: i, id: 0, timeMs: 0, scenario, systemId: 0, victim: { damage_taken: 0, ship_type_id: 0 }, attackers: [] };
     return this.participants(i);
   }
 
@@ -260,23 +278,61 @@ export class KillGenerator {
       case "pod":
         return rng.chance(0.04) ? rng.pick(this.catalog.pools.goldenCapsule) : rng.pick(this.shipPool("capsule"));
       case "small":
-        return this.pickShip(rng, [["frigate", 45], ["destroyer", 20], ["cruiser", 35]]);
+        return this.pickShip(rng, [
+          ["frigate", 45],
+          ["destroyer", 20],
+          ["cruiser", 35],
+        ]);
       case "medium":
-        return this.pickShip(rng, [["battlecruiser", 35], ["battleship", 40], ["t3c", 15], ["cruiser", 10]]);
+        return this.pickShip(rng, [
+          ["battlecruiser", 35],
+          ["battleship", 40],
+          ["t3c", 15],
+          ["cruiser", 10],
+        ]);
       case "npc":
-        return this.pickShip(rng, [["frigate", 15], ["cruiser", 35], ["battlecruiser", 15], ["battleship", 30], ["t3c", 5]]);
+        return this.pickShip(rng, [
+          ["frigate", 15],
+          ["cruiser", 35],
+          ["battlecruiser", 15],
+          ["battleship", 30],
+          ["t3c", 5],
+        ]);
       case "hauler":
-        return this.pickShip(rng, [["industrial", 70], ["freighter", 25], ["capindustrial", 5]]);
+        return this.pickShip(rng, [
+          ["industrial", 70],
+          ["freighter", 25],
+          ["capindustrial", 5],
+        ]);
       case "mining":
         return this.pickShip(rng, [["barge", 100]]);
       case "capital":
-        return this.pickShip(rng, [["carrier", 35], ["dread", 30], ["fax", 20], ["capindustrial", 15]]);
+        return this.pickShip(rng, [
+          ["carrier", 35],
+          ["dread", 30],
+          ["fax", 20],
+          ["capindustrial", 15],
+        ]);
       case "supercap":
-        return this.pickShip(rng, [["super", 70], ["titan", 30]]);
+        return this.pickShip(rng, [
+          ["super", 70],
+          ["titan", 30],
+        ]);
       case "gank":
-        return this.pickShip(rng, [["industrial", 40], ["freighter", 30], ["barge", 30]]);
+        return this.pickShip(rng, [
+          ["industrial", 40],
+          ["freighter", 30],
+          ["barge", 30],
+        ]);
       default:
-        return this.pickShip(rng, [["frigate", 15], ["destroyer", 10], ["cruiser", 30], ["battlecruiser", 15], ["battleship", 20], ["t3c", 10]]);
+        return this.pickShip(rng, [
+          ["frigate", 15],
+          ["destroyer", 10],
+          ["cruiser", 30],
+          ["battlecruiser", 15],
+          ["battleship", 20],
+          ["t3c", 10],
+        ]);
     }
   }
 
@@ -288,10 +344,22 @@ export class KillGenerator {
   private damageFor(rng: Rng, t: TypeInfo | undefined): number {
     const cls = this.classOf(t);
     const ranges: Record<string, [number, number]> = {
-      capsule: [300, 3000], frigate: [1500, 9000], destroyer: [3000, 14000], cruiser: [6000, 60000], t3c: [40000, 150000],
-      battlecruiser: [30000, 120000], battleship: [80000, 400000], industrial: [5000, 60000], barge: [10000, 60000],
-      freighter: [200000, 1200000], capindustrial: [500000, 3000000], carrier: [1000000, 6000000], dread: [1500000, 7000000],
-      fax: [1000000, 6000000], super: [15000000, 40000000], titan: [80000000, 200000000],
+      capsule: [300, 3000],
+      frigate: [1500, 9000],
+      destroyer: [3000, 14000],
+      cruiser: [6000, 60000],
+      t3c: [40000, 150000],
+      battlecruiser: [30000, 120000],
+      battleship: [80000, 400000],
+      industrial: [5000, 60000],
+      barge: [10000, 60000],
+      freighter: [200000, 1200000],
+      capindustrial: [500000, 3000000],
+      carrier: [1000000, 6000000],
+      dread: [1500000, 7000000],
+      fax: [1000000, 6000000],
+      super: [15000000, 40000000],
+      titan: [80000000, 200000000],
     };
     let [lo, hi] = ranges[cls] ?? [1000000, 10000000];
     if (cls === "structure" && t) {
@@ -300,12 +368,12 @@ export class KillGenerator {
       else if (t.groupId === 1657 || t.groupId === 1404 || t.groupId === 1406) [lo, hi] = [5000000, 15000000];
       else [lo, hi] = [200000, 5000000];
     }
-    return Math.round(lo * Math.pow(hi / lo, rng.next()));
+    return Math.round(lo * (hi / lo) ** rng.next());
   }
 
   private attackerCount(rng: Rng, scenario: Scenario, victim: TypeInfo | undefined): number {
     const small = () => Math.min(15, 1 + Math.floor(-Math.log(Math.max(rng.next(), 1e-9)) * 2.5));
-    const logUniform = (lo: number, hi: number) => Math.round(lo * Math.pow(hi / lo, rng.next()));
+    const logUniform = (lo: number, hi: number) => Math.round(lo * (hi / lo) ** rng.next());
     switch (scenario) {
       case "npc":
         return rng.int(1, 6);
@@ -346,8 +414,15 @@ export class KillGenerator {
   }
 
   private makeAttackers(
-    rng: Rng, scenario: Scenario, n: number, victimChar: number | undefined, victimCorp: number | undefined,
-    victimAlliance: number | undefined, timeMs: number, systemId: number, podOf: Participants | undefined,
+    rng: Rng,
+    scenario: Scenario,
+    n: number,
+    victimChar: number | undefined,
+    victimCorp: number | undefined,
+    victimAlliance: number | undefined,
+    timeMs: number,
+    systemId: number,
+    podOf: Participants | undefined,
   ): EsiAttacker[] {
     const e = this.entities;
     const out: EsiAttacker[] = [];
@@ -358,25 +433,52 @@ export class KillGenerator {
     const used = new Set<number>();
     if (victimChar !== undefined) used.add(victimChar);
     // Pod kills that follow a ship kill reuse some of its attackers.
-    if (podOf) for (const a of podOf.attackers) if (a.character_id && out.length < n) {
-      used.add(a.character_id);
-      const { damage_done: _d, final_blow: _f, ...rest } = a;
-      out.push({ ...rest, damage_done: 0, final_blow: false, ship_type_id: a.ship_type_id ?? this.pickShip(rng, [["frigate", 1]]) });
-    }
+    if (podOf)
+      for (const a of podOf.attackers)
+        if (a.character_id && out.length < n) {
+          used.add(a.character_id);
+          const { damage_done: _d, final_blow: _f, ...rest } = a;
+          out.push({ ...rest, damage_done: 0, final_blow: false, ship_type_id: a.ship_type_id ?? this.pickShip(rng, [["frigate", 1]]) });
+        }
     const sides = this.allianceIds.filter((a) => a !== victimAlliance);
     const sideCount = n > 100 ? rng.int(2, 4) : n > 10 ? rng.int(1, 2) : 1;
     const chosen: number[] = [];
     for (let k = 0; k < sideCount && sides.length; k++) chosen.push(rng.pick(sides));
     const classes: [ShipClass, number][] =
       scenario === "capital" || scenario === "supercap"
-        ? [["battleship", 20], ["dread", 30], ["carrier", 15], ["super", 10], ["titan", 5], ["cruiser", 20]]
+        ? [
+            ["battleship", 20],
+            ["dread", 30],
+            ["carrier", 15],
+            ["super", 10],
+            ["titan", 5],
+            ["cruiser", 20],
+          ]
         : scenario === "structure"
-          ? [["battleship", 30], ["dread", 25], ["cruiser", 25], ["battlecruiser", 20]]
+          ? [
+              ["battleship", 30],
+              ["dread", 25],
+              ["cruiser", 25],
+              ["battlecruiser", 20],
+            ]
           : scenario === "gank"
-            ? [["destroyer", 60], ["battlecruiser", 40]]
+            ? [
+                ["destroyer", 60],
+                ["battlecruiser", 40],
+              ]
             : scenario === "small" || scenario === "pod"
-              ? [["frigate", 40], ["destroyer", 20], ["cruiser", 40]]
-              : [["cruiser", 30], ["battlecruiser", 25], ["battleship", 25], ["t3c", 10], ["frigate", 10]];
+              ? [
+                  ["frigate", 40],
+                  ["destroyer", 20],
+                  ["cruiser", 40],
+                ]
+              : [
+                  ["cruiser", 30],
+                  ["battlecruiser", 25],
+                  ["battleship", 25],
+                  ["t3c", 10],
+                  ["frigate", 10],
+                ];
     const maxPlayers = Math.floor(e.pilots.length * 0.8);
     const awox = victimCorp !== undefined && victimCorp >= 98_000_000 && rng.chance(0.02);
     let guard = 0;
@@ -420,7 +522,14 @@ export class KillGenerator {
     else if (n > 3 && rng.chance(0.03) && this.catalog.pools.structures.length && chosen.length) {
       const members = this.allianceMembers.get(chosen[0]!)!;
       const corp = e.characters.get(members[0]!)!.corporationId;
-      out.push({ alliance_id: chosen[0]!, corporation_id: corp, damage_done: 0, final_blow: false, security_status: 0, ship_type_id: rng.pick(this.catalog.pools.structures) });
+      out.push({
+        alliance_id: chosen[0]!,
+        corporation_id: corp,
+        damage_done: 0,
+        final_blow: false,
+        security_status: 0,
+        ship_type_id: rng.pick(this.catalog.pools.structures),
+      });
     }
     return out;
   }
@@ -467,7 +576,14 @@ export class KillGenerator {
       victim,
     };
     if (p.scenario === "structure" && rng.chance(0.3)) {
-      const ordered: EsiKillmail = { attackers: km.attackers, killmail_id: km.killmail_id, killmail_time: km.killmail_time, moon_id: 40_000_000 + (p.systemId % 1_000_000) * 40 + rng.int(1, 39), solar_system_id: km.solar_system_id, victim };
+      const ordered: EsiKillmail = {
+        attackers: km.attackers,
+        killmail_id: km.killmail_id,
+        killmail_time: km.killmail_time,
+        moon_id: 40_000_000 + (p.systemId % 1_000_000) * 40 + rng.int(1, 39),
+        solar_system_id: km.solar_system_id,
+        victim,
+      };
       return ordered;
     }
     if (p.scenario !== "structure" && rng.chance(0.03)) km.war_id = 700_000 + rng.int(0, 60_000);
@@ -476,7 +592,7 @@ export class KillGenerator {
 
   private item(flag: number, type: number, qty: number, dropped: boolean, singleton = 0, items?: EsiItem[]): EsiItem {
     const out = { flag, item_type_id: type } as EsiItem;
-    if (items && items.length) out.items = items;
+    if (items?.length) out.items = items;
     if (dropped) out.quantity_dropped = qty;
     else out.quantity_destroyed = qty;
     out.singleton = singleton;
@@ -500,13 +616,32 @@ export class KillGenerator {
   private fit(rng: Rng, rows: EsiItem[], cls: ShipClass, shipId: number, withCharges: boolean): void {
     const pools = this.catalog.pools;
     const layout: Record<string, [number, number, number, number]> = {
-      frigate: [3, 3, 3, 3], destroyer: [6, 3, 3, 3], cruiser: [4, 4, 4, 3], t3c: [5, 5, 5, 3], battlecruiser: [7, 4, 5, 3],
-      battleship: [8, 5, 6, 3], industrial: [1, 3, 3, 3], barge: [2, 3, 2, 3], freighter: [0, 0, 3, 3], capindustrial: [3, 5, 4, 3],
-      carrier: [4, 5, 6, 3], dread: [3, 5, 6, 3], fax: [4, 6, 5, 3], super: [6, 5, 6, 3], titan: [6, 6, 6, 3],
+      frigate: [3, 3, 3, 3],
+      destroyer: [6, 3, 3, 3],
+      cruiser: [4, 4, 4, 3],
+      t3c: [5, 5, 5, 3],
+      battlecruiser: [7, 4, 5, 3],
+      battleship: [8, 5, 6, 3],
+      industrial: [1, 3, 3, 3],
+      barge: [2, 3, 2, 3],
+      freighter: [0, 0, 3, 3],
+      capindustrial: [3, 5, 4, 3],
+      carrier: [4, 5, 6, 3],
+      dread: [3, 5, 6, 3],
+      fax: [4, 6, 5, 3],
+      super: [6, 5, 6, 3],
+      titan: [6, 6, 6, 3],
     };
     const [hi, mid, lo, rigs] = layout[cls] ?? [3, 3, 3, 3];
     const filled = () => rng.chance(0.9);
-    const weapon = cls === "barge" ? (pools.miners.length ? rng.pick(pools.miners) : undefined) : pools.weapons.length ? rng.pick(pools.weapons) : undefined;
+    const weapon =
+      cls === "barge"
+        ? pools.miners.length
+          ? rng.pick(pools.miners)
+          : undefined
+        : pools.weapons.length
+          ? rng.pick(pools.weapons)
+          : undefined;
     const charge = pools.charges.length ? rng.pick(pools.charges) : undefined;
     for (let k = 0; k < lo; k++) if (filled() && pools.low.length) rows.push(this.item(11 + k, rng.pick(pools.low), 1, rng.chance(0.5)));
     for (let k = 0; k < mid; k++) if (filled() && pools.mid.length) rows.push(this.item(19 + k, rng.pick(pools.mid), 1, rng.chance(0.5)));
@@ -531,7 +666,8 @@ export class KillGenerator {
         if (group) group.push(s);
         else byGroup.set(g, [s]);
       }
-      [...byGroup.keys()].sort((a, b) => a - b).forEach((g, k) => rows.push(this.item(125 + k, rng.pick(byGroup.get(g)!), 1, rng.chance(0.5))));
+      const groups = [...byGroup.keys()].sort((a, b) => a - b);
+      for (const [k, g] of groups.entries()) rows.push(this.item(125 + k, rng.pick(byGroup.get(g)!), 1, rng.chance(0.5)));
     }
   }
 
@@ -580,8 +716,18 @@ export class KillGenerator {
       const inner: EsiItem[] = [];
       for (let m = rng.int(1, 6); m > 0; m--) {
         const r = rng.next();
-        const type = r < 0.4 && pools.goods.length ? rng.pick(pools.goods) : r < 0.7 && pools.charges.length ? rng.pick(pools.charges) : r < 0.85 && pools.implants.length ? rng.pick(pools.implants) : rng.pick(pools.low.length ? pools.low : pools.goods);
-        const qty = this.catalog.types.get(type)?.categoryId === 7 || this.catalog.types.get(type)?.categoryId === 20 ? rng.int(1, 3) : rng.int(1, 5000);
+        const type =
+          r < 0.4 && pools.goods.length
+            ? rng.pick(pools.goods)
+            : r < 0.7 && pools.charges.length
+              ? rng.pick(pools.charges)
+              : r < 0.85 && pools.implants.length
+                ? rng.pick(pools.implants)
+                : rng.pick(pools.low.length ? pools.low : pools.goods);
+        const qty =
+          this.catalog.types.get(type)?.categoryId === 7 || this.catalog.types.get(type)?.categoryId === 20
+            ? rng.int(1, 3)
+            : rng.int(1, 5000);
         inner.push(this.item(0, type, qty, rng.chance(0.5)));
         if (rng.chance(0.05) && pools.blueprints.length) inner.push(this.item(0, rng.pick(pools.blueprints), 1, rng.chance(0.5), 2));
       }
@@ -592,7 +738,11 @@ export class KillGenerator {
     // Ships in the ship maintenance bay with their fittings nested inside.
     if (capital && rng.chance(0.35)) {
       for (let k = rng.int(1, 3); k > 0; k--) {
-        const hull = this.pickShip(rng, [["frigate", 40], ["cruiser", 40], ["battleship", 20]]);
+        const hull = this.pickShip(rng, [
+          ["frigate", 40],
+          ["cruiser", 40],
+          ["battleship", 20],
+        ]);
         const hullCls = this.classOf(this.catalog.types.get(hull));
         const inner: EsiItem[] = [];
         this.fit(rng, inner, hullCls === "structure" ? "frigate" : hullCls, hull, false);

@@ -2,7 +2,7 @@
 // the R2Z2 feed clock, and the lookups every route needs, returning ESI-shaped bodies.
 // Index space: [0, generatedCount) are generated kills in time order; then the corpus kills by id.
 import { resolve } from "node:path";
-import type { CatalogChoice, Catalog } from "./catalog.ts";
+import type { Catalog, CatalogChoice } from "./catalog.ts";
 import { loadCatalog } from "./catalog.ts";
 import type { CorpusData, CorpusKill, JsonObject } from "./corpus.ts";
 import { corpusAvailable, loadCorpus, mergeCorpusCatalog, mergeCorpusEntities } from "./corpus.ts";
@@ -16,8 +16,8 @@ import { hash32 } from "./rng.ts";
 import type { Zkb } from "./zkb.ts";
 import { computeZkb } from "./zkb.ts";
 
-export type { Zkb } from "./zkb.ts";
 export type { EsiKillmail } from "./generate.ts";
+export type { Zkb } from "./zkb.ts";
 
 /** `<project root>/../shared`, or SIM_SHARED_DIR. */
 export function defaultSharedDir(): string {
@@ -143,10 +143,24 @@ export class World {
     if (index < this.generatedCount) {
       const esi = this.gen.killmail(index);
       const hash = this.gen.hashOf(esi.killmail_id);
-      rec = { index, killmail_id: esi.killmail_id, hash, timeMs: this.gen.timeOf(index), esi, zkb: computeZkb(esi, hash, this.catalog, this.market, this.seed) };
+      rec = {
+        index,
+        killmail_id: esi.killmail_id,
+        hash,
+        timeMs: this.gen.timeOf(index),
+        esi,
+        zkb: computeZkb(esi, hash, this.catalog, this.market, this.seed),
+      };
     } else {
       const k = this.corpus[index - this.generatedCount]!;
-      rec = { index, killmail_id: k.id, hash: k.hash, timeMs: k.timeMs, esi: k.esi, zkb: computeZkb(k.esi as never, k.hash, this.catalog, this.market, this.seed) };
+      rec = {
+        index,
+        killmail_id: k.id,
+        hash: k.hash,
+        timeMs: k.timeMs,
+        esi: k.esi,
+        zkb: computeZkb(k.esi as never, k.hash, this.catalog, this.market, this.seed),
+      };
     }
     if (this.cache.size >= 3000) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(index, rec);
@@ -226,7 +240,7 @@ export class World {
       const p = this.gen.participants(i);
       visit(i, p.victim as JsonObject, p.attackers as unknown as JsonObject[]);
     }
-    this.corpus.forEach((k, n) => visit(this.generatedCount + n, k.esi.victim as JsonObject, k.esi.attackers as JsonObject[]));
+    for (const [n, k] of this.corpus.entries()) visit(this.generatedCount + n, k.esi.victim as JsonObject, k.esi.attackers as JsonObject[]);
     return idx;
   }
 
@@ -296,11 +310,17 @@ export class World {
 
   /** Active alliances (with at least one corporation). */
   allianceIds(): number[] {
-    return [...this.entities.alliances.values()].filter((a) => a.corporations.length > 0).map((a) => a.id).sort((a, b) => a - b);
+    return [...this.entities.alliances.values()]
+      .filter((a) => a.corporations.length > 0)
+      .map((a) => a.id)
+      .sort((a, b) => a - b);
   }
 
   allianceCorporations(id: number): number[] | undefined {
-    return this.entities.alliances.get(id)?.corporations.slice().sort((a, b) => a - b);
+    return this.entities.alliances
+      .get(id)
+      ?.corporations.slice()
+      .sort((a, b) => a - b);
   }
 
   type(id: number): JsonObject | undefined {

@@ -54,7 +54,7 @@ export class Market {
   /** The price the path moves around on a day: nearest corpus day price, else the catalog price. */
   anchor(typeId: number, day: number): number {
     const points = this.corpus.byType.get(typeId);
-    if (points && points.length) {
+    if (points?.length) {
       let lo = 0;
       let hi = points.length - 1;
       while (lo < hi) {
@@ -128,7 +128,7 @@ export class Market {
     const custom = this.corpus.custom.get(typeId);
     if (custom !== undefined) return custom;
     const p = this.catalog.types.get(typeId)?.price ?? 0;
-    return p > 0.01 ? p : 0.01;
+    return Math.max(p, 0.01);
   }
 
   /**
@@ -178,6 +178,7 @@ export class Market {
       if (average <= 0) continue;
       out.push({ type_id: id, average_price: average, adjusted_price: round2(average * (0.9 + 0.1 * unit(this.seed, id, 5))) });
     }
-    return (this.pricesCache = out);
+    this.pricesCache = out;
+    return out;
   }
 }

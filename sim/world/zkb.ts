@@ -55,7 +55,10 @@ export function computeZkb(km: KillForZkb, hash: string, catalog: Catalog, marke
   const unitPrice = (it: Item) =>
     it.singleton === 2 || it.flag === 179 || (it.item_type_id === 33329 && it.flag === 89) ? 0.01 : price(it.item_type_id);
   const contents = (items: Item[] | undefined): number =>
-    (items ?? []).reduce((s, it) => s + unitPrice(it) * ((it.quantity_dropped ?? 0) + (it.quantity_destroyed ?? 0)) + contents(it.items), 0);
+    (items ?? []).reduce(
+      (s, it) => s + unitPrice(it) * ((it.quantity_dropped ?? 0) + (it.quantity_destroyed ?? 0)) + contents(it.items),
+      0,
+    );
 
   const ship = price(km.victim.ship_type_id);
   let dropped = 0;
@@ -78,12 +81,22 @@ export function computeZkb(km: KillForZkb, hash: string, catalog: Catalog, marke
   const solo = players.length === 1;
   const v = km.victim;
   const awox =
-    v.character_id !== undefined && (v.corporation_id ?? 0) > 1_999_999 &&
+    v.character_id !== undefined &&
+    (v.corporation_id ?? 0) > 1_999_999 &&
     players.some((a) => a.corporation_id === v.corporation_id || (v.alliance_id !== undefined && a.alliance_id === v.alliance_id));
 
   const system = catalog.systemById.get(km.solar_system_id);
   const sec = Math.round((system?.security ?? 0) * 10) / 10;
-  const loc = km.solar_system_id >= 31_000_000 ? "w-space" : system?.regionId === 10_000_070 ? "pochven" : sec >= 0.5 ? "highsec" : sec > 0 ? "lowsec" : "nullsec";
+  const loc =
+    km.solar_system_id >= 31_000_000
+      ? "w-space"
+      : system?.regionId === 10_000_070
+        ? "pochven"
+        : sec >= 0.5
+          ? "highsec"
+          : sec > 0
+            ? "lowsec"
+            : "nullsec";
   const hour = new Date(t).getUTCHours();
   const tz = hour < 4 ? "tz:use" : hour < 8 ? "tz:usw" : hour < 12 ? "tz:au" : hour < 16 ? "tz:ru" : "tz:eu";
   const category = catalog.types.get(v.ship_type_id)?.categoryId ?? 6;
@@ -92,7 +105,13 @@ export function computeZkb(km: KillForZkb, hash: string, catalog: Catalog, marke
   labels.push(npc ? "npc" : "pvp");
   if (awox) labels.push("awox");
   labels.push(`loc:${loc}`);
-  for (const [limit, label] of [[1e12, "isk:1t+"], [1e11, "isk:100b+"], [1e10, "isk:10b+"], [5e9, "isk:5b+"], [1e9, "isk:1b+"]] as const) {
+  for (const [limit, label] of [
+    [1e12, "isk:1t+"],
+    [1e11, "isk:100b+"],
+    [1e10, "isk:10b+"],
+    [5e9, "isk:5b+"],
+    [1e9, "isk:1b+"],
+  ] as const) {
     if (total >= limit) {
       labels.push(label);
       break;

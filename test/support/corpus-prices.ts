@@ -15,7 +15,10 @@ import { pgArray } from "../../server/db/arrays.ts";
 import { SHARED } from "./corpus.ts";
 
 const pricesFile = z.object({
-  types: z.record(z.string(), z.object({ name: z.string(), group_id: z.number().int(), market_group_id: z.number().int().nullable().optional() })),
+  types: z.record(
+    z.string(),
+    z.object({ name: z.string(), group_id: z.number().int(), market_group_id: z.number().int().nullable().optional() }),
+  ),
   groups: z.record(z.string(), z.object({ name: z.string(), category_id: z.number().int() })),
   prices: z.record(z.string(), z.record(z.string(), z.number())),
   custom_prices: z.record(z.string(), z.number()),

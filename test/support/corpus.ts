@@ -2,7 +2,7 @@
 // their hashes and manifest categories.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { esiKillmailSchema, type EsiKillmail } from "../../server/esi/killmail-schema.ts";
+import { type EsiKillmail, esiKillmailSchema } from "../../server/esi/killmail-schema.ts";
 import { ROOT } from "./spawn.ts";
 
 export const SHARED = resolve(ROOT, "../shared");

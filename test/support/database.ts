@@ -5,8 +5,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll } from "vitest";
-import { setConfig } from "../../server/helpers/config.ts";
 import { closeDb } from "../../server/db/client.ts";
+import { setConfig } from "../../server/helpers/config.ts";
 
 const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const MIGRATIONS = resolve(import.meta.dirname, "../../drizzle");
@@ -14,7 +14,9 @@ const MIGRATIONS = resolve(import.meta.dirname, "../../drizzle");
 /** Name of the template database for the current migration files. */
 export function templateName(): string {
   const hash = createHash("sha1");
-  for (const file of readdirSync(MIGRATIONS).filter((f) => f.endsWith(".sql")).sort()) {
+  for (const file of readdirSync(MIGRATIONS)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
     hash.update(file).update(readFileSync(resolve(MIGRATIONS, file)));
   }
   return `kb_template_${hash.digest("hex").slice(0, 12)}`;

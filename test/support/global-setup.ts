@@ -2,9 +2,9 @@
 // of a hundred timeouts) and builds the migrated template database the test databases are cloned from.
 import { Redis } from "ioredis";
 import postgres from "postgres";
-import { setConfig } from "../../server/helpers/config.ts";
 import { closeDb } from "../../server/db/client.ts";
 import { runMigrations } from "../../server/db/migrate.ts";
+import { setConfig } from "../../server/helpers/config.ts";
 import { templateName, urlFor } from "./database.ts";
 
 export default async function setup(): Promise<void> {

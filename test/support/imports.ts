@@ -2,11 +2,11 @@
 // priorities), and storing simulator kills directly (as if the pipeline had done it).
 import type { Job } from "bullmq";
 import { sql } from "../../server/db/client.ts";
+import type { EsiKillmail } from "../../server/esi/killmail-schema.ts";
 import { killmailBatchKey } from "../../server/helpers/job-payloads.ts";
 import { getQueue } from "../../server/helpers/queue.ts";
 import { batchBodies } from "../../server/killmails/intake-batches.ts";
 import { storeKillmails } from "../../server/killmails/store.ts";
-import type { EsiKillmail } from "../../server/esi/killmail-schema.ts";
 import type { Simulator } from "../../sim/server.ts";
 
 export const TEST_USER_AGENT = "killboard-tests/1.0 tests@localhost";
@@ -59,7 +59,12 @@ export interface QueuedKill {
 export async function queuedKills(): Promise<QueuedKill[]> {
   const kills: QueuedKill[] = [];
   for (const job of await killmailJobs()) {
-    const data = job.data as { killmailId?: number; hash?: string; esi?: unknown; batch?: { killmailId: number; hash: string; esi?: unknown }[] };
+    const data = job.data as {
+      killmailId?: number;
+      hash?: string;
+      esi?: unknown;
+      batch?: { killmailId: number; hash: string; esi?: unknown }[];
+    };
     const entries = data.batch ?? [{ killmailId: data.killmailId!, hash: data.hash!, esi: data.esi }];
     const kept = data.batch ? await batchBodies([killmailBatchKey(data.batch.map((k) => k.killmailId))]) : new Map<number, unknown>();
     for (const k of entries) {
@@ -79,7 +84,10 @@ export async function queuedKills(): Promise<QueuedKill[]> {
 
 /** Stores kills as the pipeline would (so imports must skip them). */
 export async function storeSimKills(kills: { esi: unknown; hash: string }[]): Promise<void> {
-  await storeKillmails(sql(), kills.map((k) => ({ esi: k.esi as EsiKillmail, hash: k.hash })));
+  await storeKillmails(
+    sql(),
+    kills.map((k) => ({ esi: k.esi as EsiKillmail, hash: k.hash })),
+  );
 }
 
 /** The JSON a CLI run printed on stdout (with a readable failure when it is not JSON). */

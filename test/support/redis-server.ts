@@ -1,6 +1,6 @@
 // A private redis-server for tests that must do what no shared instance allows (FLUSHALL, restarts):
 // started on a free port with the settings BullMQ needs, stopped after the test file.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
 

@@ -1,6 +1,6 @@
 // Runs a project entry point (`queue.ts`, `cli.ts`, …) as a real child process under Bun and
 // collects its exit code and output; tests assert on both.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -46,13 +46,21 @@ export function start(entry: string, args: string[], env: Record<string, string>
   let err = "";
   const waiters: { test: (s: string) => boolean; resolve: () => void }[] = [];
   const check = () => {
-    for (const w of [...waiters]) if (w.test(out + err)) waiters.splice(waiters.indexOf(w), 1), w.resolve();
+    for (const w of [...waiters]) {
+      if (!w.test(out + err)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
   };
-  child.stdout!.on("data", (d: Buffer) => ((out += d.toString()), check()));
-  child.stderr!.on("data", (d: Buffer) => ((err += d.toString()), check()));
-  const result = new Promise<RunResult>((res) =>
-    child.on("close", (code, signal) => res({ code, signal, stdout: out, stderr: err })),
-  );
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+    check();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    err += d.toString();
+    check();
+  });
+  const result = new Promise<RunResult>((res) => child.on("close", (code, signal) => res({ code, signal, stdout: out, stderr: err })));
   return {
     child,
     stdout: () => out,
@@ -61,11 +69,14 @@ export function start(entry: string, args: string[], env: Record<string, string>
       const test = (s: string) => (typeof text === "string" ? s.includes(text) : text.test(s));
       if (test(out + err)) return Promise.resolve();
       return new Promise<void>((res, rej) => {
-        const timer = setTimeout(
-          () => rej(new Error(`timed out waiting for ${text}\nstdout:\n${out}\nstderr:\n${err}`)),
-          timeoutMs,
-        );
-        waiters.push({ test, resolve: () => (clearTimeout(timer), res()) });
+        const timer = setTimeout(() => rej(new Error(`timed out waiting for ${text}\nstdout:\n${out}\nstderr:\n${err}`)), timeoutMs);
+        waiters.push({
+          test,
+          resolve: () => {
+            clearTimeout(timer);
+            res();
+          },
+        });
         void result.then(() => {
           clearTimeout(timer);
           if (!test(out + err)) rej(new Error(`process exited before ${text}\nstdout:\n${out}\nstderr:\n${err}`));

@@ -2,9 +2,9 @@
 // real BullMQ Worker that runs one processor until given jobs reach a final state.
 import { type Job, type Processor, Queue, Worker } from "bullmq";
 import { afterAll } from "vitest";
-import { startSimulator, type Simulator, type SimulatorOptions } from "../../sim/server.ts";
 import { config, setConfig } from "../../server/helpers/config.ts";
 import { createRedis } from "../../server/helpers/redis.ts";
+import { type Simulator, type SimulatorOptions, startSimulator } from "../../sim/server.ts";
 
 export const TEST_USER_AGENT = "killboard-tests/1.0 (tests@example.com)";
 
@@ -32,12 +32,7 @@ export interface FinalJob {
  * (or timeoutMs passes), then closes it. Returns the jobs as stored (read them, do not call them:
  * their connection is closed) and their final states.
  */
-export async function runUntilFinal(
-  queue: string,
-  processor: Processor,
-  ids: string[],
-  timeoutMs = 30_000,
-): Promise<FinalJob[]> {
+export async function runUntilFinal(queue: string, processor: Processor, ids: string[], timeoutMs = 30_000): Promise<FinalJob[]> {
   const workerConnection = createRedis();
   const queueConnection = createRedis();
   const worker = new Worker(queue, processor, {
