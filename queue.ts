@@ -3,8 +3,8 @@
 import { Command, InvalidArgumentError } from "commander";
 import { config, describeConfig, exitOnConfigError } from "./server/helpers/config.ts";
 import { log } from "./server/helpers/logger.ts";
-import { closeQueues } from "./server/helpers/queue.ts";
 import { closeRedis, evictionPolicy, redis } from "./server/helpers/redis.ts";
+import { closeQueues } from "./server/queues/queue.ts";
 import { DEFAULT_PROCESSOR_DIR, discoverProcessors, selectProcessors } from "./server/runner/discover.ts";
 import { runWorkers } from "./server/runner/run.ts";
 import { defaultServices } from "./server/runner/services.ts";
@@ -65,7 +65,7 @@ const program = new Command("queue")
       // The services serve the project's processors; a folder of other processors (tests) runs without them.
       services: opts.services && opts.dir === DEFAULT_PROCESSOR_DIR ? await defaultServices() : [],
       handleSignals: true,
-      registerSchedulers: opts.schedulers && process.env.DEFAULT_SCHEDULERS !== "off",
+      registerSchedulers: opts.schedulers && config().defaultSchedulers,
     });
     await running.done;
     await closeQueues();

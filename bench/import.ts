@@ -10,8 +10,8 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { closeDb, sql } from "../server/db/client.ts";
-import { closeQueues, getQueue } from "../server/helpers/queue.ts";
 import { closeRedis } from "../server/helpers/redis.ts";
+import { closeQueues, getQueue } from "../server/queues/queue.ts";
 import { startSimulator } from "../sim/server.ts";
 import { benchEnvironment, numberOption, say } from "./support.ts";
 

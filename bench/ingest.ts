@@ -9,11 +9,12 @@
 import { availableParallelism } from "node:os";
 import { Queue, Worker } from "bullmq";
 import { closeDb, sql } from "../server/db/client.ts";
-import { closeQueues, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
+import { config } from "../server/helpers/config.ts";
 import { closeRedis, createRedis } from "../server/helpers/redis.ts";
 import { referencesOf } from "../server/killmails/flatten.ts";
-import { KILLMAIL_BATCH_SIZE, submitKillmails } from "../server/killmails/intake.ts";
+import { submitKillmails } from "../server/killmails/intake.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
+import { closeQueues, getQueueStats } from "../server/queues/queue.ts";
 import { simulatedKillmails } from "./kills.ts";
 import { benchEnvironment, cpuPer, cpuSnapshot, numberOption, rate, say, spawnEntry } from "./support.ts";
 
@@ -117,7 +118,7 @@ const producer = (async () => {
   // In day-file sized calls, as the importers hand them over.
   for (let i = 0; i < kills.length; i += 5000) {
     const chunk = kills.slice(i, i + 5000).map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: k.esi }));
-    await submitKillmails(chunk, { source: "bench", priority: JobPriority.HIGH, batchSize: KILLMAIL_BATCH_SIZE });
+    await submitKillmails(chunk, { source: "bench", batchJobKills: config().batchJobKills });
   }
   producerMs = performance.now() - t0;
 })();

@@ -2,15 +2,12 @@
 // (or UsageError when called inside an action); either way the command exits 2 with the message and
 // the list of queues. Nothing here loads BullMQ, so registering commands stays cheap.
 import { InvalidArgumentError } from "commander";
-import { QUEUE_NAMES, type QueueName } from "../server/helpers/config.ts";
+import { isPriorityTier, MAX_PRIORITY, PRIORITY_TIERS, type PriorityTier } from "../server/queues/priority.ts";
+import { isQueueName, QUEUE_NAMES, type QueueName } from "../server/queues/registry.ts";
 import { UsageError } from "./_run.ts";
 
 /** Help text for a `<queue>` argument. */
 export const QUEUE_ARGUMENT_HELP = `queue name (${QUEUE_NAMES.join(", ")})`;
-
-export function isQueueName(name: string): name is QueueName {
-  return (QUEUE_NAMES as readonly string[]).includes(name);
-}
 
 /** Parser for a `<queue>` argument: a known queue name. */
 export function parseQueueName(value: string): QueueName {
@@ -36,19 +33,13 @@ export function seconds(value: string): number {
   return n;
 }
 
-/** BullMQ's highest priority number (lowest priority). */
-export const MAX_PRIORITY = 2_097_152;
-
-/**
- * `--priority high|normal|low|<n>` → a BullMQ priority (1 runs first). `named` is JobPriority from
- * server/helpers/queue.ts, passed in by the action so this file does not load BullMQ.
- */
-export function parsePriority(value: string, named: { HIGH: number; NORMAL: number; LOW: number }): number {
-  const byName: Record<string, number> = { high: named.HIGH, normal: named.NORMAL, low: named.LOW };
-  const n = byName[value.toLowerCase()] ?? Number(value);
+/** `--priority <tier>|<n>` → a tier name, or a BullMQ priority number (1 runs first). */
+export function parsePriority(value: string): PriorityTier | number {
+  if (isPriorityTier(value)) return value;
+  const n = Number(value);
   if (value.trim() === "" || !Number.isInteger(n) || n < 1 || n > MAX_PRIORITY) {
     throw new UsageError(
-      `option '--priority <priority>' argument '${value}' is invalid: use high, normal, low or a whole number from 1 (first) to ${MAX_PRIORITY}`,
+      `option '--priority <priority>' argument '${value}' is invalid: use a tier (${PRIORITY_TIERS.join(", ")}) or a whole number from 1 (first) to ${MAX_PRIORITY}`,
     );
   }
   return n;

@@ -2,7 +2,7 @@
 // BullMQ pauses with a flag on the queue: workers everywhere stop taking its jobs (active ones
 // finish); the jobs stay in their states until the queue is resumed.
 import type { Command } from "commander";
-import type { QueueName } from "../server/helpers/config.ts";
+import { QUEUE_NAMES, type QueueName } from "../server/queues/registry.ts";
 import { parseQueueName, QUEUE_ARGUMENT_HELP } from "./_args.ts";
 import { print, printJson } from "./_output.ts";
 import { runCommand, UsageError } from "./_run.ts";
@@ -30,10 +30,7 @@ export function registerPauseCommand(program: Command, action: "pause" | "resume
       runCommand(async (queue: QueueName | undefined, opts: Options) => {
         if (queue && opts.all) throw new UsageError("give a queue or --all, not both");
         if (!queue && !opts.all) throw new UsageError("missing queue: give a queue name or --all");
-        const [{ QUEUE_NAMES }, { getQueue }] = await Promise.all([
-          import("../server/helpers/config.ts"),
-          import("../server/helpers/queue.ts"),
-        ]);
+        const { getQueue } = await import("../server/queues/queue.ts");
         const results: { queue: QueueName; paused: boolean; changed: boolean }[] = [];
         for (const name of queue ? [queue] : QUEUE_NAMES) {
           const q = getQueue(name);

@@ -2,7 +2,8 @@
 // line), runs the action, then closes queues, Redis and anything registered with onCleanup(), flushes
 // stdout and exits with the command's code. Errors map to exit codes: usage 2, runtime 1, success 0.
 // Heavy modules (BullMQ, ioredis) are imported lazily so `bun cli --help` stays fast.
-import { ConfigError, QUEUE_NAMES } from "../server/helpers/config.ts";
+import { ConfigError, config } from "../server/helpers/config.ts";
+import { QUEUE_NAMES } from "../server/queues/registry.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -44,7 +45,6 @@ export function runCommand<A extends unknown[]>(
   return async (...args: A) => {
     let code: number;
     try {
-      const { config } = await import("../server/helpers/config.ts");
       config();
       if (opts.redis !== false) await checkRedis();
       code = (await action(...args)) ?? EXIT_OK;
@@ -68,10 +68,19 @@ function report(err: unknown): number {
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`error: ${message.split("\n")[0]}\n`);
-  if (err instanceof Error && err.stack && /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? "")) {
+  if (err instanceof Error && err.stack && verbose()) {
     process.stderr.write(`${err.stack}\n`);
   }
   return EXIT_FAILURE;
+}
+
+/** Whether LOG_LEVEL asks for stacks (debug or trace); false when the configuration itself is bad. */
+function verbose(): boolean {
+  try {
+    return ["debug", "trace"].includes(config().logLevel);
+  } catch {
+    return false;
+  }
 }
 
 /** Fails with one clear line when Redis does not answer (the shared client would retry forever). */
@@ -103,7 +112,7 @@ async function checkRedis(): Promise<void> {
 async function cleanup(): Promise<void> {
   const closing = (async () => {
     const [{ closeQueues }, { closeRedis }] = await Promise.all([
-      import("../server/helpers/queue.ts"),
+      import("../server/queues/queue.ts"),
       import("../server/helpers/redis.ts"),
     ]);
     for (const fn of cleanups.splice(0).reverse()) {

@@ -1,5 +1,5 @@
 // Shared by `sync:character`, `sync:corporation` and `sync:alliance`: one entity's kills from the
-// zKillboard API, page after page (with bodies), into the pipeline at LOW priority until an empty page
+// zKillboard API, page after page (with bodies), into the pipeline at the backfill tier until an empty page
 // or maxPages; the client keeps to ~1 request/s across processes; resumable from the saved page.
 import type { Command } from "commander";
 import type { SyncKind } from "../server/imports/zkb-sync.ts";
@@ -21,7 +21,7 @@ export function registerSyncCommand(program: Command, kind: SyncKind): void {
       .description(
         `Import ${article(kind)} ${kind}'s kills and losses from the zKillboard API (${kind}ID/{id}/page/{n}/, newest first, with ESI ` +
           "bodies), page after page until an empty page or maxPages, at about one request a second (shared by every " +
-          "process). Kills already stored are skipped; jobs go in at LOW priority.",
+          "process). Kills already stored are skipped; jobs go in at the backfill tier.",
       )
       .argument("<id>", `${kind} id`, integer(1))
       .argument("[maxPages]", "last page to read (1–100, default 100)", integer(1)),

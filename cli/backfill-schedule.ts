@@ -1,14 +1,12 @@
 // `backfill:schedule`: creates or updates (idempotently) the job scheduler that re-values flagged kills
 // every few minutes: it enqueues a `values-run` job on the backfill queue, which plans a flagged run (or
 // resumes the unfinished one) and enqueues its ranges. `--remove` deletes it. (`bun queue backfill`
-// also creates it, every 10 min, when it is missing: see `schedulers` in queue/backfill.ts.)
+// also creates it, every 10 min, when it is missing: the backfill queue's schedulers in the registry.)
 import type { Command } from "commander";
+import { FLAGGED_VALUES_SCHEDULER_ID as FLAGGED_SCHEDULER_ID } from "../server/queues/registry.ts";
 import { integer } from "./_args.ts";
 import { print, printJson } from "./_output.ts";
 import { runCommand } from "./_run.ts";
-
-/** Kept in step with FLAGGED_SCHEDULER_ID in server/backfill/values-run.ts (not imported: `--help` stays light). */
-const FLAGGED_SCHEDULER_ID = "backfill-values-flagged";
 
 interface Options {
   every: number;
@@ -33,21 +31,13 @@ export function register(program: Command): void {
     )
     .action(
       runCommand(async (opts: Options) => {
-        const { getQueue, JobPriority, scheduleJob } = await import("../server/helpers/queue.ts");
+        const { removeScheduler, upsertScheduler } = await import("../server/queues/schedulers.ts");
         if (opts.remove) {
-          const removed = await getQueue("backfill").removeJobScheduler(FLAGGED_SCHEDULER_ID);
+          const removed = await removeScheduler(FLAGGED_SCHEDULER_ID);
           if (opts.json) return printJson({ id: FLAGGED_SCHEDULER_ID, removed });
           return print(removed ? `removed scheduler ${FLAGGED_SCHEDULER_ID}` : `no scheduler ${FLAGGED_SCHEDULER_ID}`);
         }
-        await scheduleJob(
-          "backfill",
-          FLAGGED_SCHEDULER_ID,
-          { task: "values-run", mode: "flagged" },
-          {
-            every: opts.every * 60_000,
-            priority: JobPriority.LOW,
-          },
-        );
+        await upsertScheduler(FLAGGED_SCHEDULER_ID, { every: opts.every * 60_000 });
         if (opts.json) return printJson({ id: FLAGGED_SCHEDULER_ID, everyMinutes: opts.every });
         print(`scheduler ${FLAGGED_SCHEDULER_ID}: flagged value backfill every ${opts.every} min (backfill queue)`);
       }),

@@ -4,13 +4,14 @@
 // the run with a progress bar until it ends and prints a summary. Rerunning the same command resumes
 // an unfinished run: ranges already done are skipped.
 import { type Command, Option } from "commander";
+import { VALUE_MODES, type ValueMode } from "../server/killmails/value-modes.ts";
 import { integer, isoDate } from "./_args.ts";
 import { duration, plural, print, printJson } from "./_output.ts";
 import { createProgress } from "./_progress.ts";
 import { EXIT_FAILURE, onCleanup, runCommand, UsageError } from "./_run.ts";
 
 interface Options {
-  mode: "null" | "zero" | "all" | "flagged";
+  mode: ValueMode;
   limit?: number;
   fromDate?: string;
   toDate?: string;
@@ -33,7 +34,7 @@ export function register(program: Command): void {
     )
     .addOption(
       new Option("--mode <mode>", "null: never valued; zero: valued at 0; all: every kill; flagged: marked for revaluation")
-        .choices(["null", "zero", "all", "flagged"])
+        .choices(VALUE_MODES)
         .makeOptionMandatory(),
     )
     .option("--limit <n>", "at most n matching kills (lowest ids first)", integer(1))
@@ -63,7 +64,7 @@ export function register(program: Command): void {
         const [{ sql, closeDb }, run, { getQueue }] = await Promise.all([
           import("../server/db/client.ts"),
           import("../server/backfill/values-run.ts"),
-          import("../server/helpers/queue.ts"),
+          import("../server/queues/queue.ts"),
         ]);
         onCleanup(closeDb);
         const say = (s: string) => process.stderr.write(`${s}\n`);

@@ -2,7 +2,7 @@
 // answers (with maxmemory-policy noeviction) and, as asked, PostgreSQL answers and each named queue
 // has at least one worker connected; exit 1 naming every problem otherwise.
 import type { Command } from "commander";
-import type { QueueName } from "../server/helpers/config.ts";
+import type { QueueName } from "../server/queues/registry.ts";
 import { parseQueueName } from "./_args.ts";
 import { print, printJson } from "./_output.ts";
 import { EXIT_FAILURE, runCommand } from "./_run.ts";
@@ -79,7 +79,7 @@ async function databaseCheck(): Promise<Check> {
 }
 
 async function workersCheck(queue: QueueName): Promise<Check> {
-  const { getQueue } = await import("../server/helpers/queue.ts");
+  const { getQueue } = await import("../server/queues/queue.ts");
   const count = await getQueue(queue).getWorkersCount();
   return { check: `workers ${queue}`, ok: count > 0, detail: `${count} connected` };
 }

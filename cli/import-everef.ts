@@ -1,6 +1,6 @@
 // `import:everef <day|file.tar.bz2>` or `import:everef --from D --to D`: EVE Ref killmail day archives
 // into the pipeline, streamed (never loaded whole) from EVEREF_URL or a local file, each entry validated,
-// LOW priority, checked against EVE Ref's totals.json, resumable, paused while the killmail queue is full.
+// backfill tier, checked against EVE Ref's totals.json, resumable, paused while the killmail queue is full.
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { isDay } from "../server/imports/days.ts";
@@ -21,7 +21,7 @@ export function register(program: Command): void {
       .description(
         "Import EVE Ref killmail day archives (killmails/YYYY/killmails-YYYY-MM-DD.tar.bz2): one day or a range from " +
           "EVEREF_URL, or a local archive file. The archive is streamed; every entry is validated (its killmail_hash " +
-          "taken, EVE Ref's extra fields dropped). Kills already stored are skipped; jobs go in at LOW priority.",
+          "taken, EVE Ref's extra fields dropped). Kills already stored are skipped; jobs go in at the backfill tier.",
       )
       .argument("[source]", "a day (YYYY-MM-DD) or the path of a .tar.bz2 archive")
       .option("--from <date>", "first day of a range (YYYY-MM-DD)", dayArgument)

@@ -1,5 +1,5 @@
 // `import:history --from D --to D`: zKillboard's R2Z2 daily history into the pipeline — bodies from the
-// raw files, id/hash only for what they lack (fetched from ESI by the killmail worker), LOW priority,
+// raw files, id/hash only for what they lack (fetched from ESI by the killmail worker), backfill tier,
 // checked against totals.json, resumable (a cursor per day in Postgres), paused while the killmail
 // queue is full.
 import type { Command } from "commander";
@@ -19,7 +19,7 @@ export function register(program: Command): void {
       .description(
         "Import zKillboard's R2Z2 history for every day from --from to --to (UTC, inclusive): ESI bodies from " +
           "history/raw/YYYYMMDD.json, id/hash pairs from history/YYYYMMDD.json only for kills the raw file lacks " +
-          "(the killmail worker fetches those from ESI). Kills already stored are skipped; jobs go in at LOW priority.",
+          "(the killmail worker fetches those from ESI). Kills already stored are skipped; jobs go in at the backfill tier.",
       )
       .requiredOption("--from <date>", "first day (YYYY-MM-DD)", dayArgument)
       .requiredOption("--to <date>", "last day (YYYY-MM-DD, inclusive)", dayArgument),

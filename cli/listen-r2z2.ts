@@ -1,5 +1,5 @@
 // `listen:r2z2`: follows zKillboard's live R2Z2 feed into the pipeline (kills with their ESI bodies,
-// HIGH priority), resuming from the cursor saved in Postgres; CTRL+C stops after the current batch.
+// the live tier), resuming from the cursor saved in Postgres; CTRL+C stops after the current batch.
 import type { Command } from "commander";
 import { integer } from "./_args.ts";
 import { print, printJson } from "./_output.ts";
@@ -15,7 +15,7 @@ export function register(program: Command): void {
   program
     .command("listen:r2z2")
     .summary("Follow the zKillboard R2Z2 live feed")
-    .description("Follow zKillboard's R2Z2 feed: every new kill (with its ESI body) goes to the killmail queue at HIGH priority")
+    .description("Follow zKillboard's R2Z2 feed: every new kill (with its ESI body) goes to the killmail queue at the live tier")
     .option("--from <sequence>", "start after this sequence number instead of the saved cursor", integer(0))
     .option("--once", "catch up to the head, then exit")
     .option("--json", "print the final counts as JSON")

@@ -1,8 +1,9 @@
-// `queue:add <queue> '<json>'`: enqueues one job through enqueueJob (the payload is validated; an
+// `queue:add <queue> '<json>'`: enqueues one job through enqueueInput (the payload is validated; an
 // invalid one exits 2 with the validation message) and says whether it was added or de-duplicated
 // against the same work already pending.
 import type { Command } from "commander";
-import type { QueueName } from "../server/helpers/config.ts";
+import { PRIORITY_TIERS } from "../server/queues/priority.ts";
+import type { QueueName } from "../server/queues/registry.ts";
 import { integer, json, parsePriority, parseQueueName, QUEUE_ARGUMENT_HELP } from "./_args.ts";
 import { print, printJson } from "./_output.ts";
 import { runCommand, UsageError } from "./_run.ts";
@@ -21,7 +22,7 @@ export function register(program: Command): void {
     .description("Add one job to a queue (validated like every enqueue); prints its id and whether it was added or de-duplicated")
     .argument("<queue>", QUEUE_ARGUMENT_HELP, parseQueueName)
     .argument("<payload>", "the job's payload as JSON", json)
-    .option("--priority <priority>", "high, normal, low or a number (1 runs first)", "normal")
+    .option("--priority <priority>", `a tier (${PRIORITY_TIERS.join(", ")}) or a number (1 runs first); default: the queue's tier`)
     .option("--delay <ms>", "milliseconds before the job may run", integer(0))
     .option("--job-id <id>", "exact job id (no ':'); a job with this id already present is not added again")
     .option("--json", "print JSON for scripts")
@@ -31,7 +32,7 @@ export function register(program: Command): void {
         "pending; the command then prints the pending job's id and 'de-duplicated'.\n\n" +
         "Examples:\n" +
         "  bun cli queue:add character '{\"id\":90000001}'\n" +
-        '  bun cli queue:add killmail \'{"killmailId":128000000,"hash":"<40 hex>"}\' --priority high\n' +
+        '  bun cli queue:add killmail \'{"killmailId":128000000,"hash":"<40 hex>"}\' --priority user\n' +
         '  bun cli queue:add price \'{"task":"update"}\' --delay 60000 --json',
     )
     .action(
@@ -39,12 +40,14 @@ export function register(program: Command): void {
         if (opts.jobId !== undefined && (opts.jobId === "" || opts.jobId.includes(":"))) {
           throw new UsageError(`option '--job-id <id>' argument '${opts.jobId}' is invalid: must be non-empty and contain no ':'`);
         }
-        const { enqueueJob, getQueue, JobPriority } = await import("../server/helpers/queue.ts");
-        const priority = parsePriority(opts.priority ?? "normal", JobPriority);
+        const [{ enqueueInput }, { getQueue }] = await Promise.all([
+          import("../server/queues/enqueue.ts"),
+          import("../server/queues/queue.ts"),
+        ]);
         // With --job-id BullMQ returns the existing job's id without adding: find out beforehand.
         const existed = opts.jobId !== undefined && Boolean(await getQueue(queue).getJob(opts.jobId));
-        const result = await enqueueJob(queue, payload, {
-          priority,
+        const result = await enqueueInput(queue, payload, {
+          ...(opts.priority !== undefined ? { priority: parsePriority(opts.priority) } : {}),
           ...(opts.delay ? { delay: opts.delay } : {}),
           ...(opts.jobId !== undefined ? { jobId: opts.jobId } : {}),
         });

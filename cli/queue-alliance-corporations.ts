@@ -1,4 +1,4 @@
-// `queue:alliance-corporations`: one backfill job (task `alliance-corporations`, LOW priority) per
+// `queue:alliance-corporations`: one backfill job (task `alliance-corporations`, backfill tier) per
 // alliance in our table; each job lists the alliance's corporations from ESI and enqueues the ones
 // missing from the corporations table.
 import type { Command } from "commander";
@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .summary("Enqueue jobs that list each stored alliance's corporations and fetch the missing ones")
     .description(
       "For every alliance in the alliances table (not deleted), enqueue a backfill job (task alliance-corporations,\n" +
-        "LOW priority) that reads GET /alliances/{id}/corporations and enqueues a corporation job for each\n" +
+        "backfill tier) that reads GET /alliances/{id}/corporations and enqueues a corporation job for each\n" +
         "corporation missing from the corporations table.",
     )
     .option("--json", "print the summary as JSON")

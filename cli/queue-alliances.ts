@@ -1,5 +1,5 @@
 // `queue:alliances`: reads every active alliance id from ESI (`GET /alliances`, cached until ESI's
-// Expires) and enqueues alliance jobs (LOW priority) for the ones missing from our table or expired;
+// Expires) and enqueues alliance jobs (backfill tier) for the ones missing from our table or expired;
 // `--all` forces a (conditional) refresh of every listed alliance.
 import type { Command } from "commander";
 import { print, printJson } from "./_output.ts";
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .command("queue:alliances")
     .summary("Enqueue alliance jobs for every alliance ESI lists that is missing or expired")
     .description(
-      "Read the ids of every active alliance from ESI (GET /alliances) and enqueue an alliance job (LOW priority)\n" +
+      "Read the ids of every active alliance from ESI (GET /alliances) and enqueue an alliance job (backfill tier)\n" +
         "for each one missing from the alliances table or past its expiry; with --all, for every one (forced).",
     )
     .option("--all", "enqueue every listed alliance, forcing a refresh")

@@ -3,7 +3,7 @@
 // its next run are kept (they belong to the scheduler). `--all` obliterates the queue's jobs; it
 // refuses while workers have active jobs unless --force, and keeps schedulers and the paused flag.
 import { type Command, Option } from "commander";
-import type { QueueName } from "../server/helpers/config.ts";
+import type { QueueName } from "../server/queues/registry.ts";
 import { parseQueueName, QUEUE_ARGUMENT_HELP } from "./_args.ts";
 import { plural, print, printJson } from "./_output.ts";
 import { EXIT_FAILURE, runCommand, UsageError } from "./_run.ts";
@@ -81,7 +81,7 @@ export function register(program: Command): void {
 }
 
 async function clean(queue: QueueName, states: ClearState[]): Promise<Partial<Record<ClearState, number>>> {
-  const { getQueue } = await import("../server/helpers/queue.ts");
+  const { getQueue } = await import("../server/queues/queue.ts");
   const q = getQueue(queue);
   const removed: Partial<Record<ClearState, number>> = {};
   for (const state of states) {
@@ -101,7 +101,7 @@ async function clean(queue: QueueName, states: ClearState[]): Promise<Partial<Re
 type ObliterateOutcome = { refused: string } | { removed: Record<string, number>; schedulersKept: number };
 
 async function obliterate(queue: QueueName, force: boolean): Promise<ObliterateOutcome> {
-  const { getQueue, JOB_STATES } = await import("../server/helpers/queue.ts");
+  const { getQueue, JOB_STATES } = await import("../server/queues/queue.ts");
   const q = getQueue(queue);
   const refusal = async (active: number) => {
     const workers = await q.getWorkersCount().catch(() => 0);

@@ -1,7 +1,7 @@
 // `queue:failed <queue>`: the failed jobs of a queue, newest first: id, time of failure, attempts
 // made and the reason (the last error), as a table or JSON.
 import type { Command } from "commander";
-import type { QueueName } from "../server/helpers/config.ts";
+import type { QueueName } from "../server/queues/registry.ts";
 import { integer, parseQueueName, QUEUE_ARGUMENT_HELP } from "./_args.ts";
 import { isoTime, plural, print, printJson, table, when } from "./_output.ts";
 import { runCommand } from "./_run.ts";
@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .addHelpText("after", "\nExamples:\n  bun cli queue:failed killmail\n  bun cli queue:failed character --limit 100 --json")
     .action(
       runCommand(async (queue: QueueName, opts: Options) => {
-        const { getQueue } = await import("../server/helpers/queue.ts");
+        const { getQueue } = await import("../server/queues/queue.ts");
         const q = getQueue(queue);
         const [jobs, total] = await Promise.all([q.getFailed(0, opts.limit - 1), q.getFailedCount()]);
         const rows = jobs

@@ -2,7 +2,7 @@
 // fresh set of attempts and their original priority. The de-duplication rule holds: a failed job
 // whose work is already pending again (a newer job with the same work key) is skipped, not doubled.
 import type { Command } from "commander";
-import type { QueueName } from "../server/helpers/config.ts";
+import { QUEUE_NAMES, type QueueName } from "../server/queues/registry.ts";
 import { parseQueueName, QUEUE_ARGUMENT_HELP } from "./_args.ts";
 import { plural, print, printJson } from "./_output.ts";
 import { runCommand, UsageError } from "./_run.ts";
@@ -42,7 +42,6 @@ export function register(program: Command): void {
       runCommand(async (queue: QueueName | undefined, opts: Options) => {
         if (queue && opts.allQueues) throw new UsageError("give a queue or --all-queues, not both");
         if (!queue && !opts.allQueues) throw new UsageError("missing queue: give a queue name or --all-queues");
-        const { QUEUE_NAMES } = await import("../server/helpers/config.ts");
         const results: RetryResult[] = [];
         for (const name of queue ? [queue] : QUEUE_NAMES) results.push(await retryFailed(name));
         const total = results.reduce((sum, r) => sum + r.retried, 0);
@@ -63,7 +62,7 @@ export function register(program: Command): void {
 
 /** Retries the jobs that were failed when it started, in chunks. */
 async function retryFailed(queue: QueueName): Promise<RetryResult> {
-  const [{ getQueue }, { redis }] = await Promise.all([import("../server/helpers/queue.ts"), import("../server/helpers/redis.ts")]);
+  const [{ getQueue }, { redis }] = await Promise.all([import("../server/queues/queue.ts"), import("../server/helpers/redis.ts")]);
   const q = getQueue(queue);
   const client = redis();
   const result: RetryResult = { queue, retried: 0, skipped: 0, gone: 0 };

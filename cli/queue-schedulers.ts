@@ -1,6 +1,7 @@
 // `queue:schedulers`: the job schedulers of every queue (cron patterns and intervals that enqueue
 // jobs by themselves): id, queue, pattern or interval, and the next run.
 import type { Command } from "commander";
+import { QUEUE_NAMES } from "../server/queues/registry.ts";
 import { duration, isoTime, print, printJson, table, when } from "./_output.ts";
 import { runCommand } from "./_run.ts";
 
@@ -17,10 +18,7 @@ export function register(program: Command): void {
     .addHelpText("after", "\nExamples:\n  bun cli queue:schedulers\n  bun cli queue:schedulers --json")
     .action(
       runCommand(async (opts: Options) => {
-        const [{ QUEUE_NAMES }, { getQueue }] = await Promise.all([
-          import("../server/helpers/config.ts"),
-          import("../server/helpers/queue.ts"),
-        ]);
+        const { getQueue } = await import("../server/queues/queue.ts");
         const rows = [];
         for (const queue of QUEUE_NAMES) {
           for (const s of await getQueue(queue).getJobSchedulers(0, -1, true)) {

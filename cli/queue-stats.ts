@@ -25,7 +25,7 @@ export function register(program: Command): void {
     )
     .action(
       runCommand(async (opts: Options) => {
-        const { getQueueStats, JOB_STATES } = await import("../server/helpers/queue.ts");
+        const { getQueueStats, JOB_STATES } = await import("../server/queues/queue.ts");
         const render = async (compact: boolean) => {
           const queues = await getQueueStats();
           const totals = Object.fromEntries(JOB_STATES.map((s) => [s, queues.reduce((sum, q) => sum + q[s], 0)]));

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .description(
       "Select the stored characters (players, not deleted) that appear in kills of the last N days — or every\n" +
         "stored character with --all — and enqueue affiliation jobs of up to 1,000 ids each on the character\n" +
-        "queue (LOW priority): corporation, alliance and faction refreshed in one ESI call per job.",
+        "queue (backfill tier): corporation, alliance and faction refreshed in one ESI call per job.",
     )
     .option("--days <n>", "kills of the last n days count as recent", integer(1), 7)
     .option("--all", "every stored character, not only recent ones")

@@ -1,4 +1,4 @@
-// `scan:entities`: walks the stored kills in batches and enqueues (LOW priority, de-duplicated) the
+// `scan:entities`: walks the stored kills in batches and enqueues (backfill tier, de-duplicated) the
 // characters, corporations, alliances and types they name that are missing from their tables; NPC
 // characters and corporations are skipped. Resumable: the position is saved in Postgres after each
 // batch, and rerunning the same command continues an unfinished scan.
@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .command("scan:entities")
     .summary("Enqueue the characters, corporations, alliances and types of stored kills missing from their tables")
     .description(
-      "Walk the stored kills in batches (by killmail_id) and enqueue a refresh job (LOW priority) for every\n" +
+      "Walk the stored kills in batches (by killmail_id) and enqueue a refresh job (backfill tier) for every\n" +
         "character, corporation, alliance and type they name that is missing from its table. NPC characters\n" +
         "(≤ 3,999,999) and corporations (≤ 1,999,999) are never enqueued; work already pending is not duplicated.",
     )

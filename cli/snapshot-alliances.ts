@@ -2,6 +2,7 @@
 // alliance_snapshots (one row per alliance and day; a rerun the same day rewrites the row), or with
 // `--schedule` registers the daily job scheduler that does it on the backfill queue.
 import { type Command, InvalidArgumentError } from "commander";
+import { ALLIANCE_SNAPSHOT_SCHEDULER_ID, schedulerDeclaration } from "../server/queues/registry.ts";
 import { isoDate } from "./_args.ts";
 import { print, printJson } from "./_output.ts";
 import { onCleanup, runCommand, UsageError } from "./_run.ts";
@@ -34,7 +35,12 @@ export function register(program: Command): void {
     )
     .option("--date <date>", "the day to record (YYYY-MM-DD, default today UTC); the counts are the current ones", isoDate)
     .option("--schedule", "register the daily scheduler 'alliance-snapshot-daily' on the backfill queue (idempotent)")
-    .option("--cron <pattern>", "cron pattern (UTC) of the scheduler", cronPattern, "0 12 * * *")
+    .option(
+      "--cron <pattern>",
+      "cron pattern (UTC) of the scheduler",
+      cronPattern,
+      schedulerDeclaration(ALLIANCE_SNAPSHOT_SCHEDULER_ID).scheduler.cron,
+    )
     .option("--unschedule", "remove the daily scheduler")
     .option("--json", "print the summary as JSON")
     .addHelpText(
@@ -52,10 +58,8 @@ export function register(program: Command): void {
         const snapshots = await import("../server/enrichment/snapshots.ts");
         if (opts.unschedule) {
           const removed = await snapshots.unscheduleAllianceSnapshots();
-          if (opts.json) return printJson({ id: snapshots.SNAPSHOT_SCHEDULER_ID, removed });
-          return print(
-            removed ? `removed scheduler ${snapshots.SNAPSHOT_SCHEDULER_ID}` : `no scheduler ${snapshots.SNAPSHOT_SCHEDULER_ID}`,
-          );
+          if (opts.json) return printJson({ id: ALLIANCE_SNAPSHOT_SCHEDULER_ID, removed });
+          return print(removed ? `removed scheduler ${ALLIANCE_SNAPSHOT_SCHEDULER_ID}` : `no scheduler ${ALLIANCE_SNAPSHOT_SCHEDULER_ID}`);
         }
         if (opts.schedule) {
           try {
@@ -66,8 +70,8 @@ export function register(program: Command): void {
               throw new UsageError(`--cron '${opts.cron}': ${err.message}`);
             throw err;
           }
-          if (opts.json) return printJson({ id: snapshots.SNAPSHOT_SCHEDULER_ID, cron: opts.cron, tz: "UTC" });
-          return print(`scheduler ${snapshots.SNAPSHOT_SCHEDULER_ID}: alliance snapshot daily at '${opts.cron}' UTC (backfill queue)`);
+          if (opts.json) return printJson({ id: ALLIANCE_SNAPSHOT_SCHEDULER_ID, cron: opts.cron, tz: "UTC" });
+          return print(`scheduler ${ALLIANCE_SNAPSHOT_SCHEDULER_ID}: alliance snapshot daily at '${opts.cron}' UTC (backfill queue)`);
         }
         const { closeDb } = await import("../server/db/client.ts");
         onCleanup(closeDb);

@@ -1,10 +1,5 @@
-// alliance processor: refreshes one alliance from ESI (fan-out of stored kills, alliance scans).
+// alliance processor: refreshes one alliance from ESI.
 import { refreshAlliance } from "../server/entities/corporations.ts";
-import { runOutboxJob } from "../server/entities/outbox-job.ts";
-import { defineProcessor } from "../server/helpers/processor.ts";
+import { defineProcessor } from "../server/queues/processor.ts";
 
-export const { name, options, processor, createWorker } = defineProcessor({
-  name: "alliance",
-  options: { concurrency: 4, limiter: { max: 20, duration: 1_000 } },
-  handle: (payload, job) => runOutboxJob("alliance", `alliance-${payload.id}`, job, () => refreshAlliance(payload.id, job, payload.force)),
-});
+export default defineProcessor("alliance", (payload, job) => refreshAlliance(payload.id, job, payload.force));

@@ -1,14 +1,7 @@
-// killmail processor: stores a killmail (body from the payload, or fetched from ESI as the exception),
-// or a batch of kills with their bodies (bulk sources), with values and fan-out; the kills of many
-// concurrent jobs are micro-batched into one transaction.
-import { defineProcessor } from "../server/helpers/processor.ts";
+// killmail processor: stores the kills a job names (one, or a batch job's) with their values and
+// fan-out; see server/killmails/ingest.ts.
 import { fetchKillmailFromEsi } from "../server/killmails/fetch.ts";
-import { ingestKillmail, ingestKillmailBatch } from "../server/killmails/ingest.ts";
+import { ingestKillmailJob } from "../server/killmails/ingest.ts";
+import { defineProcessor } from "../server/queues/processor.ts";
 
-export const { name, options, processor, createWorker } = defineProcessor({
-  name: "killmail",
-  // Enough jobs in flight for the batcher to fill a transaction from single-kill jobs, few enough that
-  // batch jobs (up to 250 kills each) keep memory bounded; ESI fetches are paced by the shared budget.
-  options: { concurrency: 64, lockDuration: 60_000 },
-  handle: (payload, job) => ("batch" in payload ? ingestKillmailBatch(payload, job) : ingestKillmail(payload, job, fetchKillmailFromEsi)),
-});
+export default defineProcessor("killmail", (payload, job) => ingestKillmailJob(payload, job, fetchKillmailFromEsi));

@@ -13,8 +13,9 @@ import postgres from "postgres";
 import { closeDb, sql } from "../server/db/client.ts";
 import { runMigrations } from "../server/db/migrate.ts";
 import { config, exitOnConfigError, redactUrl, setConfig } from "../server/helpers/config.ts";
-import { closeQueues, enqueueJob, getQueue, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
 import { closeRedis, createRedis } from "../server/helpers/redis.ts";
+import { enqueueJob } from "../server/queues/enqueue.ts";
+import { closeQueues, getQueue, getQueueStats } from "../server/queues/queue.ts";
 import { type Simulator, startSimulator } from "../sim/server.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -244,7 +245,7 @@ const pending = async (queue: "price" | "backfill") => {
 out("▶ waiting for Forge prices of the types the kills name …");
 while ((await pending("price")) > 0 && Date.now() - started < opts.timeout * 1000) await Bun.sleep(500);
 out("▶ re-valuing the kills that waited for a price (the flagged value backfill) …");
-await enqueueJob("backfill", { task: "values-run", mode: "flagged" }, { priority: JobPriority.HIGH });
+await enqueueJob("backfill", { task: "values-run", mode: "flagged" }, { priority: "user" });
 await Bun.sleep(1000);
 while ((await pending("backfill")) > 0 && Date.now() - started < opts.timeout * 1000) await Bun.sleep(500);
 c = await counts();

@@ -1,5 +1,5 @@
 // The HTTP API through hono's app.request(), against the real Redis and Postgres: posting killmails
-// (validation, intake, enqueue at HIGH priority, de-dup), zKillboard URLs resolved through the
+// (validation, intake, enqueue at the user tier, de-dup), zKillboard URLs resolved through the
 // simulator's zKillboard API, reading them back exactly, status, admin.
 import { afterAll, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../sim/server.ts";
@@ -10,8 +10,9 @@ import { createApp } from "./app.ts";
 import { sql } from "./db/client.ts";
 import { serverDeps } from "./deps.ts";
 import { setConfig } from "./helpers/config.ts";
-import { getQueue, JobPriority } from "./helpers/queue.ts";
 import { storeKillmails } from "./killmails/store.ts";
+import { Priority } from "./queues/priority.ts";
+import { getQueue } from "./queues/queue.ts";
 
 useTestDatabase("app");
 useTestQueues("app");
@@ -27,14 +28,14 @@ const post = (body: unknown) =>
   });
 
 describe("POST /api/killmails", () => {
-  it("accepts {killmail_id, hash}, records it and enqueues it at HIGH priority", async () => {
+  it("accepts {killmail_id, hash}, records it and enqueues it at the user tier", async () => {
     const res = await post({ killmail_id: 123456789, hash });
     expect(res.status).toBe(202);
     const body = (await res.json()) as { jobId: string; status: string };
     expect(body).toMatchObject({ killmailId: 123456789, status: "queued", url: "/api/killmails/123456789" });
     const job = await getQueue("killmail").getJob(body.jobId);
     expect(job?.data).toEqual({ killmailId: 123456789, hash });
-    expect(job?.opts.priority).toBe(JobPriority.HIGH);
+    expect(job?.opts.priority).toBe(Priority.user);
     const [row] = await sql()`select source, status from killmail_intake where killmail_id = 123456789`;
     expect(row).toEqual({ source: "http", status: "pending" });
     const again = await post({ url: `https://esi.evetech.net/latest/killmails/123456789/${hash}/` });
@@ -150,7 +151,7 @@ describe("POST /api/killmails with a zKillboard URL", () => {
     expect(body).toMatchObject({ killmailId: kill.killmail_id, status: "queued" });
     const job = await getQueue("killmail").getJob(body.jobId);
     expect(job?.data).toEqual({ killmailId: kill.killmail_id, hash: kill.hash, esi: kill.esi });
-    expect(job?.opts.priority).toBe(JobPriority.HIGH);
+    expect(job?.opts.priority).toBe(Priority.user);
     const [row] =
       await sql()`select hash, source, body is not null as "hasBody" from killmail_intake where killmail_id = ${kill.killmail_id}`;
     expect(row).toEqual({ hash: kill.hash, source: "http", hasBody: true });

@@ -5,8 +5,8 @@ import { closeDb } from "./db/client.ts";
 import { serverDeps } from "./deps.ts";
 import { config, describeConfig, exitOnConfigError } from "./helpers/config.ts";
 import { log } from "./helpers/logger.ts";
-import { closeQueues } from "./helpers/queue.ts";
 import { closeRedis } from "./helpers/redis.ts";
+import { closeQueues } from "./queues/queue.ts";
 
 try {
   config();
@@ -15,7 +15,7 @@ try {
 }
 const logger = log("http");
 const app = createApp(serverDeps());
-const server = Bun.serve({ port: config().port, hostname: process.env.HOST ?? "0.0.0.0", fetch: app.fetch });
+const server = Bun.serve({ port: config().port, hostname: config().host, fetch: app.fetch });
 logger.info({ url: `http://${server.hostname}:${server.port}`, config: describeConfig() }, "server listening");
 process.stdout.write(`server listening on http://127.0.0.1:${server.port}\n`);
 

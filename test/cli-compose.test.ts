@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { QUEUE_NAMES } from "../server/helpers/config.ts";
+import { QUEUE_NAMES } from "../server/queues/registry.ts";
 import { ROOT } from "./support/spawn.ts";
 
 interface Service {

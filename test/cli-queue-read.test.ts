@@ -6,11 +6,13 @@ import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Worker } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { defineProcessor } from "../server/helpers/processor.ts";
-import { enqueueJob, getQueue, getQueueStats, JobPriority, scheduleJob } from "../server/helpers/queue.ts";
+import { enqueueJob, scheduleJob } from "../server/queues/enqueue.ts";
+import { Priority } from "../server/queues/priority.ts";
+import { getQueue, getQueueStats } from "../server/queues/queue.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { until } from "./support/poll.ts";
 import { killAll, ROOT, run, start } from "./support/spawn.ts";
+import { plainWorker } from "./support/workers.ts";
 
 const { env } = useTestQueues("cli-read");
 afterEach(killAll);
@@ -26,17 +28,11 @@ afterAll(async () => {
 // character: 2 completed, 2 failed (13 then 14), then 1 waiting, 2 prioritized, 1 delayed.
 // type: 1 prioritized, paused. price: a cron scheduler; backfill: an interval scheduler.
 beforeAll(async () => {
-  const mod = defineProcessor({
-    name: "character",
-    options: { concurrency: 1 },
-    async handle(payload) {
-      if ("id" in payload && payload.id > 10) throw new Error(`boom ${payload.id}`);
-      return "ok";
-    },
-  });
   for (const id of [1, 2, 13, 14]) await enqueueJob("character", { id }, { attempts: 1 });
-  worker = mod.createWorker();
-  void worker.run();
+  worker = plainWorker("character", async (data) => {
+    if (Number(data.id) > 10) throw new Error(`boom ${data.id}`);
+    return "ok";
+  });
   await until(async () => {
     const s = await getQueueStats("character");
     return s.completed === 2 && s.failed === 2;
@@ -46,7 +42,7 @@ beforeAll(async () => {
 
   await getQueue("character").add("character", { id: 3 }); // no priority: plain waiting
   await enqueueJob("character", { id: 4 });
-  await enqueueJob("character", { id: 5 }, { priority: JobPriority.LOW });
+  await enqueueJob("character", { id: 5 }, { priority: Priority.backfill });
   await enqueueJob("character", { id: 6 }, { delay: 3_600_000 });
   await enqueueJob("type", { id: 587 });
   await getQueue("type").pause();
@@ -265,9 +261,7 @@ describe("health", () => {
   });
 
   it("passes --workers when a worker is connected to the queue", async () => {
-    const mod = defineProcessor({ name: "alliance", options: { concurrency: 1 }, handle: async () => "ok" });
-    const w = mod.createWorker();
-    void w.run();
+    const w = plainWorker("alliance", async () => "ok");
     try {
       await w.waitUntilReady();
       await until(async () => (await getQueue("alliance").getWorkersCount()) > 0);

@@ -3,11 +3,14 @@
 // active jobs), queue:pause/resume (a paused queue's jobs are not processed) and queue:add.
 import type { Worker } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
-import { defineProcessor } from "../server/helpers/processor.ts";
-import { enqueueJob, getQueue, getQueueStats, JobPriority, QUEUE_NAMES, type QueueName, scheduleJob } from "../server/helpers/queue.ts";
+import { enqueueJob, scheduleJob } from "../server/queues/enqueue.ts";
+import { Priority } from "../server/queues/priority.ts";
+import { getQueue, getQueueStats } from "../server/queues/queue.ts";
+import { QUEUE_NAMES, type QueueName } from "../server/queues/registry.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { until } from "./support/poll.ts";
 import { killAll, run } from "./support/spawn.ts";
+import { plainWorker } from "./support/workers.ts";
 
 const { env } = useTestQueues("cli-write");
 const cli = (...args: string[]) => run("cli.ts", args, env);
@@ -25,14 +28,7 @@ afterEach(async () => {
 
 /** A real worker on an entity queue; `handle` decides per id. */
 function startWorker(queue: "character" | "corporation" | "alliance" | "type", handle: (id: number) => Promise<unknown>): Worker {
-  const mod = defineProcessor({
-    name: queue,
-    options: { concurrency: 1 },
-    handle: (payload) => handle("id" in payload ? payload.id : 0),
-  });
-  const worker = mod.createWorker();
-  worker.on("error", () => {}); // e.g. a job removed under it by `queue:clear --all --force`
-  void worker.run();
+  const worker = plainWorker(queue, (data) => handle(Number(data.id ?? 0)));
   workers.push(worker);
   return worker;
 }
@@ -50,7 +46,7 @@ describe("queue:retry", () => {
       if (failing.has(id)) throw new Error(`upstream down for ${id}`);
       return "ok";
     });
-    for (const id of [101, 102, 103, 104]) await enqueueJob("character", { id }, { attempts: 1, priority: JobPriority.LOW });
+    for (const id of [101, 102, 103, 104]) await enqueueJob("character", { id }, { attempts: 1, priority: Priority.backfill });
     await until(async () => (await stats("character")).failed === 3 && (await stats("character")).completed === 1);
     await stopWorkers();
 
@@ -61,9 +57,9 @@ describe("queue:retry", () => {
     expect(after).toMatchObject({ failed: 0, prioritized: 3, waiting: 0, completed: 1 });
     const retried = await getQueue("character").getPrioritized();
     expect(retried.map((j) => [j.priority, j.attemptsMade]).sort()).toEqual([
-      [JobPriority.LOW, 0],
-      [JobPriority.LOW, 0],
-      [JobPriority.LOW, 0],
+      [Priority.backfill, 0],
+      [Priority.backfill, 0],
+      [Priority.backfill, 0],
     ]);
     // The retried job holds its work key again: the same work is not enqueued twice.
     const again = await enqueueJob("character", { id: 101 });
@@ -266,14 +262,14 @@ describe("queue:pause / queue:resume", () => {
 
 describe("queue:add", () => {
   it("adds a validated job with its priority and says when the same work is de-duplicated", async () => {
-    const first = await cli("queue:add", "character", '{"id":90000001}', "--priority", "high", "--json");
+    const first = await cli("queue:add", "character", '{"id":90000001}', "--priority", "user", "--json");
     expect(first.code).toBe(0);
     const added = JSON.parse(first.stdout) as { queue: string; jobId: string; added: boolean };
     expect(added).toMatchObject({ queue: "character", added: true });
     expect(added.jobId).toMatch(/^character-90000001-/);
     const job = await getQueue("character").getJob(added.jobId);
     expect(job?.data).toEqual({ id: 90000001 });
-    expect(job?.priority).toBe(JobPriority.HIGH);
+    expect(job?.priority).toBe(Priority.user);
 
     const second = await cli("queue:add", "character", '{"id":90000001}');
     expect(second.code).toBe(0);
@@ -305,7 +301,7 @@ describe("queue:add", () => {
     expect(badJson.stderr).toContain("not valid JSON");
     const badPriority = await cli("queue:add", "character", '{"id":1}', "--priority", "urgent");
     expect(badPriority.code).toBe(2);
-    expect(badPriority.stderr).toContain("use high, normal, low or a whole number");
+    expect(badPriority.stderr).toContain("use a tier (user, live, routine, enrichment, backfill) or a whole number");
     const badId = await cli("queue:add", "character", '{"id":1}', "--job-id", "a:b");
     expect(badId.code).toBe(2);
     expect(badId.stderr).toContain("contain no ':'");

@@ -5,21 +5,25 @@
 // idempotent per day; the daily scheduler registers once. CLI commands run as real processes.
 import type { Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as allianceQueue from "../queue/alliance.ts";
-import * as backfill from "../queue/backfill.ts";
-import * as characterQueue from "../queue/character.ts";
-import * as corporationQueue from "../queue/corporation.ts";
-import * as typeQueue from "../queue/type.ts";
+import allianceQueue from "../queue/alliance.ts";
+import backfill from "../queue/backfill.ts";
+import characterQueue from "../queue/character.ts";
+import corporationQueue from "../queue/corporation.ts";
+import typeQueue from "../queue/type.ts";
 import { sql } from "../server/db/client.ts";
 import { forgetIdList } from "../server/enrichment/esi-lists.ts";
 import { type ScanState, scanCursorName, scanEntities } from "../server/enrichment/scan.ts";
-import { SNAPSHOT_SCHEDULER_ID, utcDate } from "../server/enrichment/snapshots.ts";
+import { utcDate } from "../server/enrichment/snapshots.ts";
 import { type EsiKillmail, esiKillmailSchema } from "../server/esi/killmail-schema.ts";
 import { readCursor } from "../server/feeds/cursor.ts";
 import { setConfig } from "../server/helpers/config.ts";
-import { enqueueJob, getQueue, getQueueStats, JobPriority, type QueueName } from "../server/helpers/queue.ts";
 import { referencesOf } from "../server/killmails/flatten.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
+import { enqueueJob } from "../server/queues/enqueue.ts";
+import { Priority } from "../server/queues/priority.ts";
+import { getQueue, getQueueStats } from "../server/queues/queue.ts";
+import type { QueueName } from "../server/queues/registry.ts";
+import { ALLIANCE_SNAPSHOT_SCHEDULER_ID as SNAPSHOT_SCHEDULER_ID } from "../server/queues/registry.ts";
 import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
@@ -180,7 +184,7 @@ describe("scan:entities", () => {
       expect([...(await pendingIds(kind))].filter((id) => id <= limit)).toEqual([]);
     }
     const jobs = await getQueue("character").getJobs(["prioritized"], 0, 0);
-    expect(jobs[0]?.opts.priority).toBe(JobPriority.LOW);
+    expect(jobs[0]?.opts.priority).toBe(Priority.backfill);
 
     // Rerun with the jobs still pending: nothing new.
     const second = await cli(["scan:entities", "--json"]);
@@ -457,7 +461,7 @@ describe("snapshot:alliances", () => {
   it("the backfill task writes the day it is given; the daily scheduler registers once", async () => {
     const want = await expectedCounts();
     const started = startWorkers([backfill]);
-    await enqueueJob("backfill", { task: "alliance-snapshot", date: "2026-08-01" }, { priority: JobPriority.NORMAL });
+    await enqueueJob("backfill", { task: "alliance-snapshot", date: "2026-08-01" }, { priority: Priority.routine });
     await drained(["backfill"]);
     await stopWorkers(started);
     expect(await snapshotRows("2026-08-01")).toEqual(want);

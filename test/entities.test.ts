@@ -4,17 +4,19 @@
 // bulk affiliation in one ESI call.
 import type { Job, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as alliance from "../queue/alliance.ts";
-import * as character from "../queue/character.ts";
-import * as corporation from "../queue/corporation.ts";
-import * as type from "../queue/type.ts";
+import alliance from "../queue/alliance.ts";
+import character from "../queue/character.ts";
+import corporation from "../queue/corporation.ts";
+import type from "../queue/type.ts";
 import { sql } from "../server/db/client.ts";
 import { type EsiKillmail, esiKillmailSchema } from "../server/esi/killmail-schema.ts";
 import { config, setConfig } from "../server/helpers/config.ts";
-import { enqueueJob, getQueue, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
 import { referencesOf } from "../server/killmails/flatten.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
 import { relayOutbox } from "../server/outbox/relay.ts";
+import { enqueueJob } from "../server/queues/enqueue.ts";
+import { Priority } from "../server/queues/priority.ts";
+import { getQueue, getQueueStats } from "../server/queues/queue.ts";
 import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { deleteKeys, useTestQueues } from "./support/isolation.ts";
@@ -110,7 +112,7 @@ describe("fan-out processors", () => {
     const asked = () => sim.requests().filter((r) => r.url.endsWith(`/characters/${id}`));
     const before = asked().length;
     const done = new Promise<Job>((resolve) => workers[0]!.once("completed", (job) => resolve(job)));
-    await enqueueJob("character", { id }, { priority: JobPriority.HIGH });
+    await enqueueJob("character", { id }, { priority: Priority.user });
     expect((await done).data).toEqual({ id });
     expect(asked().length).toBe(before); // still fresh: not asked
     // Expired in our table but ESI's own Expires not reached: the shared memo answers, ESI is not asked.
@@ -118,7 +120,7 @@ describe("fan-out processors", () => {
       await sql()`update characters set expires_at = now() - interval '1 minute' where character_id = ${id}`;
       await sql()`delete from outbox`;
       const result = new Promise<unknown>((resolve) => workers[0]!.once("completed", (_job, r) => resolve(r)));
-      await enqueueJob("character", { id }, { priority: JobPriority.HIGH });
+      await enqueueJob("character", { id }, { priority: Priority.user });
       return result;
     };
     expect(await rerun()).toBe("not-modified");
@@ -142,7 +144,7 @@ describe("fan-out processors", () => {
     const posts = () => sim.requests().filter((r) => r.url.includes("/characters/affiliation")).length;
     const before = posts();
     const done = new Promise<unknown>((resolve) => workers[0]!.once("completed", (_job, result) => resolve(result)));
-    await enqueueJob("character", { affiliation: characters }, { priority: JobPriority.NORMAL });
+    await enqueueJob("character", { affiliation: characters }, { priority: Priority.routine });
     expect(await done).toEqual({ checked: characters.length, changed: 5, added: 0 });
     expect(posts() - before).toBe(1);
     const restored =

@@ -23,10 +23,11 @@ import {
   postCharacterAffiliation,
   postUniverseNames,
 } from "../server/esi/routes.ts";
-import { parseUpstreamSettings, setUpstreamSettings } from "../server/esi/settings.ts";
-import { ConfigError, config, setConfig } from "../server/helpers/config.ts";
-import { getQueue, JobPriority } from "../server/helpers/queue.ts";
+import { setUpstreamSettings } from "../server/esi/settings.ts";
+import { ConfigError, config, parseConfig, setConfig } from "../server/helpers/config.ts";
 import { redis } from "../server/helpers/redis.ts";
+import { Priority } from "../server/queues/priority.ts";
+import { getQueue } from "../server/queues/queue.ts";
 import { deleteKeys, useTestQueues } from "./support/isolation.ts";
 import { type FinalJob, runUntilFinal, TEST_USER_AGENT, useSimulator } from "./support/upstream.ts";
 
@@ -114,13 +115,13 @@ describe("route functions parse the simulator's answers", () => {
   });
 
   it("reads its tunables from the environment; a bad value is a ConfigError naming the variable", () => {
-    expect(parseUpstreamSettings({ ESI_ERROR_LOW_MARK: "10", ESI_TIMEOUT_MS: "2500" })).toMatchObject({
+    expect(parseConfig({ ESI_ERROR_LOW_MARK: "10", ESI_TIMEOUT_MS: "2500" }).upstream).toMatchObject({
       esiErrorLowMark: 10,
       esiTimeoutMs: 2500,
     });
-    expect(parseUpstreamSettings({}).esiErrorLowMark).toBe(20);
-    expect(() => parseUpstreamSettings({ ESI_ERROR_LOW_MARK: "lots" })).toThrow(ConfigError);
-    expect(() => parseUpstreamSettings({ ESI_TIMEOUT_MS: "0" })).toThrow(/ESI_TIMEOUT_MS/);
+    expect(parseConfig({}).upstream.esiErrorLowMark).toBe(20);
+    expect(() => parseConfig({ ESI_ERROR_LOW_MARK: "lots" })).toThrow(ConfigError);
+    expect(() => parseConfig({ ESI_TIMEOUT_MS: "0" })).toThrow(/ESI_TIMEOUT_MS/);
   });
 });
 
@@ -169,7 +170,7 @@ describe("outcomes", () => {
 /** Adds one killmail/character job with fast retries and returns its id. */
 async function addJob(queue: "killmail" | "character", data: Record<string, unknown>, attempts = 4): Promise<string> {
   const job = await getQueue(queue).add(queue, data, {
-    priority: JobPriority.NORMAL,
+    priority: Priority.routine,
     attempts,
     backoff: { type: "fixed", delay: 100 },
   });

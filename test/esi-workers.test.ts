@@ -5,14 +5,20 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { budgetEvents } from "../server/esi/budget.ts";
 import { config } from "../server/helpers/config.ts";
-import { enqueueJobMany, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
 import { redis } from "../server/helpers/redis.ts";
+import { enqueueJobs } from "../server/queues/enqueue.ts";
+import { Priority } from "../server/queues/priority.ts";
+import { getQueueStats } from "../server/queues/queue.ts";
+import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { until } from "./support/poll.ts";
 import { killAll, start } from "./support/spawn.ts";
 import { useSimulator } from "./support/upstream.ts";
 
-const { env: queueEnv } = useTestQueues("esi-workers");
+const { env: queues } = useTestQueues("esi-workers");
+// The character queue is an outbox queue: its jobs settle outbox rows in this database.
+const { env: database } = useTestDatabase("esi-workers");
+const queueEnv = { ...queues, ...database };
 const { sim, env: simEnv } = await useSimulator({
   seed: 44,
   limits: { killmailTokens: 40, killmailWindowSeconds: 5, errorLimit: 15, errorWindowSeconds: 5 },
@@ -28,15 +34,15 @@ describe("five worker processes sharing one ESI budget", () => {
     const kills = Array.from({ length: 60 }, (_, i) => w.killmail(i));
     const goneIds = unknownIds.slice(0, 30);
     const liveIds = pilots.slice(0, 20);
-    await enqueueJobMany(
+    await enqueueJobs(
       "killmail",
       kills.map((k) => ({ killmailId: k.killmail_id, hash: k.hash })),
-      { priority: JobPriority.NORMAL },
+      { priority: Priority.routine },
     );
-    await enqueueJobMany(
+    await enqueueJobs(
       "character",
       [...goneIds, ...liveIds].sort((a, b) => a - b).map((id) => ({ id })),
-      { priority: JobPriority.NORMAL },
+      { priority: Priority.routine },
     );
     const total = kills.length + goneIds.length + liveIds.length;
 
@@ -44,7 +50,8 @@ describe("five worker processes sharing one ESI budget", () => {
       ...queueEnv,
       ...simEnv,
       LOG_LEVEL: "warn",
-      FIXTURE_CONCURRENCY: "4",
+      QUEUE_CHARACTER_CONCURRENCY: "4",
+      QUEUE_KILLMAIL_CONCURRENCY: "4",
       ESI_ERROR_LOW_MARK: "5",
       ESI_SERIAL_SECONDS: "1",
       ESI_MAX_INLINE_WAIT_MS: "1000",

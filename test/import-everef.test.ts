@@ -1,6 +1,6 @@
 // `bun cli import:everef` as a real process: day archives from the simulator's EVE Ref and from local
 // files (both decompressors), entries validated (hash taken, extras dropped, bad bodies body-less, junk
-// counted invalid), LOW priority, kills already stored skipped, re-runs enqueue nothing, streamed (entries
+// counted invalid), backfill tier, kills already stored skipped, re-runs enqueue nothing, streamed (entries
 // reach the intake while the archive is still arriving through a FIFO), resumable after SIGKILL.
 import { spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readCursor } from "../server/feeds/cursor.ts";
-import { JobPriority } from "../server/helpers/queue.ts";
 import { type EverefCursor, everefCursorName } from "../server/imports/everef.ts";
 import type { ImportResult } from "../server/imports/history.ts";
+import { Priority } from "../server/queues/priority.ts";
 import { tar } from "../sim/routes/everef.ts";
 import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
@@ -94,7 +94,7 @@ describe("import:everef", () => {
     expect(badFrom.stderr).toMatch(/expected a date YYYY-MM-DD/);
   });
 
-  it("imports a day from EVEREF_URL with its bodies at LOW priority, checked against totals.json, skipping stored kills", async () => {
+  it("imports a day from EVEREF_URL with its bodies at the backfill tier, checked against totals.json, skipping stored kills", async () => {
     const day = "2026-07-26";
     const kills = dayKills(day);
     await storeSimKills(kills.slice(0, 3));
@@ -115,12 +115,12 @@ describe("import:everef", () => {
     const ids = new Set(kills.map((k) => k.killmail_id));
     const rows = (await intakeRows()).filter((r) => ids.has(r.id));
     expect(rows).toHaveLength(kills.length - 3);
-    expect(rows.every((r) => r.source === "everef" && r.hasBody && r.priority === JobPriority.LOW)).toBe(true);
+    expect(rows.every((r) => r.source === "everef" && r.hasBody && r.priority === Priority.backfill)).toBe(true);
     const queued = await killsOf(ids);
     expect(queued).toHaveLength(kills.length - 3);
     for (const k of queued) {
       const kill = sim.world.killmailById(k.killmailId)!;
-      expect(k.priority).toBe(JobPriority.LOW);
+      expect(k.priority).toBe(Priority.backfill);
       expect(k.inBatch).toBe(true);
       expect(payloadOf(k)).toEqual({ killmailId: kill.killmail_id, hash: kill.hash, esi: kill.esi }); // EVE Ref's extras dropped
     }

@@ -1,12 +1,13 @@
 // `bun cli import:history` as a real process against the simulator's R2Z2 history (with 10 % of the
-// kills missing from the raw files): bodies from raw, id/hash only for what raw lacks, LOW priority,
+// kills missing from the raw files): bodies from raw, id/hash only for what raw lacks, backfill tier,
 // totals check, kills already stored skipped, re-runs enqueue nothing, SIGKILL mid-day resumes without
 // duplicates, a failed day exits 1 and is retried, and backpressure pauses until a worker drains the queue.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "../server/db/client.ts";
 import { readCursor } from "../server/feeds/cursor.ts";
-import { getQueue, JobPriority } from "../server/helpers/queue.ts";
 import { type HistoryCursor, historyCursorName, type ImportResult } from "../server/imports/history.ts";
+import { Priority } from "../server/queues/priority.ts";
+import { getQueue } from "../server/queues/queue.ts";
 import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { intakeRows, parseJson, queuedKills, simEnv, storeSimKills, TEST_USER_AGENT } from "./support/imports.ts";
@@ -68,7 +69,7 @@ describe("import:history", () => {
     expect(await intakeRows()).toEqual([]);
   });
 
-  it("takes bodies from raw, id/hash only for what raw lacks, at LOW priority, checked against totals; skips stored kills", async () => {
+  it("takes bodies from raw, id/hash only for what raw lacks, at the backfill tier, checked against totals; skips stored kills", async () => {
     const days = ["2026-07-26", "2026-07-27"];
     const totals = await getJson<Record<string, number>>("/history/totals.json");
     const r2z2 = await Promise.all(days.map(r2z2Day));
@@ -109,14 +110,14 @@ describe("import:history", () => {
     const open = ids.filter((id) => !stored.includes(id));
     expect(rows.map((r) => r.id)).toEqual(open);
     for (const r of rows) {
-      expect(r).toEqual({ id: r.id, hash: all.get(r.id), source: "history", priority: JobPriority.LOW, hasBody: withBody.has(r.id) });
+      expect(r).toEqual({ id: r.id, hash: all.get(r.id), source: "history", priority: Priority.backfill, hasBody: withBody.has(r.id) });
     }
     // The jobs: every open kill once, LOW priority; kills with their raw body travel in batch jobs, the
     // others alone (the worker fetches their body from ESI).
     const queued = await queuedKills();
     expect(queued.map((k) => k.killmailId)).toEqual(open);
     for (const k of queued) {
-      expect(k.priority).toBe(JobPriority.LOW);
+      expect(k.priority).toBe(Priority.backfill);
       expect(k.hash).toBe(all.get(k.killmailId));
       expect(k.inBatch).toBe(withBody.has(k.killmailId));
       expect(k.esi).toEqual(withBody.has(k.killmailId) ? sim.world.killmailById(k.killmailId)!.esi : undefined);
@@ -205,7 +206,7 @@ describe("import:history", () => {
     const worker = start("queue.ts", ["killmail", "--summary-interval", "0"], {
       ...env,
       QUEUE_KILLMAIL_CONCURRENCY: "50",
-      KILLMAIL_BATCH_SIZE: "50",
+      STORE_TRANSACTION_KILLS: "50",
     });
     const first = await Promise.race([importer.result.then((r) => ({ importer: r })), worker.result.then((r) => ({ worker: r }))]);
     if ("worker" in first)

@@ -5,10 +5,12 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type BenchKill, benchKillmails } from "../bench/kills.ts";
 import { sql } from "../server/db/client.ts";
 import { config, setConfig } from "../server/helpers/config.ts";
-import { closeQueues, getQueue, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
 import { closeRedis, createRedis } from "../server/helpers/redis.ts";
+import type { IngestOutcome } from "../server/killmails/ingest.ts";
 import { submitKillmails } from "../server/killmails/intake.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
+import { Priority } from "../server/queues/priority.ts";
+import { closeQueues, getQueue, getQueueStats } from "../server/queues/queue.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { until } from "./support/poll.ts";
@@ -27,22 +29,22 @@ const env = {
   RECONCILE_INTERVAL_MS: "0",
   QUEUE_KILLMAIL_LOCK_SECONDS: "3",
   QUEUE_KILLMAIL_CONCURRENCY: "200",
-  KILLMAIL_BATCH_SIZE: "100",
+  STORE_TRANSACTION_KILLS: "100",
 };
 
 const startWorker = (extra: Record<string, string> = {}) =>
   start("queue.ts", ["killmail", "--summary-interval", "0"], { ...env, ...extra });
 
-/** Submits kills with their bodies: one job per kill (batchSize 1, as HTTP posts) or batch jobs (bulk sources). */
-const submit = (kills: BenchKill[], batchSize = 1) =>
+/** Submits kills with their bodies: one job per kill (batchJobKills 1, as HTTP posts) or batch jobs (bulk sources). */
+const submit = (kills: BenchKill[], batchJobKills = 1) =>
   submitKillmails(
     kills.map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: k.esi })),
-    { source: "cli", priority: JobPriority.NORMAL, batchSize },
+    { source: "cli", priority: Priority.routine, batchJobKills },
   );
 
 const shapes = [
-  { jobs: "one job per kill", batchSize: 1, firstId: 0 },
-  { jobs: "batch jobs of 100 kills", batchSize: 100, firstId: 5_000_000 },
+  { jobs: "one job per kill", batchJobKills: 1, firstId: 0 },
+  { jobs: "batch jobs of 100 kills", batchJobKills: 100, firstId: 5_000_000 },
 ];
 
 async function storedCount(): Promise<number> {
@@ -80,7 +82,7 @@ describe("exactly once", () => {
       kills.slice(200).map((k) => ({
         name: "killmail",
         data: { killmailId: k.esi.killmail_id, hash: k.hash, esi: k.esi },
-        opts: { jobId: `dup-${k.esi.killmail_id}`, priority: JobPriority.NORMAL },
+        opts: { jobId: `dup-${k.esi.killmail_id}`, priority: Priority.routine },
       })),
     );
     await until(async () => (await storedCount()) >= 400, 60_000, "400 kills stored");
@@ -94,12 +96,12 @@ describe("exactly once", () => {
     );
     await expectExactlyOnce(kills);
     const completed = await getQueue("killmail").getCompleted(0, 1000);
-    // 500 jobs for 400 kills: each kill reports "stored" exactly once; its duplicate reports that it was
-    // already there (found before the batch, or by the batch's insert).
-    const outcomes = completed.map((j) => j.returnvalue as string);
+    // 500 jobs for 400 kills: each kill is counted "stored" exactly once; its duplicate counts it as
+    // already there (found before the store transaction, or by its insert).
+    const outcomes = completed.map((j) => j.returnvalue as IngestOutcome);
     expect(outcomes.length).toBe(500);
-    expect(outcomes.filter((o) => o === "stored").length).toBe(400);
-    expect(outcomes.filter((o) => o === "existing" || o === "already-stored").length).toBe(100);
+    expect(outcomes.reduce((n, o) => n + o.stored, 0)).toBe(400);
+    expect(outcomes.reduce((n, o) => n + o.existing, 0)).toBe(100);
     expect((await getQueueStats("killmail")).failed).toBe(0);
     for (const w of workers) w.child.kill("SIGTERM");
     await Promise.all(workers.map((w) => w.result));
@@ -107,12 +109,12 @@ describe("exactly once", () => {
 
   it.each(shapes)(
     "finishes every kill exactly once after a worker is SIGKILLed mid-batch and restarted ($jobs)",
-    async ({ batchSize, firstId }) => {
+    async ({ batchJobKills, firstId }) => {
       const kills = benchKillmails(3000, 161_000_000 + firstId);
       const before = await storedCount();
       const first = startWorker();
       await first.waitFor("worker started");
-      const submitted = submit(kills, batchSize);
+      const submitted = submit(kills, batchJobKills);
       await until(async () => (await storedCount()) >= before + 400, 60_000, "a few batches stored");
       first.child.kill("SIGKILL");
       await first.result;
@@ -139,7 +141,7 @@ describe("batch jobs", () => {
     // A valid body whose damage exceeds ESI's int32: the store refuses it, not the schema.
     kills[3]!.esi.attackers[0]!.damage_done = 3_000_000_000;
     const items = kills.map((k, i) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: i === 2 ? broken : k.esi }));
-    const submitted = await submitKillmails(items, { source: "cli", priority: JobPriority.NORMAL, batchSize: 100 });
+    const submitted = await submitKillmails(items, { source: "cli", priority: Priority.routine, batchJobKills: 100 });
     expect(submitted).toMatchObject({ enqueued: 5, alreadyStored: 0 });
     expect(new Set(submitted.jobIds.values()).size).toBe(1); // one job carries the five
 
@@ -174,7 +176,7 @@ describe("batch jobs", () => {
     const [storedKill, lostKill] = kills as [BenchKill, BenchKill];
     const submitted = await submitKillmails(
       kills.map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash, esi: k.esi })),
-      { source: "history", priority: JobPriority.LOW, batchSize: 100 },
+      { source: "history", priority: Priority.backfill, batchJobKills: 100 },
     );
     const jobId = submitted.jobIds.get(storedKill.esi.killmail_id)!;
     // One kill is stored meanwhile by another source; the batch's bodies row is gone.
@@ -194,7 +196,7 @@ describe("batch jobs", () => {
     const jobs = await getQueue("killmail").getJobs(["prioritized", "waiting", "active", "delayed", "failed"]);
     const requeued = jobs.filter((j) => j.id!.startsWith(`killmail-${lostKill.esi.killmail_id}-`));
     expect(requeued.map((j) => j.data)).toEqual([{ killmailId: lostKill.esi.killmail_id, hash: lostKill.hash }]);
-    expect(requeued[0]!.opts.priority).toBe(JobPriority.LOW); // the batch's priority, kept
+    expect(requeued[0]!.opts.priority).toBe(Priority.backfill); // the batch's priority, kept
     const ledger = await sql()`select killmail_id, status, job_key from killmail_intake where killmail_id between 163500000 and 163500001`;
     expect(ledger).toEqual([{ killmail_id: lostKill.esi.killmail_id, status: "pending", job_key: null }]);
     worker.child.kill("SIGTERM");
@@ -208,14 +210,14 @@ describe("late bodies", () => {
     const first = await submitKillmails([{ killmailId: kill!.esi.killmail_id, hash: kill!.hash }], { source: "http" });
     const again = await submitKillmails([{ killmailId: kill!.esi.killmail_id, hash: kill!.hash, esi: kill!.esi }], {
       source: "everef",
-      batchSize: 100,
+      batchJobKills: 100,
     });
     expect(again).toMatchObject({ enqueued: 0, deduplicated: 1 });
     // No ESI to fetch from: the worker can only store the kill from the ledger's body.
     const worker = startWorker({ ESI_URL: "http://127.0.0.1:9" });
     const jobId = first.jobIds.get(kill!.esi.killmail_id)!;
     await until(async () => (await getQueue("killmail").getJobState(jobId)) === "completed", 60_000, "the job completed");
-    expect((await getQueue("killmail").getJob(jobId))!.returnvalue).toBe("stored");
+    expect((await getQueue("killmail").getJob(jobId))!.returnvalue).toMatchObject({ stored: 1, existing: 0 });
     await expectExactlyOnce([kill!]);
     worker.child.kill("SIGTERM");
     await worker.result;
@@ -235,19 +237,19 @@ describe("Redis flushed mid-run", () => {
 
   it.each(shapes)(
     "reconcile + workers finish with every kill stored once ($jobs)",
-    async ({ batchSize, firstId }) => {
+    async ({ batchJobKills, firstId }) => {
       redisServer ??= await startRedisServer();
       await closeQueues();
       await closeRedis();
       setConfig({ redisUrl: redisServer.url });
       // Few batch jobs in flight (they are small: bodies stay in Postgres), so most are still waiting in
       // Redis when it is flushed and only reconcile can bring them back.
-      const privateEnv = { REDIS_URL: redisServer.url, ...(batchSize > 1 ? { QUEUE_KILLMAIL_CONCURRENCY: "2" } : {}) };
+      const privateEnv = { REDIS_URL: redisServer.url, ...(batchJobKills > 1 ? { QUEUE_KILLMAIL_CONCURRENCY: "2" } : {}) };
       const kills = benchKillmails(3000, 162_000_000 + firstId);
       const before = await storedCount();
       const worker = startWorker(privateEnv);
       await worker.waitFor("worker started");
-      const submitted = submit(kills, batchSize);
+      const submitted = submit(kills, batchJobKills);
       await until(async () => (await storedCount()) >= before + 400, 60_000, "a few batches stored");
       await submitted;
       const flusher = createRedis(redisServer.url);

@@ -4,14 +4,16 @@
 // those kills from the new prices.
 import type { Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as price from "../queue/price.ts";
+import price from "../queue/price.ts";
 import { sql } from "../server/db/client.ts";
 import { esiKillmailSchema } from "../server/esi/killmail-schema.ts";
 import { setConfig } from "../server/helpers/config.ts";
-import { enqueueJob, getQueue, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
 import { referencesOf } from "../server/killmails/flatten.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
 import { valueRange } from "../server/killmails/values.ts";
+import { enqueueJob } from "../server/queues/enqueue.ts";
+import { Priority } from "../server/queues/priority.ts";
+import { getQueue, getQueueStats } from "../server/queues/queue.ts";
 import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
@@ -118,7 +120,7 @@ describe("price processor", () => {
   it("fans an update out into history jobs of at most 100 types", async () => {
     await sql()`update price_fetches set expires_at = now() - interval '1 minute'`;
     const done = new Promise<unknown>((resolve) => worker.once("completed", (_job, result) => resolve(result)));
-    await enqueueJob("price", { task: "update" }, { priority: JobPriority.HIGH });
+    await enqueueJob("price", { task: "update" }, { priority: Priority.user });
     expect(await done).toMatchObject({ types: marketTypes.length, historyJobs: Math.ceil(marketTypes.length / 100) });
     const end = Date.now() + 60_000;
     while (Date.now() < end) {
@@ -138,8 +140,8 @@ describe("price processor", () => {
     await sql()`delete from price_fetches where type_id = any(${forgotten})`;
     const before = historyCalls();
     const done = new Promise<unknown>((resolve) => worker.once("completed", (_job, result) => resolve(result)));
-    const first = await enqueueJob("price", { task: "new-types" }, { priority: JobPriority.LOW, delay: 200 });
-    const second = await enqueueJob("price", { task: "new-types" }, { priority: JobPriority.LOW, delay: 200 });
+    const first = await enqueueJob("price", { task: "new-types" }, { priority: Priority.backfill, delay: 200 });
+    const second = await enqueueJob("price", { task: "new-types" }, { priority: Priority.backfill, delay: 200 });
     expect(second).toEqual({ jobId: first.jobId, added: false });
     expect(await done).toMatchObject({ asked: 3, rounds: 1 });
     expect(historyCalls() - before).toBe(3);

@@ -1,4 +1,4 @@
-// The live feed against the simulator's R2Z2: kills arrive with their bodies at HIGH priority, the
+// The live feed against the simulator's R2Z2: kills arrive with their bodies at the live tier, the
 // cursor survives restarts (no gaps, no duplicates), a replay from an older cursor adds nothing, and an
 // R2Z2 outage is ridden out.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +6,7 @@ import { sql } from "../server/db/client.ts";
 import { readCursor } from "../server/feeds/cursor.ts";
 import { listenR2z2, R2Z2_CURSOR, type R2z2Cursor } from "../server/feeds/r2z2-listener.ts";
 import { setConfig } from "../server/helpers/config.ts";
-import { JobPriority } from "../server/helpers/queue.ts";
+import { Priority } from "../server/queues/priority.ts";
 import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { queuedKills } from "./support/imports.ts";
@@ -38,7 +38,7 @@ const intake = async () => (await sql()<{ id: number }[]>`select killmail_id as 
 const jobs = () => queuedKills();
 
 describe("listen:r2z2", () => {
-  it("starts at the head, then takes every new kill with its body at HIGH priority", async () => {
+  it("starts at the head, then takes every new kill with its body at the live tier", async () => {
     const first = await run("cli.ts", ["listen:r2z2", "--once", "--json"], env);
     expect(first.code).toBe(0);
     const start = JSON.parse(first.stdout) as { sequence: number; kills: number };
@@ -50,9 +50,7 @@ describe("listen:r2z2", () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ sequence: start.sequence + 25, kills: 25, enqueued: 25 });
     const queued = await jobs();
     expect(queued).toHaveLength(25);
-    expect(queued.every((k) => k.priority === JobPriority.HIGH && (k.esi as { killmail_id: number }).killmail_id === k.killmailId)).toBe(
-      true,
-    );
+    expect(queued.every((k) => k.priority === Priority.live && (k.esi as { killmail_id: number }).killmail_id === k.killmailId)).toBe(true);
     // Read together, they travel together: batch jobs, not one job per kill.
     expect(queued.every((k) => k.inBatch)).toBe(true);
     expect(new Set(queued.map((k) => k.jobId)).size).toBeLessThan(25);

@@ -2,13 +2,20 @@
 // and graceful shutdown on SIGTERM (active jobs finish or go back to the queue; none lost or stuck).
 import { afterEach, describe, expect, it } from "vitest";
 import { config } from "../server/helpers/config.ts";
-import { enqueueJob, enqueueJobMany, getQueueStats, JobPriority } from "../server/helpers/queue.ts";
 import { redis } from "../server/helpers/redis.ts";
+import { enqueueJob, enqueueJobs } from "../server/queues/enqueue.ts";
+import { Priority } from "../server/queues/priority.ts";
+import { getQueueStats } from "../server/queues/queue.ts";
+import { QUEUES } from "../server/queues/registry.ts";
+import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { until } from "./support/poll.ts";
 import { killAll, run, start } from "./support/spawn.ts";
 
-const { env } = useTestQueues("runner");
+const queues = useTestQueues("runner");
+// The fixture processors' queues are outbox queues: their jobs settle outbox rows in this database.
+const database = useTestDatabase("runner");
+const env = { ...queues.env, ...database.env };
 afterEach(killAll);
 const DIR = ["--dir", "test/fixtures/processors", "--summary-interval", "0"];
 
@@ -29,12 +36,13 @@ describe("discovery", () => {
     await clearDone();
     await enqueueJob("character", { id: 90000001 });
     await enqueueJob("type", { id: 587 });
-    const result = await run("queue.ts", [...DIR, "--limit", "2"], { ...env, LOG_LEVEL: "info" });
+    const result = await run("queue.ts", [...DIR, "--limit", "2"], { ...env, LOG_LEVEL: "info", QUEUE_TYPE_RATE: "100" });
     expect(result.code).toBe(0);
+    // Worker options come from the registry, with the environment's overrides.
     const started = logLines(result.stderr, "worker started").map((l) => [l.queue, l.concurrency, l.limiter]);
     expect(started).toEqual([
-      ["character", 2, null],
-      ["type", 1, { max: 100, duration: 1000 }],
+      ["character", QUEUES.character.worker.concurrency, QUEUES.character.worker.limiter],
+      ["type", QUEUES.type.worker.concurrency, { max: 100, duration: 1000 }],
     ]);
     expect((await doneList()).sort()).toEqual(["character-90000001", "type-587"]);
   });
@@ -79,12 +87,12 @@ describe("discovery", () => {
 describe("--limit", () => {
   it("processes exactly N jobs and exits, leaving the rest queued", async () => {
     await clearDone();
-    await enqueueJobMany(
+    await enqueueJobs(
       "character",
       [1, 2, 3, 4, 5].map((i) => ({ id: 91000000 + i })),
-      { priority: JobPriority.NORMAL },
+      { priority: Priority.routine },
     );
-    const result = await run("queue.ts", ["character", ...DIR, "--limit", "3"], { ...env, FIXTURE_CONCURRENCY: "2" });
+    const result = await run("queue.ts", ["character", ...DIR, "--limit", "3"], { ...env, QUEUE_CHARACTER_CONCURRENCY: "2" });
     expect(result.code).toBe(0);
     expect(await doneList()).toHaveLength(3);
     const stats = await getQueueStats("character");
@@ -98,11 +106,11 @@ describe("graceful shutdown", () => {
     await clearDone();
     const before = await getQueueStats("character");
     const queuedBefore = before.waiting + before.prioritized;
-    await enqueueJobMany(
+    await enqueueJobs(
       "character",
       [1, 2, 3, 4].map((i) => ({ id: 92000000 + i })),
     );
-    const proc = start("queue.ts", ["character", ...DIR], { ...env, FIXTURE_SLEEP_MS: "1500", FIXTURE_CONCURRENCY: "2" });
+    const proc = start("queue.ts", ["character", ...DIR], { ...env, FIXTURE_SLEEP_MS: "1500", QUEUE_CHARACTER_CONCURRENCY: "2" });
     await until(async () => (await getQueueStats("character")).active === 2);
     proc.child.kill("SIGTERM");
     const result = await proc.result;
@@ -121,7 +129,7 @@ describe("graceful shutdown", () => {
     const proc = start("queue.ts", ["character", ...DIR, "--shutdown-timeout", "1"], {
       ...env,
       FIXTURE_SLEEP_MS: "20000",
-      FIXTURE_CONCURRENCY: "2",
+      QUEUE_CHARACTER_CONCURRENCY: "2",
     });
     await until(async () => (await getQueueStats("character")).active === 2);
     proc.child.kill("SIGTERM");
@@ -136,7 +144,7 @@ describe("graceful shutdown", () => {
   it("forces on a second signal, still returning active jobs", async () => {
     const before = await getQueueStats("character");
     const queuedBefore = before.waiting + before.prioritized;
-    const proc = start("queue.ts", ["character", ...DIR], { ...env, FIXTURE_SLEEP_MS: "20000", FIXTURE_CONCURRENCY: "2" });
+    const proc = start("queue.ts", ["character", ...DIR], { ...env, FIXTURE_SLEEP_MS: "20000", QUEUE_CHARACTER_CONCURRENCY: "2" });
     await until(async () => (await getQueueStats("character")).active === 2);
     proc.child.kill("SIGTERM");
     await Bun.sleep(200);

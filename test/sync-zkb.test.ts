@@ -1,12 +1,12 @@
 // `bun cli sync:alliance|corporation|character` as real processes against the simulator's zKillboard
-// API: pages with bodies until an empty page or maxPages, LOW priority, kills already stored skipped,
+// API: pages with bodies until an empty page or maxPages, backfill tier, kills already stored skipped,
 // re-runs enqueue nothing new, SIGKILL mid-sync resumes at the saved page. (The client's 1 request/s
 // across processes is tested in zkb.test.ts; here the spacing is shortened to keep the tests quick.)
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "../server/db/client.ts";
 import { readCursor } from "../server/feeds/cursor.ts";
-import { JobPriority } from "../server/helpers/queue.ts";
 import { type SyncCursor, type SyncResult, syncCursorName } from "../server/imports/zkb-sync.ts";
+import { Priority } from "../server/queues/priority.ts";
 import { type Simulator, startSimulator } from "../sim/server.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { intakeRows, parseJson, queuedKills, simEnv, storeSimKills } from "./support/imports.ts";
@@ -62,7 +62,7 @@ describe("sync:*", () => {
     expect(tooMany.stderr).toContain("maxPages must be 1–100");
   });
 
-  it("sync:alliance reads pages with bodies until an empty one, at LOW priority, skipping stored kills; a rerun adds nothing", async () => {
+  it("sync:alliance reads pages with bodies until an empty one, at the backfill tier, skipping stored kills; a rerun adds nothing", async () => {
     const { id, kills } = busiest("alliance", sim.world.allianceIds());
     expect(kills.length).toBeGreaterThan(400); // three pages of 200 and an empty fourth
     await storeSimKills([sim.world.killmailById(kills[0]!)!, sim.world.killmailById(kills[300]!)!]);
@@ -84,12 +84,12 @@ describe("sync:*", () => {
     ids.delete(kills[300]!);
     const rows = await intakeRows();
     expect(rows.map((r) => r.id).sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
-    expect(rows.every((r) => r.source === "zkb" && r.hasBody && r.priority === JobPriority.LOW)).toBe(true);
+    expect(rows.every((r) => r.source === "zkb" && r.hasBody && r.priority === Priority.backfill)).toBe(true);
     const queued = await queuedKills();
     expect(queued).toHaveLength(ids.size);
     for (const k of queued) {
       const kill = sim.world.killmailById(k.killmailId)!;
-      expect(k.priority).toBe(JobPriority.LOW);
+      expect(k.priority).toBe(Priority.backfill);
       expect(k.inBatch).toBe(true);
       expect({ killmailId: k.killmailId, hash: k.hash, esi: k.esi }).toEqual({
         killmailId: kill.killmail_id,

@@ -3,8 +3,8 @@
 // to the run IN THE SAME TRANSACTION. So a crash anywhere leaves either nothing or the whole range
 // done; a job that runs again for a done range (a stalled job retried, a duplicate) changes nothing.
 import type { Sql } from "postgres";
-import type { PayloadOf } from "../helpers/job-payloads.ts";
 import { valueRange } from "../killmails/values.ts";
+import type { PayloadOf } from "../queues/registry.ts";
 
 export type ValuesRangePayload = Extract<PayloadOf<"backfill">, { task: "values" }>;
 

@@ -6,14 +6,10 @@
 // pending is not added twice). Progress is read back from batch_runs.
 import { randomBytes } from "node:crypto";
 import type { PendingQuery, Row, Sql, TransactionSql } from "postgres";
-import { addValidated, JobPriority, missingWorkKeys, workKey } from "../helpers/queue.ts";
-import type { ValueMode } from "../killmails/values.ts";
-
-export const VALUE_MODES = ["null", "zero", "all", "flagged"] as const satisfies readonly ValueMode[];
-
-/** The job scheduler that re-values flagged kills (a values-run job every FLAGGED_EVERY_MS). */
-export const FLAGGED_SCHEDULER_ID = "backfill-values-flagged";
-export const FLAGGED_EVERY_MS = 10 * 60_000;
+import type { ValueMode } from "../killmails/value-modes.ts";
+import { enqueueValidated } from "../queues/enqueue.ts";
+import { missingWorkKeys } from "../queues/queue.ts";
+import { workKey } from "../queues/registry.ts";
 
 /** Matching kills per range (one job each); measured by bench:backfill as the best rate on 2 cores. */
 export const DEFAULT_RANGE_SIZE = 10_000;
@@ -186,7 +182,7 @@ async function enqueueRanges(run: ValuesRun, ranges: { fromId: number; toId: num
     ...(p.fromDate ? { fromDate: p.fromDate } : {}),
     ...(p.toDate ? { toDate: p.toDate } : {}),
   }));
-  const added = await addValidated("backfill", payloads, { priority: JobPriority.LOW, attempts: RANGE_ATTEMPTS });
+  const added = await enqueueValidated("backfill", payloads, { priority: "backfill" });
   return added.added;
 }
 
@@ -205,9 +201,6 @@ export async function requeueOrphanedRanges(sql: AnySql): Promise<[number, numbe
   }
   return [checked, requeued];
 }
-
-/** Attempts of a range job before its range counts as failed (exponential backoff between them). */
-export const RANGE_ATTEMPTS = 5;
 
 export interface FailedRange {
   fromId: number;

@@ -3,8 +3,8 @@
 // 1,000 ids each (one ESI call per job). Characters not yet stored are left to the fan-out and
 // scan:entities: an affiliation refresh would store a row without a name, hiding them from the scan.
 import { sql } from "../db/client.ts";
-import { enqueueJobMany, JobPriority } from "../helpers/queue.ts";
-import { NPC_CHARACTER_MAX } from "./scan.ts";
+import { NPC_CHARACTER_MAX } from "../eve/ids.ts";
+import { enqueueJobs } from "../queues/enqueue.ts";
 
 export const AFFILIATION_BATCH = 1_000;
 
@@ -23,7 +23,7 @@ export interface AffiliationQueueResult {
   since: string | null;
 }
 
-/** Streams the selected character ids in order and enqueues one affiliation job per 1,000 (LOW). */
+/** Streams the selected character ids in order and enqueues one affiliation job per 1,000 (backfill tier). */
 export async function queueAffiliations(opts: AffiliationOptions): Promise<AffiliationQueueResult> {
   const batch = Math.min(opts.batch ?? AFFILIATION_BATCH, AFFILIATION_BATCH);
   const all = opts.all ?? false;
@@ -55,10 +55,10 @@ export async function queueAffiliations(opts: AffiliationOptions): Promise<Affil
     const chunks: number[][] = [];
     while (pending.length >= batch || (rest && pending.length > 0)) chunks.push(pending.splice(0, batch));
     if (chunks.length === 0) return;
-    const r = await enqueueJobMany(
+    const r = await enqueueJobs(
       "character",
       chunks.map((ids) => ({ affiliation: ids })),
-      { priority: JobPriority.LOW },
+      { priority: "backfill" },
     );
     result.jobs += r.added;
     opts.onProgress?.(result.characters, result.jobs);

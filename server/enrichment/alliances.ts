@@ -5,9 +5,9 @@ import type { Job } from "bullmq";
 import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
 import { getAllianceCorporations, isNotFound, withEsi } from "../esi/index.ts";
-import { enqueueJobMany, JobPriority } from "../helpers/queue.ts";
+import { NPC_CORPORATION_MAX } from "../eve/ids.ts";
+import { enqueueJobs } from "../queues/enqueue.ts";
 import { allianceCorporationsListName, cachedIdList, esiAllianceIds } from "./esi-lists.ts";
-import { NPC_CORPORATION_MAX } from "./scan.ts";
 
 export interface QueueAlliancesResult {
   /** Alliances ESI lists. */
@@ -24,7 +24,7 @@ export interface QueueAlliancesResult {
 }
 
 /**
- * `GET /alliances` → alliance jobs (LOW) for the alliances missing from our table or expired; with
+ * `GET /alliances` → alliance jobs (backfill tier) for the alliances missing from our table or expired; with
  * `all`, a forced (conditional) refresh of every listed alliance.
  */
 export async function queueAlliances(opts: { all?: boolean } = {}): Promise<QueueAlliancesResult> {
@@ -36,7 +36,7 @@ export async function queueAlliances(opts: { all?: boolean } = {}): Promise<Queu
     order by u.id`;
   // A stored alliance marked deleted is fresh to the processor: ESI listing it again forces a refresh.
   const payloads = rows.map((r) => (opts.all || r.deleted ? { id: r.id, force: true } : { id: r.id }));
-  const r = payloads.length ? await enqueueJobMany("alliance", payloads, { priority: JobPriority.LOW }) : { added: 0, deduplicated: 0 };
+  const r = payloads.length ? await enqueueJobs("alliance", payloads, { priority: "backfill" }) : { added: 0, deduplicated: 0 };
   const missing = rows.filter((x) => x.missing).length;
   return {
     listed: list.ids.length,
@@ -54,7 +54,7 @@ export interface QueueAllianceCorporationsResult {
   pending: number;
 }
 
-/** One backfill job (LOW) per alliance in our table (not deleted), in chunks. */
+/** One backfill job (backfill tier) per alliance in our table (not deleted), in chunks. */
 export async function queueAllianceCorporations(
   onProgress?: (done: number, total: number) => Promise<void> | void,
 ): Promise<QueueAllianceCorporationsResult> {
@@ -63,10 +63,10 @@ export async function queueAllianceCorporations(
   const chunk = 1_000;
   for (let i = 0; i < ids.length; i += chunk) {
     const slice = ids.slice(i, i + chunk);
-    const r = await enqueueJobMany(
+    const r = await enqueueJobs(
       "backfill",
       slice.map((allianceId) => ({ task: "alliance-corporations" as const, allianceId })),
-      { priority: JobPriority.LOW },
+      { priority: "backfill" },
     );
     result.enqueued += r.added;
     result.pending += r.deduplicated;
@@ -109,10 +109,10 @@ export async function allianceCorporationsTask(payload: { allianceId: number }, 
   }
   const missing = await missingCorporations(ids);
   const r = missing.length
-    ? await enqueueJobMany(
+    ? await enqueueJobs(
         "corporation",
         missing.map((id) => ({ id })),
-        { priority: JobPriority.LOW },
+        { priority: "backfill" },
       )
     : { added: 0, deduplicated: 0 };
   return { allianceId, corporations: ids.length, missing: missing.length, enqueued: r.added, pending: r.deduplicated };

@@ -1,19 +1,17 @@
 // scan:entities: walks the stored kills in batches (keyset by killmail_id), finds with one set-based
 // statement per batch the characters, corporations, alliances and types the batch names that are
-// missing from their tables (NPC characters and corporations left out), and enqueues them at LOW
-// priority. Work keys de-duplicate against jobs still pending. The position is saved in Postgres
+// missing from their tables (NPC characters and corporations left out), and enqueues them at the
+// backfill tier. Work keys de-duplicate against jobs still pending. The position is saved in Postgres
 // (cursors) after every batch, so an interrupted scan resumes where it stopped.
+
 import type { Sql } from "postgres";
 import { sql as defaultSql } from "../db/client.ts";
+import { NPC_CHARACTER_MAX, NPC_CORPORATION_MAX } from "../eve/ids.ts";
 import { readCursor, writeCursor } from "../feeds/cursor.ts";
-import { enqueueJobMany, JobPriority } from "../helpers/queue.ts";
+import { enqueueJobs } from "../queues/enqueue.ts";
 
 export const ENTITY_KINDS = ["character", "corporation", "alliance", "type"] as const;
 export type EntityKind = (typeof ENTITY_KINDS)[number];
-
-/** zKillboard's id rules (as isPlayerCharacter / isPlayerCorporation in killmails/flatten.ts). */
-export const NPC_CHARACTER_MAX = 3_999_999;
-export const NPC_CORPORATION_MAX = 1_999_999;
 
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 
@@ -121,13 +119,13 @@ export async function missingInRange(db: Sql, lo: number, hi: number): Promise<R
   return out;
 }
 
-/** Enqueues one refresh job per id (LOW priority); pending jobs with the same work key are not duplicated. */
+/** Enqueues one refresh job per id (backfill tier); pending jobs with the same work key are not duplicated. */
 export async function enqueueEntities(kind: EntityKind, ids: readonly number[]): Promise<KindCounts> {
   if (ids.length === 0) return { enqueued: 0, pending: 0 };
-  const r = await enqueueJobMany(
+  const r = await enqueueJobs(
     kind,
     ids.map((id) => ({ id })),
-    { priority: JobPriority.LOW },
+    { priority: "backfill" },
   );
   return { enqueued: r.added, pending: r.deduplicated };
 }

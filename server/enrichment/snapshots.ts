@@ -2,13 +2,11 @@
 // member_count of the corporations in it, from the corporations table) and corporation count on a day,
 // in one set-based statement. One row per (alliance, date): rerunning the same day updates the row
 // with the current counts instead of adding one. The daily job scheduler (backfill queue, task
-// `alliance-snapshot`) is registered by `bun cli snapshot:alliances --schedule`.
+// `alliance-snapshot`, declared in the registry) is created by `bun queue` or
+// `bun cli snapshot:alliances --schedule`.
 import { sql } from "../db/client.ts";
-import { getQueue, JobPriority, scheduleJob } from "../helpers/queue.ts";
-
-export const SNAPSHOT_SCHEDULER_ID = "alliance-snapshot-daily";
-/** Daily at 12:00 UTC, after ESI's downtime (11:00) settles. */
-export const SNAPSHOT_DEFAULT_CRON = "0 12 * * *";
+import { ALLIANCE_SNAPSHOT_SCHEDULER_ID } from "../queues/registry.ts";
+import { removeScheduler, upsertScheduler } from "../queues/schedulers.ts";
 
 export interface SnapshotResult {
   date: string;
@@ -52,11 +50,11 @@ export function allianceSnapshotTask(payload: { date?: string | undefined }): Pr
   return snapshotAlliances(payload.date ?? utcDate());
 }
 
-/** Creates or updates the daily scheduler (idempotent: one scheduler id). */
-export async function scheduleAllianceSnapshots(cron: string = SNAPSHOT_DEFAULT_CRON): Promise<void> {
-  await scheduleJob("backfill", SNAPSHOT_SCHEDULER_ID, { task: "alliance-snapshot" }, { cron, priority: JobPriority.LOW });
+/** Creates or updates the daily scheduler (idempotent: one scheduler id); default: the registry's cron. */
+export async function scheduleAllianceSnapshots(cron?: string): Promise<void> {
+  await upsertScheduler(ALLIANCE_SNAPSHOT_SCHEDULER_ID, cron ? { cron } : undefined);
 }
 
-export async function unscheduleAllianceSnapshots(): Promise<boolean> {
-  return getQueue("backfill").removeJobScheduler(SNAPSHOT_SCHEDULER_ID);
+export function unscheduleAllianceSnapshots(): Promise<boolean> {
+  return removeScheduler(ALLIANCE_SNAPSHOT_SCHEDULER_ID);
 }

@@ -4,7 +4,7 @@
 import type { Job } from "bullmq";
 import { sql } from "../db/client.ts";
 import { getCategory, getGroup, getType, isNotFound, withEsi } from "../esi/index.ts";
-import { enqueueJob, JobPriority } from "../helpers/queue.ts";
+import { enqueueJob } from "../queues/enqueue.ts";
 
 export type TypeOutcome = "known" | "stored" | "deleted";
 
@@ -66,7 +66,7 @@ export async function refreshType(id: number, job: Job, force = false): Promise<
       returning (xmax = 0) as "isNew"`;
     if (stored?.isNew && t.market_group_id !== undefined) {
       // One pending job fetches every new type's history (de-duplicated; a short delay gathers types).
-      await enqueueJob("price", { task: "new-types" }, { priority: JobPriority.LOW, delay: 2_000 });
+      await enqueueJob("price", { task: "new-types" }, { priority: "enrichment", delay: 2_000 });
     }
     return "stored";
   } catch (err) {

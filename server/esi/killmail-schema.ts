@@ -2,7 +2,7 @@
 // edge where one enters the system: job payloads, R2Z2/zKillboard/EVE Ref bodies, HTTP posts
 // (checkEsiKillmail: the same rules compiled by ajv, for bulk paths).
 // Items nest recursively: the spec shows one level, real mails nest containers two levels deep.
-import { Ajv2020 } from "ajv/dist/2020.js";
+import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { z } from "zod";
 
 const id = z.number().int().positive();
@@ -75,14 +75,22 @@ export const killmailHashSchema = z.string().regex(/^[0-9a-f]{40}$/, "must be 40
  * ten times faster, for the bulk paths (batch jobs, imports). Like zod, unknown fields are dropped;
  * unlike zod, the object is checked in place rather than copied. Returns the first problem.
  */
-const ajv = new Ajv2020({ allErrors: false, removeAdditional: "all", validateFormats: false });
-const checkCompiled = ajv.compile<EsiKillmail>(z.toJSONSchema(esiKillmailSchema, { target: "draft-2020-12", io: "input" }));
+let compiled: ValidateFunction<EsiKillmail> | undefined;
+
+/** Compiled on first use: processes that never check a body in bulk (CLI, server) do not pay for it. */
+function checkCompiled(): ValidateFunction<EsiKillmail> {
+  compiled ??= new Ajv2020({ allErrors: false, removeAdditional: "all", validateFormats: false }).compile<EsiKillmail>(
+    z.toJSONSchema(esiKillmailSchema, { target: "draft-2020-12", io: "input" }),
+  );
+  return compiled;
+}
 
 export type KillmailCheck = { success: true; data: EsiKillmail } | { success: false; issue: string };
 
 export function checkEsiKillmail(body: unknown): KillmailCheck {
-  if (checkCompiled(body)) return { success: true, data: body };
-  const e = checkCompiled.errors?.[0];
+  const check = checkCompiled();
+  if (check(body)) return { success: true, data: body };
+  const e = check.errors?.[0];
   const path = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, ".") : "(root)";
   return { success: false, issue: `${path}: ${e?.message ?? "invalid"}` };
 }

@@ -1,12 +1,13 @@
 // The live feed: follows zKillboard's R2Z2 sequence one number at a time, hands every envelope's kill
-// (with its ESI body: no ESI call needed) to the intake at HIGH priority in small batches, and saves
+// (with its ESI body: no ESI call needed) to the intake at the live tier in small batches, and saves
 // its cursor in Postgres after each batch is recorded. A restart resumes after the last saved number;
 // a crash between the intake write and the cursor save re-reads a few kills, which the intake and the
 // work keys de-duplicate. 404 past the head means caught up: wait and ask again. A missing number
 // behind the head (an expired file after a long outage) is logged with the way to fill it.
+
+import { config } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
-import { JobPriority } from "../helpers/queue.ts";
-import { KILLMAIL_BATCH_SIZE, submitKillmails } from "../killmails/intake.ts";
+import { submitKillmails } from "../killmails/intake.ts";
 import { getEphemeral, getSequence, type R2z2Envelope } from "../zkb/r2z2.ts";
 import { readCursor, writeCursor } from "./cursor.ts";
 
@@ -68,7 +69,7 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
       const result = await submitKillmails(
         batch.map((e) => ({ killmailId: e.killmail_id, hash: e.hash, esi: e.esi })),
         // Catching up, a read brings many kills: one batch job for them (a lone kill gets its own job).
-        { source: "r2z2", priority: JobPriority.HIGH, batchSize: KILLMAIL_BATCH_SIZE },
+        { source: "r2z2", batchJobKills: config().batchJobKills },
       );
       stats.kills += batch.length;
       stats.enqueued += result.enqueued;

@@ -1,9 +1,10 @@
-// Configuration: read once from the environment, validated, typed. A bad value is a ConfigError that
-// names the variable; entry points turn it into exit code 2 (see exitOnConfigError).
+// Configuration: every environment variable the project reads, in one schema, read once, validated,
+// typed. A bad value is a ConfigError that names the variable (never showing a secret); entry points
+// turn it into exit code 2 (see exitOnConfigError). README "Configuration" documents each variable and
+// a test checks every documented one against this schema.
+import { isIP } from "node:net";
 import { z } from "zod";
-
-export const QUEUE_NAMES = ["killmail", "character", "corporation", "alliance", "type", "price", "backfill"] as const;
-export type QueueName = (typeof QUEUE_NAMES)[number];
+import { QUEUE_NAMES, type QueueName } from "../queues/registry.ts";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -18,6 +19,36 @@ export interface QueueOverride {
   lockSeconds?: number;
 }
 
+/** Tunables of the upstream clients (ESI, zKillboard API, R2Z2); see server/esi/README.md. */
+export interface UpstreamSettings {
+  /** ESI: whole-request timeout (connect, headers and body), ms. */
+  esiTimeoutMs: number;
+  /** ESI: when X-ESI-Error-Limit-Remain falls to this, every process stops calling ESI until the reset + 1 s. */
+  esiErrorLowMark: number;
+  /** ESI: after a guard, one request at a time (across all processes) for this many ms. */
+  esiSerialMs: number;
+  /** ESI and zKillboard API: waits (guard, bucket, pause, slot) up to this long happen inline; longer ones
+   * throw EsiBlockedError (a job then waits in BullMQ's delayed set, see withEsi). */
+  esiMaxInlineWaitMs: number;
+  /** ESI: tokens of a rate-limit group kept unused as a safety margin. */
+  esiBucketMargin: number;
+  /** zKillboard API: whole-request timeout, ms. */
+  zkbTimeoutMs: number;
+  /** zKillboard API: spacing between requests across all processes, ms (zKillboard asks ~1/s; 10 % more
+   * so that network and scheduling jitter do not put two requests inside one of its seconds). */
+  zkbIntervalMs: number;
+  /** zKillboard API: error answers allowed per 5 minutes before we stop asking (zKillboard blocks at 40). */
+  zkbErrorBudget: number;
+  /** R2Z2: whole-request timeout, ms. */
+  r2z2TimeoutMs: number;
+  /** R2Z2: spacing between requests across all processes, ms (R2Z2 allows ~20/s). */
+  r2z2IntervalMs: number;
+  /** R2Z2: attempts for 5xx/timeouts/resets inside the client (1 = no retry). */
+  r2z2Attempts: number;
+  /** R2Z2: first backoff delay, ms (doubles per attempt). */
+  r2z2BackoffMs: number;
+}
+
 export interface Config {
   redisUrl: string;
   databaseUrl: string;
@@ -29,10 +60,22 @@ export interface Config {
   /** Required before any upstream call; see requireEsiUserAgent(). */
   esiUserAgent: string | undefined;
   adminToken: string | undefined;
+  /** HTTP server: address and port to listen on. */
+  host: string;
   port: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** A worker process re-checks an entity a stored kill names at most this often (0: every kill). */
   fanOutRecheckSeconds: number;
+  /** How often `bun queue` reconciles Postgres with Redis, ms (0: only at start). */
+  reconcileIntervalMs: number;
+  /** Kills per batch job for bulk sources (imports, zKillboard sync, the feed catching up). */
+  batchJobKills: number;
+  /** Kills per store transaction at most, and how long the store collector waits to fill one. */
+  storeTransactionKills: number;
+  storeTransactionWaitMs: number;
+  /** `bun queue` creates the registry's default job schedulers when missing. */
+  defaultSchedulers: boolean;
+  upstream: UpstreamSettings;
   queues: Partial<Record<QueueName, QueueOverride>>;
 }
 
@@ -45,12 +88,24 @@ const url = (protocols: string[]) =>
         return false;
       }
     },
-    `must be a ${protocols.join(" or ")} URL`,
+    `must be a valid ${protocols.join(" or ")} URL`,
   );
 
 const httpUrl = url(["http:", "https:"]).transform((v) => v.replace(/\/+$/, ""));
-const positiveInt = z.coerce.number().int().positive();
+/** A whole number in [min, max]; "5m", "1e3" or "abc" are refused, not read as NaN or 0. */
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^-?\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+const hostname = z
+  .string()
+  .refine((v) => isIP(v) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(v), {
+    message: "must be an IP address or a host name",
+  });
 
+/** Every variable, with its default. The keys are the documented names. */
 const schema = z.object({
   REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
   DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://postgres@127.0.0.1:5432/postgres"),
@@ -62,23 +117,64 @@ const schema = z.object({
   ZKB_URL: httpUrl.default("https://zkillboard.com/api"),
   R2Z2_URL: httpUrl.default("https://r2z2.zkillboard.com"),
   EVEREF_URL: httpUrl.default("https://data.everef.net"),
-  ESI_USER_AGENT: z.string().trim().min(8, "must name the app and a contact (e.g. 'mykb/1.0 admin@example.com')").optional(),
+  ESI_USER_AGENT: z
+    .string()
+    .trim()
+    .min(8, "must name the app and a contact (e.g. 'mykb/1.0 admin@example.com')")
+    .regex(/^[\x20-\x7e]+$/, "printable ASCII only (it is sent as an HTTP header)")
+    .optional(),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: hostname.default("0.0.0.0"),
+  PORT: int(0, 65535).default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  FANOUT_RECHECK_SECONDS: z.coerce.number().int().min(0).default(300),
+  FANOUT_RECHECK_SECONDS: int(0).default(300),
+  RECONCILE_INTERVAL_MS: int(0).default(300_000),
+  BATCH_JOB_KILLS: int(1, 250).default(100),
+  STORE_TRANSACTION_KILLS: int(1, 5_000).default(500),
+  STORE_TRANSACTION_WAIT_MS: int(0, 10_000).default(20),
+  DEFAULT_SCHEDULERS: z.enum(["on", "off"]).default("on"),
+  // Read by Bun's allocator, not by our code: checked so a typo does not silently change memory use.
+  MIMALLOC_PURGE_DELAY: int(-1).optional(),
+  ESI_TIMEOUT_MS: int(1).default(10_000),
+  ESI_ERROR_LOW_MARK: int(0, 100).default(20),
+  ESI_SERIAL_SECONDS: int(0).default(60),
+  ESI_MAX_INLINE_WAIT_MS: int(0).default(3_000),
+  ESI_BUCKET_MARGIN: int(0).default(0),
+  ZKB_TIMEOUT_MS: int(1).default(15_000),
+  ZKB_INTERVAL_MS: int(0).default(1_100),
+  ZKB_ERROR_BUDGET: int(1).default(30),
+  R2Z2_TIMEOUT_MS: int(1).default(10_000),
+  R2Z2_INTERVAL_MS: int(0).default(55),
+  R2Z2_ATTEMPTS: int(1).default(4),
+  R2Z2_BACKOFF_MS: int(0).default(500),
 });
 
-const OVERRIDE = /^QUEUE_([A-Z]+)_(CONCURRENCY|RATE|LOCK_SECONDS)$/;
+/** The documented variables (README "Configuration"), besides the per-queue QUEUE_<NAME>_* overrides. */
+export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
+
+/** Variables an earlier version read, with what replaced them: setting one is an error, not a silent no-op. */
+const RENAMED: Record<string, string> = {
+  KILLMAIL_BATCH_SIZE: "STORE_TRANSACTION_KILLS (kills per store transaction)",
+  KILLMAIL_BATCH_WAIT_MS: "STORE_TRANSACTION_WAIT_MS (how long a store transaction waits to fill)",
+};
+
+const OVERRIDE = /^QUEUE_([A-Z0-9_]+)_(CONCURRENCY|RATE|LOCK_SECONDS)$/;
+
+function fail(variable: string, value: string | undefined, message: string): never {
+  throw new ConfigError(`invalid ${variable}=${JSON.stringify(redactValue(variable, value))}: ${message}`);
+}
 
 /** Parses an environment (process.env by default). Throws ConfigError naming the first bad variable. */
 export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = schema.safeParse(cleaned);
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")) as Record<string, string>;
+  for (const [old, replacement] of Object.entries(RENAMED)) {
+    if (old in cleaned) fail(old, cleaned[old], `this variable was renamed: set ${replacement} instead`);
+  }
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(cleaned).filter(([k]) => k in schema.shape)));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? "environment");
-    throw new ConfigError(`invalid ${variable}=${JSON.stringify(redactValue(variable, env[variable]))}: ${issue.message}`);
+    fail(variable, env[variable], issue.message);
   }
   const e = parsed.data;
 
@@ -88,10 +184,10 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     if (!m) continue;
     const queue = m[1]!.toLowerCase();
     if (!(QUEUE_NAMES as readonly string[]).includes(queue)) {
-      throw new ConfigError(`invalid ${key}: no queue named '${queue}' (queues: ${QUEUE_NAMES.join(", ")})`);
+      fail(key, value, `no queue named '${queue}' (queues: ${QUEUE_NAMES.join(", ")})`);
     }
-    const n = positiveInt.safeParse(value);
-    if (!n.success) throw new ConfigError(`invalid ${key}=${JSON.stringify(value)}: must be a positive integer`);
+    const n = int(1).safeParse(value);
+    if (!n.success) fail(key, value, "must be a positive whole number");
     queues[queue as QueueName] ??= {};
     const entry = queues[queue as QueueName]!;
     if (m[2] === "CONCURRENCY") entry.concurrency = n.data;
@@ -109,9 +205,29 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     everefUrl: e.EVEREF_URL,
     esiUserAgent: e.ESI_USER_AGENT,
     adminToken: e.ADMIN_TOKEN,
+    host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     fanOutRecheckSeconds: e.FANOUT_RECHECK_SECONDS,
+    reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+    batchJobKills: e.BATCH_JOB_KILLS,
+    storeTransactionKills: e.STORE_TRANSACTION_KILLS,
+    storeTransactionWaitMs: e.STORE_TRANSACTION_WAIT_MS,
+    defaultSchedulers: e.DEFAULT_SCHEDULERS === "on",
+    upstream: {
+      esiTimeoutMs: e.ESI_TIMEOUT_MS,
+      esiErrorLowMark: e.ESI_ERROR_LOW_MARK,
+      esiSerialMs: e.ESI_SERIAL_SECONDS * 1000,
+      esiMaxInlineWaitMs: e.ESI_MAX_INLINE_WAIT_MS,
+      esiBucketMargin: e.ESI_BUCKET_MARGIN,
+      zkbTimeoutMs: e.ZKB_TIMEOUT_MS,
+      zkbIntervalMs: e.ZKB_INTERVAL_MS,
+      zkbErrorBudget: e.ZKB_ERROR_BUDGET,
+      r2z2TimeoutMs: e.R2Z2_TIMEOUT_MS,
+      r2z2IntervalMs: e.R2Z2_INTERVAL_MS,
+      r2z2Attempts: e.R2Z2_ATTEMPTS,
+      r2z2BackoffMs: e.R2Z2_BACKOFF_MS,
+    },
     queues,
   };
 }
@@ -140,21 +256,22 @@ export function requireEsiUserAgent(cfg: Config = config()): string {
   return cfg.esiUserAgent;
 }
 
-/** Hides the password of a URL (redis://:secret@host → redis://:***@host). */
+/**
+ * Hides the password of a URL (redis://:secret@host → redis://:***@host), also when the URL does not
+ * parse (a bad port, a stray character): whatever sits between '//' and the last '@' of the authority
+ * loses its password part.
+ */
 export function redactUrl(value: string): string {
-  try {
-    const u = new URL(value);
-    if (u.password) u.password = "***";
-    return u.toString().replace(/\/$/, value.endsWith("/") ? "/" : "");
-  } catch {
-    return value;
-  }
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (_, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(":");
+    return colon === -1 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
+  });
 }
 
 function redactValue(variable: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (/TOKEN|SECRET|PASSWORD/.test(variable)) return "***";
-  return variable.endsWith("_URL") ? redactUrl(value) : value;
+  if (/TOKEN|SECRET|PASSWORD|KEY/.test(variable)) return "***";
+  return /_URL$/.test(variable) ? redactUrl(value) : value;
 }
 
 /** Configuration safe to log (no secrets). */
@@ -169,8 +286,14 @@ export function describeConfig(cfg: Config = config()): Record<string, unknown> 
     everefUrl: cfg.everefUrl,
     esiUserAgent: cfg.esiUserAgent ?? null,
     adminToken: cfg.adminToken ? "***" : null,
+    host: cfg.host,
     port: cfg.port,
     logLevel: cfg.logLevel,
+    reconcileIntervalMs: cfg.reconcileIntervalMs,
+    batchJobKills: cfg.batchJobKills,
+    storeTransactionKills: cfg.storeTransactionKills,
+    storeTransactionWaitMs: cfg.storeTransactionWaitMs,
+    defaultSchedulers: cfg.defaultSchedulers,
     queues: cfg.queues,
   };
 }

@@ -1,7 +1,7 @@
 // EVE Ref killmail archives (`killmails/YYYY/killmails-YYYY-MM-DD.tar.bz2`, one verbatim ESI killmail per
 // file plus EVE Ref's `killmail_hash` and `http_last_modified`): streamed from EVEREF_URL or a local file,
 // each entry validated (hash taken, extras dropped, body checked with checkEsiKillmail) and handed to the
-// intake in batches at LOW priority. A URL day is checked against EVE Ref's killmails/totals.json.
+// intake in batches at the backfill tier. A URL day is checked against EVE Ref's killmails/totals.json.
 // Resumable: a cursor per archive (`import:everef:YYYYMMDD`, or `import:everef:file:<name>` for a file
 // whose name has no day) holds the archive's identity (Last-Modified + length, or size + mtime of a file)
 // and how many entries went in; a rerun of the same archive skips those, a changed archive (EVE Ref

@@ -1,11 +1,12 @@
 // Where every bulk import hands its kills: batches go to the intake (the one door: ledger with
 // bodies, kills already stored skipped, jobs de-duplicated; kills with bodies travel in batch jobs of
-// KILLMAIL_BATCH_SIZE) at LOW priority, each batch only once the
-// killmail queue has room (backpressure). `push` keeps one batch in flight while the caller reads and
+// BATCH_JOB_KILLS) at the backfill tier, each batch only once the killmail queue has room
+// (backpressure). `push` keeps one batch in flight while the caller reads and
 // validates the next (the intake and the parsing overlap); its `then` step (a cursor write) runs after
 // that batch is in, in order. Keeps the counts every import reports.
-import { JobPriority } from "../helpers/queue.ts";
-import { type IntakeItem, type IntakeSource, KILLMAIL_BATCH_SIZE, submitKillmails } from "../killmails/intake.ts";
+import { config } from "../helpers/config.ts";
+import { type IntakeItem, type IntakeSource, submitKillmails } from "../killmails/intake.ts";
+import type { PriorityTier } from "../queues/priority.ts";
 import { type Backpressure, type BackpressureOptions, createBackpressure } from "./backpressure.ts";
 
 /** Kills per intake batch by default (the intake's own chunk size; a larger batch only costs memory). */
@@ -37,8 +38,8 @@ export function addCounts(into: ImportCounts, from: ImportCounts): void {
 
 export interface SinkOptions extends BackpressureOptions {
   source: IntakeSource;
-  /** BullMQ priority (default LOW: history never delays the live feed). */
-  priority?: number;
+  /** Default backfill: history never delays the live feed. */
+  priority?: PriorityTier;
 }
 
 export interface ImportSink {
@@ -60,7 +61,7 @@ export interface ImportSink {
 export function createSink(opts: SinkOptions): ImportSink {
   const backpressure = createBackpressure(opts);
   const counts = emptyCounts();
-  const priority = opts.priority ?? JobPriority.LOW;
+  const priority = opts.priority ?? "backfill";
   let intakeMs = 0;
   let inflight: Promise<void> = Promise.resolve();
   return {
@@ -73,7 +74,7 @@ export function createSink(opts: SinkOptions): ImportSink {
       if (items.length === 0) return;
       await backpressure.waitForRoom();
       const t0 = performance.now();
-      const result = await submitKillmails(items, { source: opts.source, priority, batchSize: KILLMAIL_BATCH_SIZE });
+      const result = await submitKillmails(items, { source: opts.source, priority, batchJobKills: config().batchJobKills });
       intakeMs += performance.now() - t0;
       counts.alreadyStored += result.alreadyStored;
       counts.enqueued += result.enqueued;

@@ -1,5 +1,5 @@
 // zKillboard sync of one character, corporation or alliance: API pages (newest first, with ESI bodies
-// since 2026-06; the legacy form gives id/hash only) handed to the intake at LOW priority, page after
+// since 2026-06; the legacy form gives id/hash only) handed to the intake at the backfill tier, page after
 // page until an empty page or maxPages. The client paces requests at ~1/s across processes; waits it
 // cannot do inline (a 429, a block) and transient errors are waited out here, a bounded number of
 // times. Resumable: the cursor `sync:zkb:<modifier>:<id>` holds the next page; a finished sync starts

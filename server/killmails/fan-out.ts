@@ -7,7 +7,8 @@ import type { TransactionSql } from "postgres";
 import { pgArray } from "../db/arrays.ts";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { config } from "../helpers/config.ts";
-import { JobPriority } from "../helpers/queue.ts";
+import { Priority } from "../queues/priority.ts";
+import { queueDeclaration, workKey } from "../queues/registry.ts";
 import { collectReferences, emptyReferenceSets } from "./flatten.ts";
 
 /** How long a checked key is skipped by this process (FANOUT_RECHECK_SECONDS; 0 checks every time). */
@@ -61,10 +62,16 @@ export async function writeFanOut(tx: TransactionSql, kills: EsiKillmail[]): Pro
   }
   const keys = { queues, ids };
   if (ids.length === 0) return { rows: 0, keys };
+  // Payloads, work keys and tiers come from the registry; the statement only leaves out what is fresh.
+  const payloads = ids.map((id) => ({ id }));
+  const jobKeys = queues.map((queue, i) => workKey(queue, payloads[i]!));
+  const priorities = queues.map((queue) => Priority[queueDeclaration(queue).priority]);
   const rows = await tx`
     insert into outbox (queue, job_key, payload, priority)
-    select u.queue, u.queue || '-' || u.id, jsonb_build_object('id', u.id), ${JobPriority.LOW}
-    from unnest(${pgArray(queues)}::text[], ${pgArray(ids)}::int4[]) with ordinality as u(queue, id, n)
+    select u.queue, u.job_key, u.payload, u.priority
+    from unnest(${pgArray(queues)}::text[], ${pgArray(ids)}::int4[], ${pgArray(jobKeys)}::text[],
+                ${pgArray(payloads.map((p) => JSON.stringify(p)))}::jsonb[], ${pgArray(priorities)}::int4[])
+         with ordinality as u(queue, id, job_key, payload, priority, n)
     where case u.queue
       when 'character' then not exists (select 1 from characters c where c.character_id = u.id
                                         and (c.deleted or c.expires_at > now()))

@@ -3,10 +3,7 @@
 // body exactly (unflatten), plus the ids a stored kill fans out to. Pure functions: no I/O.
 import type { CopyWriter } from "../db/copy.ts";
 import type { EsiItem, EsiKillmail } from "../esi/killmail-schema.ts";
-
-/** zKillboard's id rules: characters ≤ 3,999,999 and corporations ≤ 1,999,999 are NPCs. */
-export const isPlayerCharacter = (id: number | undefined): id is number => id !== undefined && id > 3_999_999;
-export const isPlayerCorporation = (id: number | undefined): id is number => id !== undefined && id > 1_999_999;
+import { isPlayerCharacter, isPlayerCorporation } from "../eve/ids.ts";
 
 export interface KillmailRow {
   killmailId: number;

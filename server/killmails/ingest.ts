@@ -1,187 +1,139 @@
-// The killmail job: take the ESI body from the payload (the normal case: feeds and archives carry it)
-// or from the intake ledger (a source delivered it after the job was queued) or, as the exception,
-// fetch it from ESI (paced by the shared budget) after checking the kill is not already stored; then
-// hand it to the batcher, which stores it with its values and fan-out in one transaction. A batch job
-// (bulk sources) reads its kills' bodies from the ledger's batch row and does the same for each kill.
-// A permanent failure (wrong hash, a body that is not this kill, data Postgres refuses) closes the
-// intake row as failed so reconcile does not resurrect it.
-import type { Job } from "bullmq";
-import { UnrecoverableError } from "bullmq";
-import { pgArray } from "../db/arrays.ts";
+// The killmail job, one path for a single kill and a batch job alike (a single kill is a batch of one):
+// find each kill's body (bodies.ts: payload → ledger bodies → ESI), validate each body on its own, hand
+// the valid kills to the store collector (stored with values and fan-out in shared store transactions),
+// and settle every kill by one failure policy:
+//  - permanent (a body that is not valid or not this kill, data Postgres refuses, a wrong id/hash at
+//    ESI): that kill's ledger row is closed as failed with the reason; the job's other kills go on;
+//  - transient (a lost connection, a timeout, ESI 5xx): the job fails this attempt and BullMQ retries it
+//    with backoff; when it gives up, its kills' ledger rows stay pending, with the reason noted, and
+//    reconcile queues them again: a transient fault never becomes a lost kill;
+//  - "ESI must not be called now": the job waits (delayed) without spending an attempt.
+// Kills that only ESI has are fetched inline when the job carries one kill; a batch job hands them back
+// to the intake as jobs of their own, so one slow fetch never holds up a batch.
+import { type Job, UnrecoverableError } from "bullmq";
 import { sql } from "../db/client.ts";
 import { checkEsiKillmail, type EsiKillmail } from "../esi/killmail-schema.ts";
-import { type KillmailBatchPayload, killmailBatchKey, type SingleKillmailPayload } from "../helpers/job-payloads.ts";
-import { KillmailBatcher, PermanentStoreError, type StoreOutcome } from "./batcher.ts";
-import { markIntakeFailed, markIntakeFailedMany, storedKillmailIds, submitKillmails } from "./intake.ts";
-import { batchBodies, releaseBatchBodies } from "./intake-batches.ts";
-
-export type IngestOutcome = StoreOutcome | "already-stored";
+import { config } from "../helpers/config.ts";
+import { isControlFlowError, isFinalAttempt, isPermanentFailure } from "../queues/outcome.ts";
+import { killsOf, type PayloadOf, workKey } from "../queues/registry.ts";
+import { findBodies, type JobKill } from "./bodies.ts";
+import { markIntakeFailed, noteIntakeError, submitKillmails } from "./intake.ts";
+import { releaseBatchBodies } from "./intake-batches.ts";
+import { PermanentStoreError, StoreCollector } from "./store-collector.ts";
 
 /** Fetches a killmail body from ESI; throws the ESI client's errors (permanent or retryable). */
 export type KillmailFetcher = (killmailId: number, hash: string, job: Job) => Promise<EsiKillmail>;
 
-let batcher: KillmailBatcher | undefined;
-
-/** The process-wide batcher (one per worker process). */
-export function killmailBatcher(): KillmailBatcher {
-  batcher ??= new KillmailBatcher(sql, {
-    maxBatch: Number(process.env.KILLMAIL_BATCH_SIZE ?? 500),
-    maxWaitMs: Number(process.env.KILLMAIL_BATCH_WAIT_MS ?? 20),
-  });
-  return batcher;
-}
-
-/**
- * Bodies the ledger keeps for these kills (a source delivered them after a body-less job was queued, or
- * a batch row names them), checked against the ESI schema and the kill's id. One read of the rows and
- * one of the batch rows they name, however many kills.
- */
-async function bodiesFromIntake(killmailIds: number[]): Promise<Map<number, EsiKillmail>> {
-  const found = new Map<number, EsiKillmail>();
-  if (killmailIds.length === 0) return found;
-  const rows = await sql()<{ killmail_id: number; body: string | null; job_key: string | null }[]>`
-    select killmail_id, body, job_key from killmail_intake where killmail_id = any(${pgArray(killmailIds)}::int8[])`;
-  const batched = await batchBodies([...new Set(rows.filter((r) => !r.body && r.job_key).map((r) => r.job_key!))]);
-  for (const row of rows) {
-    const checked = checkEsiKillmail(row.body ? JSON.parse(row.body) : batched.get(row.killmail_id));
-    if (checked.success && checked.data.killmail_id === row.killmail_id) found.set(row.killmail_id, checked.data);
-  }
-  return found;
-}
-
-export async function isStored(killmailId: number): Promise<boolean> {
-  return (await storedKillmailIds([killmailId])).has(killmailId);
-}
-
-export async function ingestKillmail(payload: SingleKillmailPayload, job: Job, fetchKillmail: KillmailFetcher): Promise<IngestOutcome> {
-  try {
-    let esi = payload.esi;
-    if (!esi) {
-      if (await isStored(payload.killmailId)) return "already-stored";
-      esi =
-        (await bodiesFromIntake([payload.killmailId])).get(payload.killmailId) ??
-        (await fetchKillmail(payload.killmailId, payload.hash, job));
-      if (esi.killmail_id !== payload.killmailId) {
-        throw new UnrecoverableError(`ESI returned killmail ${esi.killmail_id} for ${payload.killmailId}`);
-      }
-    }
-    try {
-      return await killmailBatcher().submit({ esi, hash: payload.hash });
-    } catch (err) {
-      if (err instanceof PermanentStoreError) throw new UnrecoverableError(err.message);
-      throw err;
-    }
-  } catch (err) {
-    const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (final && isFailure(err)) await markIntakeFailed(payload.killmailId, (err as Error).message);
-    throw err;
-  }
-}
-
-export interface BatchOutcome {
+export interface IngestOutcome {
+  /** Kills this job stored. */
   stored: number;
-  /** Already stored (by an earlier attempt, another job or another source). */
+  /** Kills already stored (by an earlier attempt, another job or another source). */
   existing: number;
-  /** Bodies that failed validation: their intake rows are closed as failed, the rest is stored. */
+  /** Bodies that failed validation: their ledger rows are closed as failed. */
   invalid: number;
-  /** Valid bodies Postgres refused (a value out of range…): closed as failed in the ledger, like invalid ones. */
+  /** Valid bodies Postgres refused (a value out of range…), or kills ESI refused: closed as failed. */
   refused: number;
-  /** Kills whose body the ledger no longer held: put back in the intake, to be fetched from ESI. */
+  /** Kills of a batch job whose body only ESI has: handed back to the intake as jobs of their own. */
   requeued: number;
 }
 
-/**
- * A batch job: every body is validated on its own (a bad one fails only its kill, recorded in the
- * ledger), the valid kills go to the batcher together, and the job completes once all of them are
- * committed, or refused by Postgres one by one (failed in the ledger too). Any other store failure
- * fails the job, which retries whole (kills already stored count as existing); on its last attempt the
- * kills not stored are closed as failed in the ledger.
- */
-export async function ingestKillmailBatch(payload: KillmailBatchPayload, job: Job): Promise<BatchOutcome> {
-  const outcome: BatchOutcome = { stored: 0, existing: 0, invalid: 0, refused: 0, requeued: 0 };
-  const jobKey = killmailBatchKey(payload.batch.map((k) => k.killmailId));
-  const kept = payload.batch.some((k) => k.esi === undefined) ? await batchBodies([jobKey]) : new Map<number, unknown>();
+let collector: StoreCollector | undefined;
+
+/** The process-wide store collector (one per worker process). */
+export function storeCollector(): StoreCollector {
+  const cfg = config();
+  collector ??= new StoreCollector(sql, { maxKills: cfg.storeTransactionKills, maxWaitMs: cfg.storeTransactionWaitMs });
+  return collector;
+}
+
+/** A kill that cannot be stored, ever, and why. */
+interface Refusal {
+  killmailId: number;
+  reason: string;
+  kind: "invalid" | "refused";
+}
+
+function checkBody(kill: JobKill, body: unknown): { esi: EsiKillmail } | Refusal {
+  const parsed = checkEsiKillmail(body);
+  if (!parsed.success) return { killmailId: kill.killmailId, reason: `invalid ESI body: ${parsed.issue}`, kind: "invalid" };
+  if (parsed.data.killmail_id !== kill.killmailId) {
+    return { killmailId: kill.killmailId, reason: `body is killmail ${parsed.data.killmail_id}, not ${kill.killmailId}`, kind: "invalid" };
+  }
+  return { esi: parsed.data };
+}
+
+export async function ingestKillmailJob(payload: PayloadOf<"killmail">, job: Job, fetchKillmail: KillmailFetcher): Promise<IngestOutcome> {
+  const outcome: IngestOutcome = { stored: 0, existing: 0, invalid: 0, refused: 0, requeued: 0 };
+  const kills = killsOf(payload);
+  const jobKey = workKey("killmail", payload);
   const valid: { esi: EsiKillmail; hash: string }[] = [];
-  const invalid: { problem: string; killmailId: number }[] = [];
-  const bodiless: { killmailId: number; hash: string }[] = [];
-  for (const kill of payload.batch) {
-    const body = kill.esi ?? kept.get(kill.killmailId);
-    if (body === undefined) {
-      bodiless.push(kill);
-      continue;
+  const refusals: Refusal[] = [];
+  let pending: readonly JobKill[] = kills;
+  try {
+    const bodies = await findBodies(kills, jobKey);
+    outcome.existing += bodies.stored.length;
+    const withBodies = bodies.found.map(({ kill, body }) => ({ kill, checked: checkBody(kill, body) }));
+    if (bodies.missing.length > 0 && kills.length === 1) {
+      const kill = bodies.missing[0]!;
+      try {
+        withBodies.push({ kill, checked: checkBody(kill, await fetchKillmail(kill.killmailId, kill.hash, job)) });
+      } catch (err) {
+        if (!isPermanentFailure(err)) throw err;
+        refusals.push({ killmailId: kill.killmailId, reason: (err as Error).message, kind: "refused" });
+      }
+    } else if (bodies.missing.length > 0) {
+      const priority = job.opts.priority;
+      const bodiless = bodies.missing.map(({ killmailId, hash }) => ({ killmailId, hash }));
+      const requeued = await submitKillmails(bodiless, { source: "reconcile", ...(priority ? { priority } : {}) });
+      outcome.requeued += requeued.enqueued + requeued.deduplicated;
+      outcome.existing += requeued.alreadyStored;
     }
-    const parsed = checkEsiKillmail(body);
-    const problem = !parsed.success
-      ? `invalid ESI body: ${parsed.issue}`
-      : parsed.data.killmail_id !== kill.killmailId
-        ? `body is killmail ${parsed.data.killmail_id}, not ${kill.killmailId}`
-        : undefined;
-    if (problem === undefined && parsed.success) valid.push({ esi: parsed.data, hash: kill.hash });
-    else invalid.push({ problem: problem!, killmailId: kill.killmailId });
-  }
-  if (bodiless.length > 0) {
-    const resolved = await resolveBodiless(bodiless, job.opts.priority);
-    valid.push(...resolved.found);
-    outcome.existing += resolved.stored;
-    outcome.requeued += resolved.requeued;
-  }
-  for (const [problem, kills] of Map.groupBy(invalid, (k) => k.problem)) {
-    await markIntakeFailedMany(
-      kills.map((k) => k.killmailId),
-      problem,
-    );
-    outcome.invalid += kills.length;
-  }
-  const results = await Promise.allSettled(valid.map((kill) => killmailBatcher().submit(kill)));
-  let failure: unknown;
-  for (const r of results) {
-    if (r.status === "fulfilled") outcome[r.value]++;
-    else if (r.reason instanceof PermanentStoreError) {
-      await markIntakeFailedMany([r.reason.killmailId], r.reason.message);
-      outcome.refused++;
-    } else failure ??= r.reason;
-  }
-  if (failure) {
-    const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (final)
-      await markIntakeFailedMany(
-        valid.map((k) => k.esi.killmail_id),
-        (failure as Error).message,
+    for (const { kill, checked } of withBodies) {
+      if ("esi" in checked) valid.push({ esi: checked.esi, hash: kill.hash });
+      else refusals.push(checked);
+    }
+    pending = valid.map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash }));
+    const results = await Promise.allSettled(valid.map((kill) => storeCollector().submit(kill)));
+    let transient: unknown;
+    const unsettled: number[] = [];
+    results.forEach((r, i) => {
+      if (r.status === "fulfilled") outcome[r.value]++;
+      else if (r.reason instanceof PermanentStoreError)
+        refusals.push({ killmailId: r.reason.killmailId, reason: r.reason.message, kind: "refused" });
+      else {
+        transient ??= r.reason;
+        unsettled.push(valid[i]!.esi.killmail_id);
+      }
+    });
+    pending = pending.filter((k) => unsettled.includes(k.killmailId));
+    await settleRefusals(refusals, outcome);
+    if (transient !== undefined) throw transient;
+  } catch (err) {
+    if (!isControlFlowError(err) && isFinalAttempt(job, err)) {
+      // Retries are used up on a transient fault: the kills stay pending in the ledger for reconcile.
+      await noteIntakeError(
+        pending.map((k) => k.killmailId),
+        `gave up after ${job.attemptsMade + 1} attempts: ${(err as Error).message}`,
       );
-    throw failure;
+    }
+    throw err;
   }
-  // The ledger kept this batch's bodies until its kills were stored (or failed, whose rows keep them).
-  await releaseBatchBodies(jobKey);
+  // The ledger kept this batch job's bodies until its kills were stored (or failed, whose rows keep them).
+  if (kills.length > 1) await releaseBatchBodies(jobKey);
+  if (outcome.stored + outcome.existing + outcome.requeued === 0 && refusals.length > 0) {
+    // Nothing of this job could be stored: it fails, with the reason, where an operator looks for failures.
+    throw new UnrecoverableError(refusals[0]!.reason);
+  }
   return outcome;
 }
 
-/**
- * Kills of a batch whose body the batch's ledger row no longer holds (it is released once the batch's
- * kills are stored, so normally: a retried job whose kills are stored). Stored ones count as existing;
- * a body kept elsewhere in the ledger (the kill's own row, or the batch reconcile moved it to) is used;
- * the rest go back to the intake as body-less kills, fetched from ESI.
- */
-async function resolveBodiless(
-  kills: { killmailId: number; hash: string }[],
-  priority: number | undefined,
-): Promise<{ found: { esi: EsiKillmail; hash: string }[]; stored: number; requeued: number }> {
-  const resolved = { found: [] as { esi: EsiKillmail; hash: string }[], stored: 0, requeued: 0 };
-  const toFetch: { killmailId: number; hash: string }[] = [];
-  const storedIds = await storedKillmailIds(kills.map((k) => k.killmailId));
-  const open = kills.filter((k) => !storedIds.has(k.killmailId));
-  resolved.stored = kills.length - open.length;
-  const kept = await bodiesFromIntake(open.map((k) => k.killmailId));
-  for (const kill of open) {
-    const esi = kept.get(kill.killmailId);
-    if (esi) resolved.found.push({ esi, hash: kill.hash });
-    else toFetch.push(kill);
+/** Closes the ledger rows of kills that can never be stored, grouped by reason. */
+async function settleRefusals(refusals: Refusal[], outcome: IngestOutcome): Promise<void> {
+  for (const [reason, group] of Map.groupBy(refusals, (r) => r.reason)) {
+    await markIntakeFailed(
+      group.map((r) => r.killmailId),
+      reason,
+    );
+    for (const r of group) outcome[r.kind]++;
   }
-  if (toFetch.length > 0) resolved.requeued = (await submitKillmails(toFetch, { source: "reconcile", priority })).enqueued;
-  return resolved;
-}
-
-/** Errors that end a job (not BullMQ's control-flow errors for delay/rate-limit/wait). */
-function isFailure(err: unknown): boolean {
-  const name = (err as Error)?.name;
-  return name !== "DelayedError" && name !== "RateLimitError" && name !== "WaitingError";
 }

@@ -7,7 +7,7 @@ import { useTestDatabase } from "../../test/support/database.ts";
 import { queuedKills } from "../../test/support/imports.ts";
 import { useTestQueues } from "../../test/support/isolation.ts";
 import { sql } from "../db/client.ts";
-import { JobPriority } from "../helpers/queue.ts";
+import { Priority } from "../queues/priority.ts";
 import { submitKillmails } from "./intake.ts";
 import { dropOrphanBatchBodies, releaseBatchBodies } from "./intake-batches.ts";
 import { storeKillmails } from "./store.ts";
@@ -24,13 +24,13 @@ const ledger = async () =>
            body is not null or exists (select 1 from killmail_intake_batches b where b.job_key = i.job_key) as "hasBody"
     from killmail_intake i order by 1`;
 
-describe("submitKillmails with batchSize", () => {
+describe("submitKillmails with batchJobKills", () => {
   it("puts kills with bodies in batch jobs, the others in their own; ledger rows name their batch", async () => {
     const bodyless = kills.slice(250).map((k) => ({ killmailId: k.esi.killmail_id, hash: k.hash }));
     const result = await submitKillmails([...withBody(0, 250), ...bodyless], {
       source: "history",
-      priority: JobPriority.LOW,
-      batchSize: 100,
+      priority: Priority.backfill,
+      batchJobKills: 100,
     });
     expect(result).toMatchObject({ enqueued: 252, deduplicated: 0, alreadyStored: 0 });
 
@@ -46,7 +46,7 @@ describe("submitKillmails with batchSize", () => {
       .sort();
     expect(batchSizes).toEqual([100, 100, 50]);
     expect(queued.filter((k) => !k.inBatch).map((k) => k.killmailId)).toEqual(bodyless.map((k) => k.killmailId));
-    expect(queued.every((k) => k.priority === JobPriority.LOW)).toBe(true);
+    expect(queued.every((k) => k.priority === Priority.backfill)).toBe(true);
     // Batch jobs name their kills; the bodies stay in Postgres (below), not in Redis.
     expect(queued.filter((k) => k.inBatch && k.bodyInPayload)).toEqual([]);
 
@@ -70,7 +70,7 @@ describe("submitKillmails with batchSize", () => {
 
   it("adds nothing when the same kills come again cut into other batches", async () => {
     const before = await queuedKills();
-    const again = await submitKillmails(withBody(0, 250).reverse(), { source: "everef", batchSize: 30 });
+    const again = await submitKillmails(withBody(0, 250).reverse(), { source: "everef", batchJobKills: 30 });
     expect(again).toMatchObject({ enqueued: 0, deduplicated: 250, alreadyStored: 0 });
     expect(await queuedKills()).toEqual(before);
   });
@@ -78,7 +78,7 @@ describe("submitKillmails with batchSize", () => {
   it("gives a kill waiting without its body the body that arrives, in the ledger (its job reads it there)", async () => {
     const before = await queuedKills();
     const late = withBody(250, 252);
-    const result = await submitKillmails(late, { source: "everef", batchSize: 100 });
+    const result = await submitKillmails(late, { source: "everef", batchJobKills: 100 });
     expect(result).toMatchObject({ enqueued: 0, deduplicated: 2 });
     expect((await ledger()).slice(250)).toEqual(late.map((k) => ({ id: k.killmailId, jobKey: null, hasBody: true })));
     expect(await queuedKills()).toEqual(before); // still one job per kill
@@ -117,7 +117,7 @@ describe("submitKillmails with batchSize", () => {
       sql(),
       kills.slice(100, 110).map((k) => ({ esi: k.esi, hash: k.hash })),
     );
-    const result = await submitKillmails(withBody(90, 120), { source: "history", batchSize: 100 });
+    const result = await submitKillmails(withBody(90, 120), { source: "history", batchJobKills: 100 });
     expect(result).toMatchObject({ enqueued: 0, alreadyStored: 20, deduplicated: 10 });
   });
 });

@@ -1,21 +1,19 @@
 // Intake: the one door every killmail comes in by (live feed, HTTP posts, imports, reconcile). It
 // records each id/hash (and body when the source gave one) in the killmail_intake ledger, in one
-// statement per 1,000 kills, then enqueues the killmail jobs: one per kill, or (bulk sources, batchSize)
-// batch jobs naming their kills, whose bodies the ledger keeps as one row each (intake-batches.ts). Kills already stored,
-// or already carried by a queued job, are skipped; a kill that failed before is re-opened. The stored
-// kill's transaction closes its ledger row.
-
+// statement per 1,000 kills, then enqueues the killmail jobs: one per kill, or (bulk sources,
+// batchJobKills) batch jobs naming their kills, whose ledger bodies are kept as one row per batch job
+// (intake-batches.ts). Kills already stored, or already carried by a queued job, are skipped; a kill
+// that failed before is re-opened. The stored kill's transaction closes its ledger row.
 import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
-import { KILLMAIL_BATCH_MAX, killmailBatchKey } from "../helpers/job-payloads.ts";
-import { addValidated, type EnqueueOptions, JobPriority, missingWorkKeys, type PayloadOf } from "../helpers/queue.ts";
+import { config } from "../helpers/config.ts";
+import { type EnqueueOptions, enqueueValidated } from "../queues/enqueue.ts";
+import { KILLMAIL_BATCH_MAX } from "../queues/payloads.ts";
+import { type PriorityTier, priorityOf } from "../queues/priority.ts";
+import { missingWorkKeys } from "../queues/queue.ts";
+import { killmailJobKey, type PayloadOf } from "../queues/registry.ts";
 import { batchBodies, writeBatchBodies } from "./intake-batches.ts";
-
-/** Kills per batch job where a bulk source does not say otherwise. */
-export const KILLMAIL_BATCH_SIZE = 100;
-/** Finished batch jobs kept in Redis (completed, failed): the ledger, not Redis, records each kill's fate. */
-const BATCH_JOBS_KEPT = { completed: 20, failed: 200 };
 
 export type IntakeSource = "r2z2" | "http" | "history" | "everef" | "zkb" | "reconcile" | "cli" | "bench";
 
@@ -37,20 +35,33 @@ export interface IntakeResult {
   jobIds: Map<number, string>;
 }
 
+/** Each source's priority tier: people waiting first, then the live feed, history last. */
+const SOURCE_TIERS: Record<IntakeSource, PriorityTier> = {
+  http: "user",
+  cli: "user",
+  r2z2: "live",
+  history: "backfill",
+  everef: "backfill",
+  zkb: "backfill",
+  bench: "backfill",
+  reconcile: "backfill",
+};
+
 export interface IntakeOptions {
   source: IntakeSource;
-  priority?: number;
+  /** Default: the source's tier. A number is a stored priority (a ledger row's, a batch job's). */
+  priority?: PriorityTier | number;
   /**
-   * Kills per job for kills that come with their body (bulk sources: imports, the feed catching up):
+   * Kills per batch job for kills that come with their body (bulk sources pass config().batchJobKills),
    * up to KILLMAIL_BATCH_MAX. Default 1: one job per kill (HTTP posts; body-less kills always).
    */
-  batchSize?: number;
+  batchJobKills?: number;
 }
 
-/** Records and enqueues killmails; items are taken as validated. Batches of any size. */
+/** Records and enqueues killmails; items are taken as validated. Any number of them. */
 export async function submitKillmails(items: IntakeItem[], opts: IntakeOptions): Promise<IntakeResult> {
-  const priority = opts.priority ?? JobPriority.NORMAL;
-  const batchSize = Math.max(1, Math.min(opts.batchSize ?? 1, KILLMAIL_BATCH_MAX));
+  const priority = ledgerPriority(opts.priority ?? SOURCE_TIERS[opts.source]);
+  const batchSize = Math.max(1, Math.min(opts.batchJobKills ?? 1, KILLMAIL_BATCH_MAX));
   const result: IntakeResult = { enqueued: 0, deduplicated: 0, alreadyStored: 0, jobIds: new Map() };
   const unique = new Map<number, IntakeItem>();
   for (const item of items) {
@@ -118,9 +129,14 @@ async function screenForBatches(items: IntakeItem[]): Promise<{ stored: Set<numb
   return { stored, queued: new Set(queued.map((r) => r.killmail_id)) };
 }
 
-/** The work key of the job that carries a ledger row's kill: its batch, or its own. */
+/** The work key of the job that carries a ledger row's kill: its batch job's, or its own. */
 export function intakeJobKey(row: { killmail_id: number; job_key: string | null }): string {
-  return row.job_key ?? `killmail-${row.killmail_id}`;
+  return row.job_key ?? killmailJobKey([row.killmail_id]);
+}
+
+/** The ledger keeps a job's priority as the number BullMQ got. */
+function ledgerPriority(priority: PriorityTier | number): number {
+  return typeof priority === "number" ? priority : priorityOf(priority);
 }
 
 /** What goes to Redis: a kill in its own job, or kills with bodies in one batch job under `key`. */
@@ -134,7 +150,7 @@ function planJobs(items: IntakeItem[], batchSize: number): PlannedJob[] {
   for (let i = 0; i < withBody.length; i += batchSize) {
     const group = withBody.slice(i, i + batchSize);
     if (group.length === 1) jobs.push({ kind: "single", item: group[0]! });
-    else jobs.push({ kind: "batch", key: killmailBatchKey(group.map((k) => k.killmailId)), items: group });
+    else jobs.push({ kind: "batch", key: killmailJobKey(group.map((k) => k.killmailId)), items: group });
   }
   return jobs;
 }
@@ -150,7 +166,7 @@ async function enqueueIntakeJobs(
   const batches = jobs.filter((j) => j.kind === "batch");
   const add = async (group: PlannedJob[], payloads: PayloadOf<"killmail">[], opts: EnqueueOptions & { chunkSize: number }) => {
     if (group.length === 0) return;
-    const added = await addValidated("killmail", payloads, { priority, ...opts });
+    const added = await enqueueValidated("killmail", payloads, { priority, ...opts });
     // Counted in kills, whatever job carries them (keys are unique here, so jobs and results align).
     group.forEach((j, n) => {
       const items = j.kind === "single" ? [j.item] : j.items;
@@ -166,12 +182,12 @@ async function enqueueIntakeJobs(
     ),
     { chunkSize: 500 },
   );
-  // A batch job names its kills; their bodies stay in the ledger row written by recordIntake (the worker
-  // reads them from there). Few finished batch jobs are kept (the ledger records each kill's fate).
+  // A batch job names its kills; their ledger bodies stay in the row written by recordIntake (the worker
+  // reads them from there).
   await add(
     batches,
     batches.map((j) => ({ batch: j.items.map((i) => ({ killmailId: i.killmailId, hash: i.hash })) })),
-    { chunkSize: 20, keep: BATCH_JOBS_KEPT },
+    { chunkSize: 20 },
   );
   return counts;
 }
@@ -228,7 +244,7 @@ export interface IntakeRow {
  * Re-enqueues pending ledger rows whose job Redis lost: kills with a body in batch jobs (their rows
  * point at the new batch), the others one job each. Returns the kills put back in the queue.
  */
-export async function requeueIntakeRows(rows: IntakeRow[], batchSize = KILLMAIL_BATCH_SIZE): Promise<number> {
+export async function requeueIntakeRows(rows: IntakeRow[], batchSize = config().batchJobKills): Promise<number> {
   const batched = await batchBodies([...new Set(rows.filter((r) => !r.body && r.job_key).map((r) => r.job_key!))]);
   const byPriority = new Map<number, IntakeItem[]>();
   for (const row of rows) {
@@ -262,15 +278,24 @@ export async function requeueIntakeRows(rows: IntakeRow[], batchSize = KILLMAIL_
   return added;
 }
 
-/** Marks the pending ledger rows of these kills failed (kills stored meanwhile have no row any more). */
-export async function markIntakeFailedMany(killmailIds: number[], error: string): Promise<void> {
+/**
+ * Closes the ledger rows of these kills as failed, with the reason: a permanent failure (a body that is
+ * not valid, data Postgres refuses, a wrong hash). Reconcile leaves them alone; a source that sends the
+ * kill again re-opens its row. Kills stored meanwhile have no row any more.
+ */
+export async function markIntakeFailed(killmailIds: readonly number[], error: string): Promise<void> {
   if (killmailIds.length === 0) return;
   await sql()`update killmail_intake set status = 'failed', error = ${error.slice(0, 1000)}
               where killmail_id = any(${pgArray(killmailIds)}::int8[])`;
 }
 
-/** Marks a kill's ledger row failed (permanent error or retries exhausted); reconcile leaves it alone. */
-export async function markIntakeFailed(killmailId: number, error: string): Promise<void> {
-  await sql()`update killmail_intake set status = 'failed', error = ${error.slice(0, 1000)}
-              where killmail_id = ${killmailId}`;
+/**
+ * Notes why these kills are not stored yet after their job gave up on a transient failure (a lost
+ * connection, a timeout): the rows stay pending, so reconcile queues them again, and the reason is
+ * there for an operator to see.
+ */
+export async function noteIntakeError(killmailIds: readonly number[], error: string): Promise<void> {
+  if (killmailIds.length === 0) return;
+  await sql()`update killmail_intake set error = ${error.slice(0, 1000)}
+              where killmail_id = any(${pgArray(killmailIds)}::int8[]) and status = 'pending'`;
 }

@@ -8,6 +8,7 @@ import { useTestDatabase } from "../../test/support/database.ts";
 import { sql } from "../db/client.ts";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { setConfig } from "../helpers/config.ts";
+import { Priority } from "../queues/priority.ts";
 import { loadKillmail } from "./read.ts";
 import { storeKillmails } from "./store.ts";
 
@@ -130,7 +131,7 @@ describe("fan-out", () => {
     const [payload] = await sql()<
       { payload: unknown; priority: number }[]
     >`select payload, priority from outbox where job_key = 'character-95000000'`;
-    expect(payload).toEqual({ payload: { id: 95_000_000 }, priority: 10 });
+    expect(payload).toEqual({ payload: { id: 95_000_000 }, priority: Priority.enrichment });
   });
 
   it("skips entities that are fresh or deleted, and types already known", async () => {

@@ -5,8 +5,11 @@
 // server/killmails/store.ts) and valueRange (backfills over id ranges). Prices come from type_prices,
 // one row per type and day (server/prices/refresh.ts). Unknown prices or types count as 0 and flag the
 // kill `revalue` so a later run completes it.
+
 import type { PendingQuery, Row, Sql, TransactionSql } from "postgres";
 import { pgArray } from "../db/arrays.ts";
+import { NPC_CHARACTER_MAX, NPC_CORPORATION_MAX } from "../eve/ids.ts";
+import type { ValueMode } from "./value-modes.ts";
 
 type AnySql = Sql | TransactionSql;
 type Fragment = PendingQuery<Row[]>;
@@ -46,8 +49,8 @@ export const RULES = {
   shipCategory: 6,
   structureCategory: 65,
   /** Player characters and corporations start above these ids (zKillboard). */
-  npcCharacterMax: 3_999_999,
-  npcCorporationMax: 1_999_999,
+  npcCharacterMax: NPC_CHARACTER_MAX,
+  npcCorporationMax: NPC_CORPORATION_MAX,
 } as const;
 
 /**
@@ -237,8 +240,6 @@ export async function valueStoredKills(tx: TransactionSql, killmailIds: number[]
     on conflict (killmail_id) do update set ${cols.update}`;
   await tx`set local enable_nestloop = on`;
 }
-
-export type ValueMode = "null" | "zero" | "all" | "flagged";
 
 export interface ValueRange {
   fromId: number;

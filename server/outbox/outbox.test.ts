@@ -6,11 +6,13 @@ import { useTestDatabase } from "../../test/support/database.ts";
 import { queuedKills } from "../../test/support/imports.ts";
 import { useTestQueues } from "../../test/support/isolation.ts";
 import { sql } from "../db/client.ts";
-import { getQueue, getQueueStats, JobPriority } from "../helpers/queue.ts";
 import { submitKillmails } from "../killmails/intake.ts";
 import { storeKillmails } from "../killmails/store.ts";
+import { Priority } from "../queues/priority.ts";
+import { getQueue, getQueueStats } from "../queues/queue.ts";
 import { reconcile } from "./reconcile.ts";
-import { closeOutbox, relayOutbox } from "./relay.ts";
+import { relayOutbox } from "./relay.ts";
+import { closeOutbox } from "./rows.ts";
 
 useTestDatabase("outbox");
 useTestQueues("outbox");
@@ -22,12 +24,12 @@ const pendingIntake = async () =>
 describe("intake", () => {
   it("records each kill with its body and enqueues it once", async () => {
     const items = corpus.map((c) => ({ killmailId: c.esi.killmail_id, hash: c.hash, esi: c.esi }));
-    const first = await submitKillmails(items, { source: "cli", priority: JobPriority.HIGH });
+    const first = await submitKillmails(items, { source: "cli", priority: Priority.user });
     expect(first).toMatchObject({ enqueued: 12, deduplicated: 0, alreadyStored: 0 });
     expect(await pendingIntake()).toBe(12);
     const [row] = await sql()<{ body: unknown; source: string; priority: number }[]>`
       select body, source, priority from killmail_intake where killmail_id = ${corpus[0]!.esi.killmail_id}`;
-    expect(row).toEqual({ body: JSON.stringify(corpus[0]!.esi), source: "cli", priority: JobPriority.HIGH });
+    expect(row).toEqual({ body: JSON.stringify(corpus[0]!.esi), source: "cli", priority: Priority.user });
     const again = await submitKillmails(items, { source: "http" });
     expect(again).toMatchObject({ enqueued: 0, deduplicated: 12 });
     expect((await getQueueStats("killmail")).prioritized).toBe(12);
@@ -57,7 +59,7 @@ describe("reconcile", () => {
     const queued = await queuedKills();
     expect(queued).toHaveLength(7);
     expect(queued.every((k) => (k.esi as { killmail_id: number }).killmail_id === k.killmailId && k.inBatch)).toBe(true);
-    expect(queued.map((k) => k.priority)).toEqual(Array(7).fill(JobPriority.HIGH));
+    expect(queued.map((k) => k.priority)).toEqual(Array(7).fill(Priority.user));
     const [batchKey] = await sql()<{ job_key: string }[]>`select distinct job_key from killmail_intake where status = 'pending'`;
     expect(batchKey!.job_key).toMatch(/^killmail-batch-/);
     // Nothing lost now: a second pass enqueues nothing.

@@ -8,9 +8,10 @@ import { requeueOrphanedRanges } from "../backfill/values-run.ts";
 import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
 import { log } from "../helpers/logger.ts";
-import { missingWorkKeys, type QueueName } from "../helpers/queue.ts";
 import { type IntakeRow, intakeJobKey, requeueIntakeRows } from "../killmails/intake.ts";
 import { dropOrphanBatchBodies } from "../killmails/intake-batches.ts";
+import { missingWorkKeys } from "../queues/queue.ts";
+import type { QueueName } from "../queues/registry.ts";
 import type { RunnerService } from "../runner/run.ts";
 
 export interface ReconcileResult {

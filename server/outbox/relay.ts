@@ -6,7 +6,8 @@
 import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
 import { log } from "../helpers/logger.ts";
-import { addValidated, isQueueName, type PayloadOf, parsePayload, type QueueName } from "../helpers/queue.ts";
+import { enqueueValidated } from "../queues/enqueue.ts";
+import { isQueueName, type PayloadOf, parsePayload, type QueueName, workKey } from "../queues/registry.ts";
 import type { RunnerService } from "../runner/run.ts";
 
 interface OutboxRow {
@@ -48,7 +49,11 @@ export async function relayOutbox(limit = 1000): Promise<RelayResult> {
     for (const row of rows) {
       try {
         if (!isQueueName(row.queue)) throw new Error(`unknown queue '${row.queue}'`);
-        jobs.push({ queue: row.queue, priority: row.priority, payload: parsePayload(row.queue, row.payload) });
+        const payload = parsePayload(row.queue, row.payload);
+        // A row whose key is not its payload's work key could never be closed by the job that does it.
+        const key = workKey(row.queue, payload);
+        if (key !== row.job_key) throw new Error(`job_key '${row.job_key}' is not its payload's work key '${key}'`);
+        jobs.push({ queue: row.queue, priority: row.priority, payload });
       } catch (err) {
         refused.push({ id: row.id, error: `outbox row ${row.id} cannot be relayed: ${(err as Error).message}`.slice(0, 1000) });
       }
@@ -56,7 +61,7 @@ export async function relayOutbox(limit = 1000): Promise<RelayResult> {
     let deduplicated = 0;
     for (const [queue, ofQueue] of Map.groupBy(jobs, (j) => j.queue)) {
       for (const [priority, group] of Map.groupBy(ofQueue, (j) => j.priority)) {
-        const added = await addValidated(
+        const added = await enqueueValidated(
           queue,
           group.map((j) => j.payload),
           { priority },
@@ -73,17 +78,6 @@ export async function relayOutbox(limit = 1000): Promise<RelayResult> {
     }
     return { relayed: jobs.length, deduplicated, failed: refused.length };
   });
-}
-
-/** Deletes the outbox row of finished work (called by the processor that did it). */
-export async function closeOutbox(queue: QueueName, jobKey: string): Promise<void> {
-  await sql()`delete from outbox where queue = ${queue} and job_key = ${jobKey}`;
-}
-
-/** Marks the outbox row of work that failed for good; reconcile leaves it for the operator. */
-export async function failOutbox(queue: QueueName, jobKey: string, error: string): Promise<void> {
-  await sql()`update outbox set failed_at = now(), error = ${error.slice(0, 1000)}
-              where queue = ${queue} and job_key = ${jobKey}`;
 }
 
 const RELAY_CHUNK = 1000;

@@ -10,9 +10,10 @@ import { HonoAdapter } from "@bull-board/hono";
 import { Hono, type MiddlewareHandler } from "hono";
 import { serveStatic } from "hono/bun";
 import { config } from "../helpers/config.ts";
-import { getQueue, isQueueName, QUEUE_NAMES, type QueueName } from "../helpers/queue.ts";
 import { reconcile } from "../outbox/reconcile.ts";
 import { relayOutbox } from "../outbox/relay.ts";
+import { getQueue } from "../queues/queue.ts";
+import { isQueueName, QUEUE_NAMES, type QueueName } from "../queues/registry.ts";
 import { metricsText } from "./metrics.ts";
 
 function sameSecret(given: string, expected: string): boolean {

@@ -1,10 +1,8 @@
 // Killmail routes: POST /api/killmails (a killmail to fetch and store: validated, recorded in the
-// intake ledger, enqueued at HIGH priority; 202 with the job id) and GET /api/killmails/:id (the ESI
+// intake ledger, enqueued at the user tier; 202 with the job id) and GET /api/killmails/:id (the ESI
 // body exactly as ESI sent it, rebuilt from the database, with its values).
 import { Hono } from "hono";
-import { JobPriority } from "../helpers/queue.ts";
-import { isStored } from "../killmails/ingest.ts";
-import { submitKillmails } from "../killmails/intake.ts";
+import { storedKillmailIds, submitKillmails } from "../killmails/intake.ts";
 import { loadKillmail } from "../killmails/read.ts";
 import { type KillmailReference, KillmailReferenceError, parseKillmailReference } from "../killmails/reference.ts";
 
@@ -30,7 +28,7 @@ export function killmailRoutes(deps: KillmailRouteDeps = {}): Hono {
       if (err instanceof KillmailReferenceError) return c.json({ error: err.message }, 400);
       throw err;
     }
-    if (await isStored(ref.killmailId)) {
+    if ((await storedKillmailIds([ref.killmailId])).size > 0) {
       return c.json({ killmailId: ref.killmailId, status: "already-stored", url: `/api/killmails/${ref.killmailId}` }, 200);
     }
     let item: Parameters<typeof submitKillmails>[0][number];
@@ -46,7 +44,7 @@ export function killmailRoutes(deps: KillmailRouteDeps = {}): Hono {
       if (!found) return c.json({ error: `zKillboard does not know killmail ${ref.killmailId}` }, 400);
       item = { killmailId: ref.killmailId, hash: found.hash, esi: found.esi };
     }
-    const result = await submitKillmails([item], { source: "http", priority: JobPriority.HIGH });
+    const result = await submitKillmails([item], { source: "http" });
     const jobId = result.jobIds.get(ref.killmailId);
     if (!jobId) {
       return c.json({ killmailId: ref.killmailId, status: "already-stored", url: `/api/killmails/${ref.killmailId}` }, 200);

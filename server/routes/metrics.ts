@@ -1,6 +1,6 @@
 // Prometheus metrics (prom-client): queue counts per state, pipeline ledgers, collected on scrape.
 import { Gauge, Registry } from "prom-client";
-import { getQueueStats, JOB_STATES } from "../helpers/queue.ts";
+import { getQueueStats, JOB_STATES } from "../queues/queue.ts";
 import { pipelineCounts } from "./status.ts";
 
 const registry = new Registry();

@@ -5,8 +5,8 @@
 import { Hono } from "hono";
 import { sql } from "../db/client.ts";
 import { budgetState } from "../esi/index.ts";
-import { getQueueStats } from "../helpers/queue.ts";
 import { redis } from "../helpers/redis.ts";
+import { getQueueStats } from "../queues/queue.ts";
 
 export interface PipelineCounts {
   killmails: number;

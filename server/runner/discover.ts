@@ -1,8 +1,9 @@
 // Finds processor modules in a folder (queue/ by default): every *.ts file that is not a test and
-// not prefixed with '_' is imported; those exporting the processor contract are kept, keyed by name.
+// not prefixed with '_' is imported; those whose default export is a processor (defineProcessor) are
+// kept, keyed by queue name, which must be the file's name (queue/<name>.ts).
 import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { isProcessorModule, type ProcessorModule } from "../helpers/processor.ts";
+import { isProcessorModule, type ProcessorModule } from "../queues/processor.ts";
 
 export const DEFAULT_PROCESSOR_DIR = resolve(import.meta.dirname, "../../queue");
 
@@ -19,12 +20,12 @@ export async function discoverProcessors(dir: string = DEFAULT_PROCESSOR_DIR): P
   const modules = new Map<string, ProcessorModule>();
   const ignored: string[] = [];
   for (const file of files.sort()) {
-    const mod: unknown = await import(join(resolve(dir), file));
+    const { default: mod } = (await import(join(resolve(dir), file))) as { default?: unknown };
     if (!isProcessorModule(mod)) {
       ignored.push(file);
       continue;
     }
-    if (modules.has(mod.name)) throw new Error(`two processor modules are named '${mod.name}' (in ${dir})`);
+    if (`${mod.name}.ts` !== file) throw new Error(`${join(dir, file)} defines the '${mod.name}' processor: name the file ${mod.name}.ts`);
     modules.set(mod.name, mod);
   }
   return { modules, ignored };

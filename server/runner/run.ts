@@ -4,8 +4,8 @@
 // and none is left active.
 import { type Job, type Processor, UnrecoverableError, WaitingError, type Worker } from "bullmq";
 import { log } from "../helpers/logger.ts";
-import { effectiveOptions, type ProcessorModule } from "../helpers/processor.ts";
-import { getQueue, scheduleJob } from "../helpers/queue.ts";
+import type { ProcessorModule } from "../queues/processor.ts";
+import { registerDefaultSchedulers } from "../queues/schedulers.ts";
 
 /** Something that runs beside the workers for the life of the runner. */
 export interface RunnerService {
@@ -179,40 +179,17 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
     });
   }
 
-  if (opts.registerSchedulers) await registerSchedulers(opts.modules);
+  if (opts.registerSchedulers) await registerDefaultSchedulers(opts.modules.map((m) => m.name));
   for (const service of services) {
     await service.start();
     logger.info({ service: service.name }, "service started");
   }
   for (const [i, worker] of workers.entries()) {
     const mod = opts.modules[i]!;
-    const o = effectiveOptions(mod.name, mod.options);
+    const o = mod.options();
     logger.info({ queue: mod.name, concurrency: o.concurrency, limiter: o.limiter ?? null, limit: limit ?? null }, "worker started");
     void worker.run().catch((err: Error) => logger.error({ queue: mod.name, err: err.message }, "worker stopped on error"));
   }
 
   return { workers, stop, done };
-}
-
-/**
- * Creates each processor's default job schedulers that do not exist yet. Existing ones are left as they
- * are, so an operator's changes (another cron, another interval) survive restarts.
- */
-export async function registerSchedulers(modules: ProcessorModule[]): Promise<string[]> {
-  const created: string[] = [];
-  for (const mod of modules) {
-    for (const spec of mod.schedulers ?? []) {
-      if (await getQueue(mod.name).getJobScheduler(spec.id)) continue;
-      await scheduleJob(mod.name, spec.id, spec.data, {
-        ...(spec.cron ? { cron: spec.cron } : { every: spec.every }),
-        ...(spec.priority ? { priority: spec.priority } : {}),
-      });
-      created.push(spec.id);
-      log("queue").info(
-        { queue: mod.name, scheduler: spec.id, cron: spec.cron ?? null, every: spec.every ?? null },
-        "job scheduler registered",
-      );
-    }
-  }
-  return created;
 }

@@ -3,6 +3,7 @@
 // relay (fan-out → BullMQ), and reconcile at start-up and every few minutes (Postgres' outstanding
 // work that Redis lost is enqueued again). Several worker processes may run them at once safely.
 import { ensureKillPartitions } from "../db/partitions.ts";
+import { config } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
 import { reconcileService } from "../outbox/reconcile.ts";
 import { outboxRelayService } from "../outbox/relay.ts";
@@ -20,6 +21,5 @@ function partitionsService(): RunnerService {
 }
 
 export async function defaultServices(): Promise<RunnerService[]> {
-  const reconcileEveryMs = Number(process.env.RECONCILE_INTERVAL_MS ?? 5 * 60_000);
-  return [partitionsService(), outboxRelayService(), reconcileService(reconcileEveryMs)];
+  return [partitionsService(), outboxRelayService(), reconcileService(config().reconcileIntervalMs)];
 }

@@ -3,10 +3,10 @@
 import type { Job } from "bullmq";
 import { sql } from "../../server/db/client.ts";
 import type { EsiKillmail } from "../../server/esi/killmail-schema.ts";
-import { killmailBatchKey } from "../../server/helpers/job-payloads.ts";
-import { getQueue } from "../../server/helpers/queue.ts";
 import { batchBodies } from "../../server/killmails/intake-batches.ts";
 import { storeKillmails } from "../../server/killmails/store.ts";
+import { getQueue } from "../../server/queues/queue.ts";
+import { killmailJobKey } from "../../server/queues/registry.ts";
 import type { Simulator } from "../../sim/server.ts";
 
 export const TEST_USER_AGENT = "killboard-tests/1.0 tests@localhost";
@@ -66,7 +66,7 @@ export async function queuedKills(): Promise<QueuedKill[]> {
       batch?: { killmailId: number; hash: string; esi?: unknown }[];
     };
     const entries = data.batch ?? [{ killmailId: data.killmailId!, hash: data.hash!, esi: data.esi }];
-    const kept = data.batch ? await batchBodies([killmailBatchKey(data.batch.map((k) => k.killmailId))]) : new Map<number, unknown>();
+    const kept = data.batch ? await batchBodies([killmailJobKey(data.batch.map((k) => k.killmailId))]) : new Map<number, unknown>();
     for (const k of entries) {
       kills.push({
         killmailId: k.killmailId,

@@ -3,8 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { afterAll } from "vitest";
 import { setConfig } from "../../server/helpers/config.ts";
-import { closeQueues } from "../../server/helpers/queue.ts";
 import { closeRedis, deleteKeys } from "../../server/helpers/redis.ts";
+import { closeQueues } from "../../server/queues/queue.ts";
 
 export interface TestQueues {
   prefix: string;

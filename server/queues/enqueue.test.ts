@@ -1,21 +1,16 @@
-// Queue helpers against the real Redis: validation, priorities, retries with exponential backoff, and
-// the de-duplication rule (one pending job per work key; finished work can be enqueued again).
+// Enqueueing against the real Redis: validation, priority tiers, the registry's retry policy
+// (exponential backoff) and the de-duplication rule (one pending job per work key; finished work can be
+// enqueued again).
 import type { Job, Worker } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { useTestQueues } from "../../test/support/isolation.ts";
-import { defineProcessor } from "./processor.ts";
-import {
-  enqueueJob,
-  enqueueJobMany,
-  getQueue,
-  getQueueStats,
-  InvalidPayloadError,
-  JobPriority,
-  type QueueStats,
-  scheduleJob,
-} from "./queue.ts";
+import { plainWorker } from "../../test/support/workers.ts";
+import { enqueueInput, enqueueJob, enqueueJobs, scheduleJob } from "./enqueue.ts";
+import { Priority } from "./priority.ts";
+import { getQueue, getQueueStats, type QueueStats } from "./queue.ts";
+import { InvalidPayloadError } from "./registry.ts";
 
-useTestQueues("helpers");
+useTestQueues("enqueue");
 
 const workers: Worker[] = [];
 afterEach(async () => {
@@ -25,15 +20,13 @@ afterEach(async () => {
   }
 });
 
-/** Starts a real worker for `queue` whose handler is `handle`. */
-function startWorker<Q extends "character" | "corporation" | "alliance" | "type">(
-  name: Q,
+/** Starts a plain BullMQ worker for `queue` whose handler is `handle` (no processor: only enqueueing is tested). */
+function startWorker(
+  name: "character" | "corporation" | "alliance" | "type",
   handle: (payload: { id: number }, job: Job) => Promise<unknown>,
   concurrency = 1,
 ): Worker {
-  const mod = defineProcessor({ name, options: { concurrency }, handle: (p, job) => handle(p as { id: number }, job) });
-  const worker = mod.createWorker();
-  void worker.run();
+  const worker = plainWorker(name, (data, job) => handle(data as { id: number }, job), concurrency);
   workers.push(worker);
   return worker;
 }
@@ -53,10 +46,10 @@ const total = (s: QueueStats) => s.waiting + s.prioritized + s.active + s.delaye
 
 describe("validation", () => {
   it("rejects a bad payload with a clear error and adds nothing", async () => {
-    await expect(enqueueJob("character", { id: -5 })).rejects.toThrow(InvalidPayloadError);
-    await expect(enqueueJob("corporation", { name: "x" })).rejects.toThrow(/invalid corporation payload: id/);
-    await expect(enqueueJob("killmail", { killmailId: 1, hash: "nothex" })).rejects.toThrow(/hash: must be 40/);
-    await expect(enqueueJobMany("alliance", [{ id: 99000001 }, { id: 99000002 }, { id: "99000003" }])).rejects.toThrow(
+    await expect(enqueueInput("character", { id: -5 })).rejects.toThrow(InvalidPayloadError);
+    await expect(enqueueInput("corporation", { name: "x" })).rejects.toThrow(/invalid corporation payload: id/);
+    await expect(enqueueInput("killmail", { killmailId: 1, hash: "nothex" })).rejects.toThrow(/hash: must be 40/);
+    await expect(enqueueJobs("alliance", [{ id: 99000001 }, { id: 99000002 }, { id: "99000003" } as never])).rejects.toThrow(
       /item 2: invalid alliance payload/,
     );
     expect(total(await getQueueStats("character"))).toBe(0);
@@ -72,17 +65,17 @@ describe("validation", () => {
       victim: { ship_type_id: 587, damage_taken: 10 },
       attackers: [{ damage_done: 10, final_blow: true, security_status: 0 }],
     };
-    await expect(enqueueJob("killmail", { killmailId: 1, hash: "a".repeat(40), esi })).rejects.toThrow(
+    await expect(enqueueInput("killmail", { killmailId: 1, hash: "a".repeat(40), esi })).rejects.toThrow(
       /esi.killmail_id: esi.killmail_id does not match/,
     );
   });
 });
 
 describe("priorities", () => {
-  it("runs HIGH jobs before LOW jobs that were already waiting", async () => {
-    for (const id of [1, 2, 3]) await enqueueJob("type", { id }, { priority: JobPriority.LOW });
-    for (const id of [10, 11]) await enqueueJob("type", { id }, { priority: JobPriority.HIGH });
-    await enqueueJob("type", { id: 20 }, { priority: JobPriority.NORMAL });
+  it("runs a person's jobs before scheduled ones, and those before history already waiting", async () => {
+    for (const id of [1, 2, 3]) await enqueueJob("type", { id }, { priority: "backfill" });
+    for (const id of [10, 11]) await enqueueJob("type", { id }, { priority: "user" });
+    await enqueueJob("type", { id: 20 }, { priority: "routine" });
     const order: number[] = [];
     const worker = startWorker("type", async (p) => order.push(p.id));
     await finished(worker, 6);
@@ -116,12 +109,12 @@ describe("retries", () => {
 
 describe("de-duplication", () => {
   it("keeps one job when the same work is enqueued twice while it waits", async () => {
-    const first = await enqueueJob("character", { id: 90000001 }, { priority: JobPriority.LOW });
-    const second = await enqueueJob("character", { id: 90000001 }, { priority: JobPriority.LOW });
+    const first = await enqueueJob("character", { id: 90000001 }, { priority: "backfill" });
+    const second = await enqueueJob("character", { id: 90000001 }, { priority: "backfill" });
     expect(first.added).toBe(true);
     expect(second).toEqual({ jobId: first.jobId, added: false });
     expect(first.jobId).toMatch(/^character-90000001-[0-9a-z]+$/);
-    const many = await enqueueJobMany("character", [{ id: 90000001 }, { id: 90000002 }, { id: 90000002 }]);
+    const many = await enqueueJobs("character", [{ id: 90000001 }, { id: 90000002 }, { id: 90000002 }]);
     expect(many.added).toBe(1);
     expect(many.deduplicated).toBe(2);
     const stats = await getQueueStats("character");
@@ -135,7 +128,7 @@ describe("de-duplication", () => {
     expect(first.jobId).toMatch(/^character-affiliation-[0-9a-f]{16}-[0-9a-z]+$/);
     expect(same).toMatchObject({ added: false, jobId: first.jobId });
     expect(other.added).toBe(true);
-    const prices = await enqueueJobMany("price", [
+    const prices = await enqueueJobs("price", [
       { task: "history", typeIds: [587, 588] },
       { task: "history", typeIds: [588, 587] },
       { task: "history", typeIds: [587] },
@@ -197,7 +190,7 @@ describe("de-duplication", () => {
 
 describe("stats and schedulers", () => {
   it("counts every state and the paused flag", async () => {
-    await enqueueJob("type", { id: 1 }, { priority: JobPriority.HIGH });
+    await enqueueJob("type", { id: 1 }, { priority: "user" });
     await enqueueJob("type", { id: 2 }, { delay: 60_000 });
     await getQueue("type").pause();
     const stats = await getQueueStats("type");
@@ -211,12 +204,14 @@ describe("stats and schedulers", () => {
   });
 
   it("creates a job scheduler with a validated payload", async () => {
-    await expect(scheduleJob("price", "daily-prices", { task: "nope" }, { cron: "15 11 * * *" })).rejects.toThrow(InvalidPayloadError);
+    await expect(scheduleJob("price", "daily-prices", { task: "nope" } as never, { cron: "15 11 * * *" })).rejects.toThrow(
+      InvalidPayloadError,
+    );
     await scheduleJob("price", "daily-prices", { task: "update" }, { cron: "15 11 * * *" });
     const schedulers = await getQueue("price").getJobSchedulers();
     expect(schedulers.map((s) => [s.key, s.pattern])).toEqual([["daily-prices", "15 11 * * *"]]);
     const [next] = await getQueue("price").getDelayed();
-    expect(next?.opts.priority).toBe(JobPriority.NORMAL);
+    expect(next?.opts.priority).toBe(Priority.routine); // the price queue's declared tier
     await getQueue("price").removeJobScheduler("daily-prices");
   });
 });

@@ -1,9 +1,9 @@
-// Micro-batching of killmail stores: concurrent killmail jobs hand their validated kill to the batcher
-// and wait; the batcher writes up to `maxBatch` kills in one transaction (or whatever arrived within
-// `maxWaitMs`), then resolves each job with its own outcome. A job is acknowledged only after the
-// commit that holds its kill. If Postgres rejects the data of a batch (a value out of range, a
-// constraint), the batch is split in halves and retried until the kill at fault fails alone, with a
-// PermanentStoreError; any other failure (connection lost, …) fails every kill of the batch, to retry.
+// The store collector: concurrent killmail jobs hand it their validated kills and wait; it writes up to
+// `maxKills` kills in one store transaction (or whatever arrived within `maxWaitMs`), then resolves each
+// kill with its own outcome, so a job is acknowledged only after the commit that holds its kills. If
+// Postgres rejects the data of a transaction (a value out of range, a constraint), the transaction's
+// kills are split in halves and written again until the kill at fault fails alone, with a
+// PermanentStoreError; any other failure (connection lost, …) fails every kill of the transaction, to retry.
 import type { Sql } from "postgres";
 import { type KillToStore, storeKillmails } from "./store.ts";
 
@@ -31,40 +31,37 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-export interface BatcherOptions {
-  maxBatch?: number;
+export interface StoreCollectorOptions {
+  /** Kills per store transaction at most. */
+  maxKills?: number;
+  /** How long a transaction waits for more kills before it is written. */
   maxWaitMs?: number;
   /** Transactions in flight at once (each holds one pool connection). */
   maxConcurrent?: number;
 }
 
-export interface BatcherStats {
-  batches: number;
+export interface StoreCollectorStats {
+  transactions: number;
   kills: number;
   stored: number;
   existing: number;
 }
 
-export class KillmailBatcher {
+export class StoreCollector {
   private queue: Pending[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
-
-  private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
   private inFlight = 0;
   private readonly idle: (() => void)[] = [];
-  readonly stats: BatcherStats = { batches: 0, kills: 0, stored: 0, existing: 0 };
-  private readonly maxBatch: number;
+  readonly stats: StoreCollectorStats = { transactions: 0, kills: 0, stored: 0, existing: 0 };
+  private readonly maxKills: number;
   private readonly maxWaitMs: number;
   private readonly maxConcurrent: number;
 
   constructor(
     private readonly sql: () => Sql,
-    opts: BatcherOptions = {},
+    opts: StoreCollectorOptions = {},
   ) {
-    this.maxBatch = opts.maxBatch ?? 500;
+    this.maxKills = opts.maxKills ?? 500;
     this.maxWaitMs = opts.maxWaitMs ?? 20;
     this.maxConcurrent = opts.maxConcurrent ?? 2;
   }
@@ -73,7 +70,7 @@ export class KillmailBatcher {
   submit(kill: KillToStore): Promise<StoreOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ kill, resolve, reject });
-      if (this.queue.length >= this.maxBatch) this.flushSoon(0);
+      if (this.queue.length >= this.maxKills) this.flushSoon(0);
       else this.flushSoon(this.maxWaitMs);
     });
   }
@@ -84,6 +81,11 @@ export class KillmailBatcher {
     this.pump(true);
     if (this.inFlight === 0 && this.queue.length === 0) return;
     await new Promise<void>((r) => this.idle.push(r));
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private flushSoon(delay: number): void {
@@ -98,12 +100,12 @@ export class KillmailBatcher {
     }
   }
 
-  /** Starts transactions while there is work and capacity; `partial` allows a batch below maxBatch. */
+  /** Starts transactions while there is work and capacity; `partial` allows a transaction below maxKills. */
   private pump(partial: boolean): void {
-    while (this.inFlight < this.maxConcurrent && this.queue.length > 0 && (partial || this.queue.length >= this.maxBatch)) {
-      const batch = this.queue.splice(0, this.maxBatch);
+    while (this.inFlight < this.maxConcurrent && this.queue.length > 0 && (partial || this.queue.length >= this.maxKills)) {
+      const kills = this.queue.splice(0, this.maxKills);
       this.inFlight++;
-      void this.write(batch).finally(() => {
+      void this.write(kills).finally(() => {
         this.inFlight--;
         // Work that queued while the connections were busy goes out as soon as one frees up.
         if (this.queue.length > 0) this.pump(true);
@@ -112,28 +114,28 @@ export class KillmailBatcher {
     }
   }
 
-  private async write(batch: Pending[]): Promise<void> {
+  private async write(kills: Pending[]): Promise<void> {
     try {
       const result = await storeKillmails(
         this.sql(),
-        batch.map((p) => p.kill),
+        kills.map((p) => p.kill),
       );
       const stored = new Set(result.stored);
-      this.stats.batches++;
-      this.stats.kills += batch.length;
+      this.stats.transactions++;
+      this.stats.kills += kills.length;
       this.stats.stored += result.stored.length;
-      this.stats.existing += batch.length - result.stored.length;
-      // A kill submitted twice in one batch is written once: only its first submission reports "stored".
-      for (const p of batch) p.resolve(stored.delete(p.kill.esi.killmail_id) ? "stored" : "existing");
+      this.stats.existing += kills.length - result.stored.length;
+      // A kill submitted twice in one transaction is written once: only its first submission reports "stored".
+      for (const p of kills) p.resolve(stored.delete(p.kill.esi.killmail_id) ? "stored" : "existing");
     } catch (err) {
       if (!isDataError(err)) {
-        for (const p of batch) p.reject(err);
-      } else if (new Set(batch.map((p) => p.kill.esi.killmail_id)).size === 1) {
-        for (const p of batch) p.reject(new PermanentStoreError(p.kill.esi.killmail_id, err as Error));
+        for (const p of kills) p.reject(err);
+      } else if (new Set(kills.map((p) => p.kill.esi.killmail_id)).size === 1) {
+        for (const p of kills) p.reject(new PermanentStoreError(p.kill.esi.killmail_id, err as Error));
       } else {
-        const half = Math.ceil(batch.length / 2);
-        await this.write(batch.slice(0, half));
-        await this.write(batch.slice(half));
+        const half = Math.ceil(kills.length / 2);
+        await this.write(kills.slice(0, half));
+        await this.write(kills.slice(half));
       }
     }
   }

@@ -1,0 +1,114 @@
+// The contract of a queue/<name>.ts file and the factory that builds one from the registry: the
+// payload is validated before the handler sees it, outbox queues close (or fail) the outbox row of
+// their work, and createWorker() applies the queue's declared worker options with the environment's
+// overrides (QUEUE_<NAME>_CONCURRENCY / _RATE / _LOCK_SECONDS).
+import { type Job, type Processor, UnrecoverableError, Worker, type WorkerOptions } from "bullmq";
+import { config } from "../helpers/config.ts";
+import { createRedis } from "../helpers/redis.ts";
+import { closeOutbox, failOutbox } from "../outbox/rows.ts";
+import { isFinalAttempt } from "./outcome.ts";
+import {
+  InvalidPayloadError,
+  type PayloadOf,
+  parsePayload,
+  type QueueName,
+  queueDeclaration,
+  type WorkerDeclaration,
+  workKey,
+} from "./registry.ts";
+
+export type ProcessorWrapper = <T>(processor: Processor<T>) => Processor<T>;
+
+export type JobHandler<Q extends QueueName> = (payload: PayloadOf<Q>, job: Job<PayloadOf<Q>>) => Promise<unknown>;
+
+export interface ProcessorModule<Q extends QueueName = QueueName> {
+  name: Q;
+  /** The queue's worker options with the environment's overrides applied. */
+  options(): WorkerDeclaration;
+  processor: Processor<PayloadOf<Q>>;
+  /** A Worker for this queue (not yet running: call run()); `wrap` decorates the processor (runner bookkeeping). */
+  createWorker(overrides?: Partial<WorkerOptions>, wrap?: ProcessorWrapper): Worker<PayloadOf<Q>>;
+}
+
+/** A queue's declared worker options after QUEUE_<NAME>_CONCURRENCY / _RATE / _LOCK_SECONDS. */
+export function effectiveWorkerOptions(queue: QueueName): WorkerDeclaration {
+  const declared = queueDeclaration(queue).worker;
+  const override = config().queues[queue] ?? {};
+  const options: WorkerDeclaration = { concurrency: override.concurrency ?? declared.concurrency };
+  const limiter = override.ratePerSecond ? { max: override.ratePerSecond, duration: 1_000 } : declared.limiter;
+  const lockDuration = override.lockSeconds ? override.lockSeconds * 1000 : declared.lockDuration;
+  if (limiter) options.limiter = limiter;
+  if (lockDuration) options.lockDuration = lockDuration;
+  return options;
+}
+
+/** Runs the handler of an outbox queue's job and settles its outbox row. */
+async function settlingOutbox<Q extends QueueName>(
+  queue: Q,
+  payload: PayloadOf<Q>,
+  job: Job,
+  run: () => Promise<unknown>,
+): Promise<unknown> {
+  const key = workKey(queue, payload);
+  try {
+    const result = await run();
+    await closeOutbox(queue, key);
+    return result;
+  } catch (err) {
+    // A failure that ends the job leaves the row for the operator instead of reconcile re-sending it forever.
+    if (isFinalAttempt(job, err)) await failOutbox(queue, key, (err as Error).message);
+    throw err;
+  }
+}
+
+export function defineProcessor<Q extends QueueName>(queue: Q, handle: JobHandler<Q>): ProcessorModule<Q> {
+  const declaration = queueDeclaration(queue);
+  const processor: Processor<PayloadOf<Q>> = async (job) => {
+    let payload: PayloadOf<Q>;
+    try {
+      payload = parsePayload(queue, job.data);
+    } catch (err) {
+      // A payload that does not validate will never validate: fail without retries.
+      if (err instanceof InvalidPayloadError) throw new UnrecoverableError(err.message);
+      throw err;
+    }
+    if (declaration.outbox) return settlingOutbox(queue, payload, job, () => handle(payload, job));
+    return handle(payload, job);
+  };
+
+  return {
+    name: queue,
+    options: () => effectiveWorkerOptions(queue),
+    processor,
+    createWorker(overrides = {}, wrap) {
+      const opts = effectiveWorkerOptions(queue);
+      const workerOptions: WorkerOptions = {
+        connection: createRedis(),
+        prefix: config().queuePrefix,
+        concurrency: opts.concurrency,
+        autorun: false,
+        ...overrides,
+      };
+      // BullMQ merges options with Object.assign: an undefined value would erase its default.
+      if (opts.limiter) workerOptions.limiter = opts.limiter;
+      if (opts.lockDuration) {
+        workerOptions.lockDuration = opts.lockDuration;
+        // Stalled jobs (their worker died) are looked for at least once per lock period.
+        workerOptions.stalledInterval = Math.min(30_000, opts.lockDuration);
+      }
+      return new Worker<PayloadOf<Q>>(queue, wrap ? wrap(processor) : processor, workerOptions);
+    },
+  };
+}
+
+/** True when a module's default export is a processor module (the runner ignores anything else). */
+export function isProcessorModule(mod: unknown): mod is ProcessorModule {
+  if (!mod || typeof mod !== "object") return false;
+  const m = mod as Record<string, unknown>;
+  return (
+    typeof m.name === "string" &&
+    typeof m.processor === "function" &&
+    typeof m.createWorker === "function" &&
+    typeof m.options === "function"
+  );
+}
