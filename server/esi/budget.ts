@@ -1,5 +1,5 @@
 // The ESI budget every process shares through Redis: one admission check before every request and one
-// settlement after every response, each a Lua script so all processes see one consistent state.
+// settlement after every response, each a Lua script (lua/) so all processes see one consistent state.
 //  - error-limit guard: X-ESI-Error-Limit-Remain/-Reset of every response are recorded; at the low mark
 //    or on a 420 nobody may call ESI until the reset + 1 s, then one request at a time for a while;
 //    requests in flight count as potential errors, so the low mark is never overrun by concurrency.
@@ -10,6 +10,7 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { config } from "../helpers/config.ts";
+import { loadLua } from "../helpers/lua.ts";
 import { redis } from "../helpers/redis.ts";
 import { type BlockReason, EsiBlockedError } from "./errors.ts";
 import { intHeader, sleep } from "./http.ts";
@@ -50,195 +51,9 @@ export function esiKeys(prefix: string = config().queuePrefix) {
   };
 }
 
-const NOW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`;
-
-// KEYS: guard errors inflight serial serialLock groupPause routePause bucket bucketLog active
-// ARGV: reqId holdMs lowMark reserve margin hasGroup(1/0)
-// (errors: hash remain/resetAt of the current window + max = the full allowance seen; inflight: zset of
-// admitted requests on error-counted routes, scored by when they stop counting)
-// → {admitted 0/1, waitMs, reason}
-const ACQUIRE = `${NOW}
-local reqId, hold, lowMark = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local reserve, margin = tonumber(ARGV[4]), tonumber(ARGV[5])
-
-local gu = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
-if gu > now then return {0, gu - now, 'guard'} end
-
-for _, k in ipairs({KEYS[6], KEYS[7]}) do
-  local pu = tonumber(redis.call('GET', k) or '0')
-  if pu > now then return {0, pu - now, 'pause'} end
-end
-
--- error limit (routes outside a token-bucket group: errors there are paid in tokens instead).
--- Every request in flight may still come back as an error: keep remain - inflight above the low mark.
--- Without a current window's figure, assume the window's full allowance seen before (errors-max);
--- never seen one: one request at a time until a response tells.
-local errorCounted = ARGV[6] ~= '1'
-if errorCounted then
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-  local inflight = redis.call('ZCARD', KEYS[3])
-  local remain = tonumber(redis.call('HGET', KEYS[2], 'remain') or '-1')
-  local resetAt = tonumber(redis.call('HGET', KEYS[2], 'resetAt') or '0')
-  if resetAt <= now then remain = tonumber(redis.call('HGET', KEYS[2], 'max') or '-1') end
-  if remain < 0 then
-    if inflight > 0 then return {0, 50, 'errors'} end
-  elseif remain - inflight <= lowMark then
-    if inflight > 0 then return {0, 50, 'errors'} end
-    if resetAt > now then return {0, resetAt + 1000 - now, 'guard'} end
-  end
-end
-
-local serial = tonumber(redis.call('GET', KEYS[4]) or '0') > now
-if serial and redis.call('EXISTS', KEYS[5]) == 1 then return {0, 25, 'serial'} end
-
-if ARGV[6] == '1' then
-  local limit = tonumber(redis.call('HGET', KEYS[8], 'limit') or '-1')
-  if limit < 0 then
-    -- limit not known yet: one probe at a time until a response tells it
-    local pu = tonumber(redis.call('HGET', KEYS[8], 'probeUntil') or '0')
-    if pu > now then return {0, 50, 'bucket'} end
-    redis.call('HSET', KEYS[8], 'probeUntil', now + hold, 'probeId', reqId)
-    redis.call('PEXPIRE', KEYS[8], hold + 60000)
-  else
-    local windowMs = tonumber(redis.call('HGET', KEYS[8], 'windowMs'))
-    -- entries are kept 1 s longer than the window: the server stamps them a little after we do
-    local cutoff = now - windowMs - 1000
-    local used = tonumber(redis.call('HGET', KEYS[8], 'used') or '0')
-    local old = redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', cutoff)
-    for _, m in ipairs(old) do used = used - tonumber(string.match(m, '|(%d+)$')) end
-    if #old > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', cutoff) end
-    if used < 0 then used = 0 end
-    redis.call('HSET', KEYS[8], 'used', used)
-    local cap = limit - margin
-    if reserve > cap then reserve = cap end
-    if used + reserve > cap then
-      -- wait until enough of the oldest entries leave the window; if a reservation is still in flight
-      -- (r:…), look again soon: its real cost is usually lower than the reserved worst case
-      local need = used + reserve - cap
-      local entries = redis.call('ZRANGE', KEYS[9], 0, -1, 'WITHSCORES')
-      local freed, wait, pending = 0, nil, false
-      for i = 1, #entries, 2 do
-        local at = tonumber(entries[i + 1])
-        if string.sub(entries[i], 1, 2) == 'r:' and at > now - hold then pending = true end
-        freed = freed + tonumber(string.match(entries[i], '|(%d+)$'))
-        if wait == nil and freed >= need then wait = at + windowMs + 1001 - now end
-      end
-      wait = wait or windowMs
-      if pending and wait > 100 then wait = 100 end
-      return {0, wait, 'bucket'}
-    end
-    redis.call('ZADD', KEYS[9], now, 'r:' .. reqId .. '|' .. reserve)
-    redis.call('HSET', KEYS[8], 'used', used + reserve)
-    redis.call('PEXPIRE', KEYS[8], windowMs + 60000)
-    redis.call('PEXPIRE', KEYS[9], windowMs + 60000)
-  end
-end
-
-if errorCounted then redis.call('ZADD', KEYS[3], now + hold, reqId) end
-redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now)
-redis.call('ZADD', KEYS[10], now + hold, reqId)
-if serial then redis.call('SET', KEYS[5], reqId, 'PX', hold) end
-return {1, 0, 'ok'}
-`;
-
-// KEYS: guard errors inflight serial serialLock pause bucket bucketLog events groups active
-// ARGV: reqId status errRemain errReset lowMark serialMs group limit windowMs remaining retryAfter reserve route cost
-const SETTLE = `${NOW}
-local reqId, status = ARGV[1], tonumber(ARGV[2])
-local remain, reset = tonumber(ARGV[3]), tonumber(ARGV[4])
-local lowMark, serialMs = tonumber(ARGV[5]), tonumber(ARGV[6])
-
-redis.call('ZREM', KEYS[3], reqId)
-redis.call('ZREM', KEYS[11], reqId)
-if redis.call('GET', KEYS[5]) == reqId then redis.call('DEL', KEYS[5]) end
-
--- error limit: remember the lowest Remain seen in the current window
-if remain then
-  local resetAt = now + (reset or 60) * 1000
-  local oldAt = tonumber(redis.call('HGET', KEYS[2], 'resetAt') or '0')
-  local oldRemain = tonumber(redis.call('HGET', KEYS[2], 'remain') or '-1')
-  if oldAt > now and resetAt <= oldAt + 1500 and oldRemain >= 0 then
-    if oldRemain < remain then remain = oldRemain end
-    if oldAt > resetAt then resetAt = oldAt end
-  end
-  local max = tonumber(redis.call('HGET', KEYS[2], 'max') or '-1')
-  if tonumber(ARGV[3]) > max then max = tonumber(ARGV[3]) end
-  redis.call('HSET', KEYS[2], 'remain', remain, 'resetAt', resetAt, 'at', now, 'max', max)
-  -- the window's figures go stale at resetAt; the allowance (max) is kept while ESI answers (1 h after the last)
-  redis.call('PEXPIRE', KEYS[2], 3600000)
-end
-
-local trigger = nil
-if status == 420 then trigger = 'status-420' elseif remain and remain <= lowMark then trigger = 'low-mark' end
-if trigger then
-  local untilMs = now + (reset or 60) * 1000 + 1000
-  local cur = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
-  if untilMs > cur then
-    redis.call('HSET', KEYS[1], 'until', untilMs, 'reason', trigger, 'setAt', now)
-    redis.call('PEXPIREAT', KEYS[1], untilMs)
-    -- every request already sent (any route) may still reach ESI after this moment
-    redis.call('ZREMRANGEBYSCORE', KEYS[11], '-inf', now)
-    local inflight = redis.call('ZCARD', KEYS[11])
-    redis.call('LPUSH', KEYS[9], cjson.encode({kind = 'guard', reason = trigger, setAt = now, ['until'] = untilMs,
-      remain = remain or -1, inflight = inflight, extends = cur > now}))
-    redis.call('LTRIM', KEYS[9], 0, 499)
-    if serialMs > 0 then redis.call('SET', KEYS[4], untilMs + serialMs, 'PX', untilMs + serialMs - now) end
-  end
-end
-
--- 429: everyone pauses this group (or route) for Retry-After
-if status == 429 then
-  local untilMs = now + (tonumber(ARGV[11]) or 60) * 1000
-  local cur = tonumber(redis.call('GET', KEYS[6]) or '0')
-  if untilMs > cur then
-    redis.call('SET', KEYS[6], untilMs, 'PX', untilMs - now)
-    redis.call('LPUSH', KEYS[9], cjson.encode({kind = 'pause', reason = 'status-429', group = ARGV[7], setAt = now, ['until'] = untilMs}))
-    redis.call('LTRIM', KEYS[9], 0, 499)
-  end
-end
-
-local group = ARGV[7]
-if group ~= '' then
-  redis.call('HSET', KEYS[10], ARGV[13], group)
-  local limit, windowMs = tonumber(ARGV[8]), tonumber(ARGV[9])
-  if limit and windowMs then redis.call('HSET', KEYS[7], 'limit', limit, 'windowMs', windowMs) end
-  if redis.call('HGET', KEYS[7], 'probeId') == reqId then redis.call('HDEL', KEYS[7], 'probeId', 'probeUntil') end
-  local cost = tonumber(ARGV[14])
-  local used = tonumber(redis.call('HGET', KEYS[7], 'used') or '0')
-  local member = 'r:' .. reqId .. '|' .. ARGV[12]
-  local ts = redis.call('ZSCORE', KEYS[8], member)
-  if ts then
-    if cost >= 0 then
-      redis.call('ZREM', KEYS[8], member)
-      used = used - tonumber(ARGV[12])
-      if cost > 0 then
-        redis.call('ZADD', KEYS[8], ts, reqId .. '|' .. cost)
-        used = used + cost
-      end
-    end
-  elseif cost > 0 then
-    redis.call('ZADD', KEYS[8], now, reqId .. '|' .. cost)
-    used = used + cost
-  end
-  -- the server's count wins when it is higher (another client on this IP, lost state); reservations of
-  -- requests still in flight are already in ours at their worst cost
-  local remaining = tonumber(ARGV[10])
-  if limit and remaining and limit - remaining > used then
-    redis.call('ZADD', KEYS[8], now, 'sync-' .. reqId .. '|' .. (limit - remaining - used))
-    used = limit - remaining
-  end
-  redis.call('HSET', KEYS[7], 'used', used)
-  local w = tonumber(redis.call('HGET', KEYS[7], 'windowMs') or '0')
-  if w > 0 then
-    redis.call('PEXPIRE', KEYS[7], w + 60000)
-    redis.call('PEXPIRE', KEYS[8], w + 60000)
-  end
-end
-return 1
-`;
+// The scripts, each with its keys and arguments documented in its header (lua/*.lua).
+const ACQUIRE = loadLua(new URL("./lua/acquire.lua", import.meta.url));
+const SETTLE = loadLua(new URL("./lua/settle.lua", import.meta.url));
 
 type BudgetCommands = {
   esiAcquire(...args: (string | number)[]): Promise<[number, number, string]>;
@@ -250,8 +65,8 @@ const prepared = new WeakSet<Redis>();
 function client(): Redis & BudgetCommands {
   const r = redis();
   if (!prepared.has(r)) {
-    r.defineCommand("esiAcquire", { numberOfKeys: 10, lua: ACQUIRE });
-    r.defineCommand("esiSettle", { numberOfKeys: 11, lua: SETTLE });
+    r.defineCommand("esiAcquire", ACQUIRE);
+    r.defineCommand("esiSettle", SETTLE);
     prepared.add(r);
   }
   return r as Redis & BudgetCommands;
@@ -301,6 +116,7 @@ export async function acquire(route: string, opts: AcquireOptions = {}): Promise
   const reqId = `${process.pid}.${instance}.${++counter}`;
   const routePause = k.pause(`route:${route}`);
   for (;;) {
+    // keys, then arguments, in the order of lua/acquire.lua's header
     const [admitted, waitMs, reason] = await client().esiAcquire(
       k.guard,
       k.errors,
@@ -352,6 +168,7 @@ export async function settle(ticket: Ticket, outcome: Outcome | undefined): Prom
   if (group) learned.set(ticket.route, { group, until: Infinity });
   const rl = parseRateLimit(h["x-ratelimit-limit"]);
   const str = (n: number | undefined) => (n === undefined ? "" : String(n));
+  // keys, then arguments, in the order of lua/settle.lua's header
   await client().esiSettle(
     k.guard,
     k.errors,
