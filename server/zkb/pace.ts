@@ -1,23 +1,14 @@
-// Request spacing shared by every process through Redis: each caller reserves the next free slot
-// (one Lua call: slot = max(next, now); next = slot + interval) and sleeps until it. Used for the
-// zKillboard API (~1 request/s per IP) and R2Z2 (~20/s).
+// Request spacing shared by every process through Redis: each caller reserves the next free slot (one Lua
+// call, lua/reserve-slot.lua: slot = max(next, now); next = slot + interval) and sleeps until it. Used for
+// the zKillboard API (~1 request/s per IP) and R2Z2 (~20/s).
 import type { Redis } from "ioredis";
 import { sleep } from "../esi/http.ts";
 import { config } from "../helpers/config.ts";
+import { loadLua } from "../helpers/lua.ts";
 import { redis } from "../helpers/redis.ts";
 
-// KEYS: next  ARGV: intervalMs maxWaitMs → {reserved 0/1, ms to wait}; a slot further away than
-// maxWaitMs is not reserved (a caller that gives up must not push everyone else's slots back)
-const RESERVE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
-if slot < now then slot = now end
-if slot - now > tonumber(ARGV[2]) then return {0, slot - now} end
-local interval = tonumber(ARGV[1])
-redis.call('SET', KEYS[1], slot + interval, 'PX', slot + interval - now + 60000)
-return {1, slot - now}
-`;
+// Keys, arguments and reply are documented in the script's header.
+const RESERVE = loadLua(new URL("./lua/reserve-slot.lua", import.meta.url));
 
 const prepared = new WeakSet<Redis>();
 
@@ -26,7 +17,7 @@ type Reserve = { paceReserve(key: string, intervalMs: number, maxWaitMs: number)
 function client(): Redis & Reserve {
   const r = redis();
   if (!prepared.has(r)) {
-    r.defineCommand("paceReserve", { numberOfKeys: 1, lua: RESERVE });
+    r.defineCommand("paceReserve", RESERVE);
     prepared.add(r);
   }
   return r as Redis & Reserve;
