@@ -3,7 +3,7 @@
 // group for everyone until Retry-After, and the error-limit guard stops all calls at the low mark
 // until the window resets, then lets one request through at a time.
 import { beforeEach, describe, expect, it } from "vitest";
-import { budgetEvents, budgetState } from "../server/esi/budget.ts";
+import { acquire, budgetEvents, budgetState, settle } from "../server/esi/budget.ts";
 import { EsiBlockedError, NotFoundError } from "../server/esi/errors.ts";
 import { getCharacter, getKillmail } from "../server/esi/routes.ts";
 import { setUpstreamSettings } from "../server/esi/settings.ts";
@@ -68,6 +68,16 @@ describe("token buckets", () => {
     const ours = log.filter((r) => r.at >= limited[0]!.at && r.status !== 429);
     expect(ours.every((r) => r.at >= pause!.until)).toBe(true);
     expect(sim.stats().violationsByKind["ignored-retry-after"] ?? 0).toBe(0);
+  });
+
+  it("a 429 with Retry-After: 0 still pauses the group for a second", async () => {
+    const ticket = await acquire("/killmails/{killmail_id}/{killmail_hash}");
+    await settle(ticket, { status: 429, headers: { "x-ratelimit-group": "killmail", "retry-after": "0" } });
+    const blocked = await acquire("/killmails/{killmail_id}/{killmail_hash}", { maxWaitMs: 0 }).catch((e: unknown) => e);
+    expect(blocked).toBeInstanceOf(EsiBlockedError);
+    expect((blocked as EsiBlockedError).reason).toBe("pause");
+    const [pause] = (await budgetEvents()).filter((e) => e.kind === "pause");
+    expect(pause!.until - pause!.setAt).toBe(1_000);
   });
 });
 

@@ -99,9 +99,9 @@ if trigger then
   end
 end
 
--- 429: everyone pauses this group (or route) for Retry-After
+-- 429: everyone pauses this group (or route) for Retry-After (a second at least: "0" still means "not now")
 if status == 429 then
-  local untilMs = now + (retryAfter or 60) * 1000
+  local untilMs = now + math.max(retryAfter or 60, 1) * 1000
   local cur = tonumber(redis.call('GET', pauseKey) or '0')
   if untilMs > cur then
     redis.call('SET', pauseKey, untilMs, 'PX', untilMs - now)
