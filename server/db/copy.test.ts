@@ -3,11 +3,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../test/support/database.ts";
 import { sql } from "./client.ts";
-import { CopyWriter, copyIn } from "./copy.ts";
+import { CopyWriter, copyIn, copyInto } from "./copy.ts";
 
 useTestDatabase("copy");
 
-const COLUMNS = ["id", "small", "big", "ratio", "flag"] as const;
+const INTO = copyInto("copy_rows", ["id", "small", "big", "ratio", "flag"]);
 type Row = readonly (number | boolean | null)[];
 
 beforeAll(async () => {
@@ -56,14 +56,13 @@ describe("CopyWriter", () => {
 });
 
 describe("copyIn", () => {
+  it("sends the COPY statement built once by copyInto, identifiers quoted", () => {
+    expect(INTO.statement).toBe('copy "copy_rows" ("id", "small", "big", "ratio", "flag") from stdin');
+  });
+
   it("stores the rows inside the caller's transaction", async () => {
     await sql().begin((tx) =>
-      copyIn(
-        tx,
-        "copy_rows",
-        COLUMNS,
-        bytesOf([1, 2, 9_007_199_254_740_991, -1.25e-7, true], [2, null, null, null, null], [3, -32_768, -1, 5, false]),
-      ),
+      copyIn(tx, INTO, bytesOf([1, 2, 9_007_199_254_740_991, -1.25e-7, true], [2, null, null, null, null], [3, -32_768, -1, 5, false])),
     );
     expect(await rows()).toEqual([
       { id: 1, small: 2, big: "9007199254740991", ratio: -1.25e-7, flag: true },
@@ -75,24 +74,24 @@ describe("copyIn", () => {
   it("rejects with Postgres' SQLSTATE when a value does not fit, and the transaction writes nothing", async () => {
     const before = await rows();
     const refused = sql().begin(async (tx) => {
-      await copyIn(tx, "copy_rows", COLUMNS, bytesOf([10, 1, 1, 1, true]));
-      await copyIn(tx, "copy_rows", COLUMNS, bytesOf([11, 1, 1, 1, true], [12, 40_000, 1, 1, true]));
+      await copyIn(tx, INTO, bytesOf([10, 1, 1, 1, true]));
+      await copyIn(tx, INTO, bytesOf([11, 1, 1, 1, true], [12, 40_000, 1, 1, true]));
     });
     await expect(refused).rejects.toMatchObject({ code: "22003" }); // numeric_value_out_of_range
     expect(await rows()).toEqual(before);
   });
 
   it("rejects a duplicate key with its constraint's SQLSTATE, then the pool works as before", async () => {
-    const refused = sql().begin((tx) => copyIn(tx, "copy_rows", COLUMNS, bytesOf([20, 1, 1, 1, true], [20, 1, 1, 1, true])));
+    const refused = sql().begin((tx) => copyIn(tx, INTO, bytesOf([20, 1, 1, 1, true], [20, 1, 1, 1, true])));
     await expect(refused).rejects.toMatchObject({ code: "23505" }); // unique_violation
-    await sql().begin((tx) => copyIn(tx, "copy_rows", COLUMNS, bytesOf([21, 1, 2 ** 40, 0.1, true])));
+    await sql().begin((tx) => copyIn(tx, INTO, bytesOf([21, 1, 2 ** 40, 0.1, true])));
     expect((await rows()).map((r) => r.id)).toEqual([1, 2, 3, 21]);
     expect((await rows()).at(-1)).toEqual({ id: 21, small: 1, big: String(2 ** 40), ratio: 0.1, flag: true });
   });
 
   it("copies nothing for no rows", async () => {
     const before = await rows();
-    await sql().begin((tx) => copyIn(tx, "copy_rows", COLUMNS, new CopyWriter().bytes()));
+    await sql().begin((tx) => copyIn(tx, INTO, new CopyWriter().bytes()));
     expect(await rows()).toEqual(before);
   });
 });

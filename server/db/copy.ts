@@ -8,6 +8,7 @@
 // stream, and the stream itself never finishes. copyIn() listens to that rejection as well, so a refused
 // COPY rejects with Postgres' error (its SQLSTATE intact) instead of hanging its transaction forever.
 import type { TransactionSql } from "postgres";
+import { quoteIdent } from "./columns.ts";
 
 const TAB = 9;
 const NEWLINE = 10;
@@ -136,10 +137,19 @@ interface PendingCopy {
   writable(): Promise<NodeJS.WritableStream>;
 }
 
-/** Copies rows (CopyWriter bytes) into `table (columns)` inside the transaction; resolves once Postgres has them. */
-export async function copyIn(tx: TransactionSql, table: string, columns: readonly string[], rows: Uint8Array): Promise<void> {
+/** A COPY statement into a table's columns, in the order its rows give their fields. Build it once, at load. */
+export interface CopyInto {
+  readonly statement: string;
+}
+
+export function copyInto(table: string, columns: readonly string[]): CopyInto {
+  return { statement: `copy ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) from stdin` };
+}
+
+/** Copies rows (CopyWriter bytes) in by `into` inside the transaction; resolves once Postgres has them. */
+export async function copyIn(tx: TransactionSql, into: CopyInto, rows: Uint8Array): Promise<void> {
   if (rows.length === 0) return;
-  const query = tx.unsafe(`copy ${table} (${columns.join(", ")}) from stdin`) as unknown as PendingCopy;
+  const query = tx.unsafe(into.statement) as unknown as PendingCopy;
   if (typeof query.reject !== "function") throw new Error("postgres.js no longer exposes a query's reject(): copyIn needs a look");
   let refused: ((err: unknown) => void) | undefined;
   let refusal: unknown;

@@ -2,15 +2,19 @@
 // back exactly (unflatten: attackers in order, items nested and ordered as ESI sent them), and flag each
 // kill's first attacker row of every corporation, alliance and ship type: on every real kill and a
 // thousand simulated ones, without a database (store.test.ts does the same through Postgres).
+import { getTableColumns } from "drizzle-orm";
+import type { PgTable } from "drizzle-orm/pg-core";
 import { describe, expect, it } from "vitest";
 import { World } from "../../sim/world/index.ts";
 import { loadCorpus } from "../../test/support/corpus.ts";
-import { CopyWriter } from "../db/copy.ts";
+import { type CopyInto, CopyWriter } from "../db/copy.ts";
+import { attackers as attackersTable, items as itemsTable } from "../db/schema.ts";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import {
-  ATTACKER_COPY_COLUMNS,
+  ATTACKER_COLUMNS,
+  ATTACKER_COPY,
   type AttackerRow,
-  ITEM_COPY_COLUMNS,
+  ITEM_COPY,
   type ItemRow,
   killmailRow,
   unflattenKillmail,
@@ -20,8 +24,24 @@ import {
 
 type Value = number | boolean | null;
 
-/** The rows a writer function writes for one kill, parsed as COPY's text format: column name → value. */
-function rowsWritten(write: (out: CopyWriter, esi: EsiKillmail) => void, esi: EsiKillmail, columns: readonly string[]) {
+/** The schema keys of the columns a COPY statement names, in its order (read from its SQL text). */
+function copyFields(copy: CopyInto, table: PgTable): string[] {
+  const list = /\(([^)]*)\) from stdin$/.exec(copy.statement)?.[1];
+  if (!list) throw new Error(`not a COPY column list: ${copy.statement}`);
+  const keyOf = new Map(Object.entries(getTableColumns(table)).map(([key, column]) => [column.name, key]));
+  return list.split(", ").map((quoted) => {
+    const key = keyOf.get(quoted.replace(/^"|"$/g, ""));
+    if (!key) throw new Error(`${quoted} is no column of the table`);
+    return key;
+  });
+}
+
+/**
+ * The rows a writer function writes for one kill, parsed as Postgres parses them under the COPY
+ * statement the store sends them with (text format, fields in its column order): field → value.
+ */
+function rowsWritten(write: (out: CopyWriter, esi: EsiKillmail) => void, esi: EsiKillmail, copy: CopyInto, table: PgTable) {
+  const columns = copyFields(copy, table);
   const out = new CopyWriter(16); // tiny, so the tests also cover its growing
   write(out, esi);
   const text = new TextDecoder().decode(out.bytes());
@@ -37,34 +57,12 @@ function rowsWritten(write: (out: CopyWriter, esi: EsiKillmail) => void, esi: Es
     });
 }
 
-function attackerRow(r: Record<string, Value>): AttackerRow {
-  return {
-    killmailId: r.killmail_id as number,
-    attackerIndex: r.attacker_index as number,
-    characterId: r.character_id as number | null,
-    corporationId: r.corporation_id as number | null,
-    allianceId: r.alliance_id as number | null,
-    factionId: r.faction_id as number | null,
-    shipTypeId: r.ship_type_id as number | null,
-    weaponTypeId: r.weapon_type_id as number | null,
-    damageDone: r.damage_done as number,
-    finalBlow: r.final_blow as boolean,
-    securityStatus: r.security_status as number,
-  };
-}
+const attackerRows = (esi: EsiKillmail) => rowsWritten(writeAttackerRows, esi, ATTACKER_COPY, attackersTable);
+const itemRows = (esi: EsiKillmail) => rowsWritten(writeItemRows, esi, ITEM_COPY, itemsTable) as unknown as ItemRow[];
 
-function itemRow(r: Record<string, Value>): ItemRow {
-  return {
-    killmailId: r.killmail_id as number,
-    itemIndex: r.item_index as number,
-    parentIndex: r.parent_index as number | null,
-    flag: r.flag as number,
-    itemTypeId: r.item_type_id as number,
-    singleton: r.singleton as number,
-    quantityDropped: r.quantity_dropped as number | null,
-    quantityDestroyed: r.quantity_destroyed as number | null,
-    containerDropped: r.container_dropped as boolean | null,
-  };
+/** An attacker row's body fields (its first-of-entity flags left out). */
+function attackerRow(r: Record<string, Value>): AttackerRow {
+  return Object.fromEntries(ATTACKER_COLUMNS.fields.map((f) => [f, r[f]])) as AttackerRow;
 }
 
 function kills(): EsiKillmail[] {
@@ -78,8 +76,8 @@ describe("a kill's attacker and item rows", () => {
   it("read back, give the ESI body exactly", () => {
     let nested = 0;
     for (const esi of all) {
-      const attackers = rowsWritten(writeAttackerRows, esi, ATTACKER_COPY_COLUMNS).map(attackerRow);
-      const items = rowsWritten(writeItemRows, esi, ITEM_COPY_COLUMNS).map(itemRow);
+      const attackers = attackerRows(esi).map(attackerRow);
+      const items = itemRows(esi);
       expect(attackers.every((a) => a.killmailId === esi.killmail_id) && items.every((i) => i.killmailId === esi.killmail_id)).toBe(true);
       expect(unflattenKillmail({ killmail: killmailRow(esi, "a".repeat(40)), attackers, items }), `killmail ${esi.killmail_id}`).toEqual(
         esi,
@@ -116,9 +114,7 @@ describe("a kill's attacker and item rows", () => {
         ],
       },
     };
-    expect(
-      rowsWritten(writeItemRows, nestedTwice, ITEM_COPY_COLUMNS).map((r) => [r.item_index, r.parent_index, r.container_dropped]),
-    ).toEqual([
+    expect(itemRows(nestedTwice).map((r) => [r.itemIndex, r.parentIndex, r.containerDropped])).toEqual([
       [0, null, null],
       [1, 0, true],
       [2, 1, true],
@@ -126,7 +122,7 @@ describe("a kill's attacker and item rows", () => {
     ]);
     let contents = 0;
     for (const esi of [...all, nestedTwice]) {
-      const items = rowsWritten(writeItemRows, esi, ITEM_COPY_COLUMNS).map(itemRow);
+      const items = itemRows(esi);
       const topOf = (row: ItemRow): ItemRow => (row.parentIndex === null ? row : topOf(items[row.parentIndex]!));
       for (const row of items) {
         const top = topOf(row);
@@ -139,11 +135,11 @@ describe("a kill's attacker and item rows", () => {
 
   it("flag the first attacker row of each corporation, alliance and ship type of a kill, and no other", () => {
     for (const esi of all) {
-      const rows = rowsWritten(writeAttackerRows, esi, ATTACKER_COPY_COLUMNS);
+      const rows = attackerRows(esi);
       for (const [flag, column] of [
-        ["corporation_first", "corporation_id"],
-        ["alliance_first", "alliance_id"],
-        ["ship_first", "ship_type_id"],
+        ["corporationFirst", "corporationId"],
+        ["allianceFirst", "allianceId"],
+        ["shipFirst", "shipTypeId"],
       ] as const) {
         const expected = rows.map((r, i) => r[column] !== null && rows.findIndex((o) => o[column] === r[column]) === i);
         expect(
@@ -152,5 +148,93 @@ describe("a kill's attacker and item rows", () => {
         ).toEqual(expected);
       }
     }
+  });
+
+  it("put every field in the column the COPY statement names for it", () => {
+    // Every value distinct, and each flag column true and false on different rows: a field written in
+    // another column's place, or left unwritten, changes what the rows read as.
+    const attacker = (i: number, corporation: number, alliance: number, ship: number) => ({
+      character_id: 95_000_001 + i,
+      corporation_id: corporation,
+      alliance_id: alliance,
+      faction_id: 500_001 + i,
+      ship_type_id: ship,
+      weapon_type_id: 2873 + i,
+      damage_done: 100 + i,
+      final_blow: i === 0,
+      security_status: i - 1.5,
+    });
+    const esi: EsiKillmail = {
+      killmail_id: 90_000_001,
+      killmail_time: "2026-05-01T12:00:00Z",
+      solar_system_id: 30_000_142,
+      victim: {
+        ship_type_id: 670,
+        damage_taken: 500,
+        items: [
+          {
+            flag: 5,
+            item_type_id: 3465,
+            singleton: 0,
+            quantity_dropped: 1,
+            items: [{ flag: 27, item_type_id: 2874, singleton: 1, quantity_dropped: 3, quantity_destroyed: 7 }],
+          },
+        ],
+      },
+      attackers: [
+        attacker(0, 98_000_001, 99_000_001, 587),
+        attacker(1, 98_000_001, 99_000_002, 587),
+        attacker(2, 98_000_002, 99_000_002, 587),
+        attacker(3, 98_000_002, 99_000_002, 588),
+      ],
+    };
+    const firsts = [
+      [true, true, true],
+      [false, true, false],
+      [true, false, false],
+      [false, false, true],
+    ];
+    expect(attackerRows(esi)).toEqual(
+      esi.attackers.map((a, i) => ({
+        killmailId: 90_000_001,
+        attackerIndex: i,
+        characterId: a.character_id,
+        corporationId: a.corporation_id,
+        allianceId: a.alliance_id,
+        factionId: a.faction_id,
+        shipTypeId: a.ship_type_id,
+        weaponTypeId: a.weapon_type_id,
+        damageDone: a.damage_done,
+        finalBlow: a.final_blow,
+        securityStatus: a.security_status,
+        corporationFirst: firsts[i]![0],
+        allianceFirst: firsts[i]![1],
+        shipFirst: firsts[i]![2],
+      })),
+    );
+    expect(itemRows(esi)).toEqual([
+      {
+        killmailId: 90_000_001,
+        itemIndex: 0,
+        parentIndex: null,
+        flag: 5,
+        itemTypeId: 3465,
+        singleton: 0,
+        quantityDropped: 1,
+        quantityDestroyed: null,
+        containerDropped: null,
+      },
+      {
+        killmailId: 90_000_001,
+        itemIndex: 1,
+        parentIndex: 0,
+        flag: 27,
+        itemTypeId: 2874,
+        singleton: 1,
+        quantityDropped: 3,
+        quantityDestroyed: 7,
+        containerDropped: true,
+      },
+    ]);
   });
 });

@@ -1,61 +1,85 @@
 // Turns a validated ESI killmail into the rows we store — the killmail row, and the attacker rows (in
 // order) and item rows (pre-order, with parent links) as COPY rows — and stored rows back into the ESI
-// body exactly (unflatten), plus the ids a stored kill fans out to. Pure functions: no I/O.
-import type { CopyWriter } from "../db/copy.ts";
+// body exactly (unflatten), plus the ids a stored kill fans out to. The rows' columns are lists of the
+// schema's (server/db/columns.ts), the one order the writers, the store's statements and the reads
+// share. Pure functions: no I/O.
+import { columnList, type RowOf } from "../db/columns.ts";
+import { type CopyWriter, copyInto } from "../db/copy.ts";
+import { attackers, items, killmails } from "../db/schema.ts";
 import type { EsiItem, EsiKillmail } from "../esi/killmail-schema.ts";
 import { isPlayerCharacter, isPlayerCorporation } from "../eve/ids.ts";
 
-export interface KillmailRow {
-  killmailId: number;
-  hash: string;
-  killmailTime: string;
-  solarSystemId: number;
-  moonId: number | null;
-  warId: number | null;
-  victimCharacterId: number | null;
-  victimCorporationId: number | null;
-  victimAllianceId: number | null;
-  victimFactionId: number | null;
-  victimShipTypeId: number;
-  victimDamageTaken: number;
-  positionX: number | null;
-  positionY: number | null;
-  positionZ: number | null;
-  attackerCount: number;
-  finalBlowCharacterId: number | null;
-  finalBlowCorporationId: number | null;
-  isNpc: boolean;
-}
+/** The killmails columns of a kill's row: all but stored_at, which the database sets. */
+export const KILLMAIL_COLUMNS = columnList(killmails, [
+  "killmailId",
+  "hash",
+  "killmailTime",
+  "solarSystemId",
+  "moonId",
+  "warId",
+  "victimCharacterId",
+  "victimCorporationId",
+  "victimAllianceId",
+  "victimFactionId",
+  "victimShipTypeId",
+  "victimDamageTaken",
+  "positionX",
+  "positionY",
+  "positionZ",
+  "attackerCount",
+  "finalBlowCharacterId",
+  "finalBlowCorporationId",
+  "isNpc",
+]);
 
-export interface AttackerRow {
-  killmailId: number;
-  attackerIndex: number;
-  characterId: number | null;
-  corporationId: number | null;
-  allianceId: number | null;
-  factionId: number | null;
-  shipTypeId: number | null;
-  weaponTypeId: number | null;
-  damageDone: number;
-  finalBlow: boolean;
-  securityStatus: number;
-}
+/** The attackers columns that carry the ESI body (an AttackerRow). */
+export const ATTACKER_COLUMNS = columnList(attackers, [
+  "killmailId",
+  "attackerIndex",
+  "characterId",
+  "corporationId",
+  "allianceId",
+  "factionId",
+  "shipTypeId",
+  "weaponTypeId",
+  "damageDone",
+  "finalBlow",
+  "securityStatus",
+]);
 
-export interface ItemRow {
-  killmailId: number;
-  itemIndex: number;
-  parentIndex: number | null;
-  flag: number;
-  itemTypeId: number;
-  singleton: number;
-  quantityDropped: number | null;
-  quantityDestroyed: number | null;
-  /** Inside a container: whether the top-level row holding it was dropped. Null on top-level rows. */
-  containerDropped: boolean | null;
-}
+/**
+ * The attackers columns in the order writeAttackerRows writes them (it places each field by this
+ * list's positions): the body's, then whether the row is the kill's first of its corporation, alliance
+ * and ship type (the attacker indexes by those hold only such rows, so each kill once per entity).
+ */
+export const ATTACKER_COPY_COLUMNS = columnList(attackers, [...ATTACKER_COLUMNS.fields, "corporationFirst", "allianceFirst", "shipFirst"]);
+
+/** The items columns: what writeItemRows writes (in this order, by its positions) and an ItemRow holds. */
+export const ITEM_COLUMNS = columnList(items, [
+  "killmailId",
+  "itemIndex",
+  "parentIndex",
+  "flag",
+  "itemTypeId",
+  "singleton",
+  "quantityDropped",
+  "quantityDestroyed",
+  "containerDropped",
+]);
+
+/** The COPY statements for the rows writeAttackerRows and writeItemRows write: their columns in the writers' order. */
+export const ATTACKER_COPY = copyInto(ATTACKER_COPY_COLUMNS.table, ATTACKER_COPY_COLUMNS.names);
+export const ITEM_COPY = copyInto(ITEM_COLUMNS.table, ITEM_COLUMNS.names);
+
+/** A killmails row as read back (killmail_time a Date). */
+export type StoredKillmailRow = RowOf<typeof killmails, (typeof KILLMAIL_COLUMNS.fields)[number]>;
+/** A killmails row as the store writes it: the time as ESI's text, which its unnest() array carries as is. */
+export type KillmailRow = Omit<StoredKillmailRow, "killmailTime"> & { killmailTime: string };
+export type AttackerRow = RowOf<typeof attackers, (typeof ATTACKER_COLUMNS.fields)[number]>;
+export type ItemRow = RowOf<typeof items, (typeof ITEM_COLUMNS.fields)[number]>;
 
 export interface FlatKillmail {
-  killmail: KillmailRow;
+  killmail: KillmailRow | StoredKillmailRow;
   attackers: AttackerRow[];
   items: ItemRow[];
 }
@@ -114,89 +138,58 @@ export function killmailRow(esi: EsiKillmail, hash: string): KillmailRow {
 }
 
 /**
- * The attackers table's columns, in the order writeAttackerRows writes them: AttackerRow's fields, then
- * whether the row is the kill's first of its corporation, alliance and ship type (the attacker indexes
- * by those hold only such rows, so each kill once per entity).
- */
-export const ATTACKER_COPY_COLUMNS = [
-  "killmail_id",
-  "attacker_index",
-  "character_id",
-  "corporation_id",
-  "alliance_id",
-  "faction_id",
-  "ship_type_id",
-  "weapon_type_id",
-  "damage_done",
-  "final_blow",
-  "security_status",
-  "corporation_first",
-  "alliance_first",
-  "ship_first",
-] as const;
-
-/** The items table's columns, in the order writeItemRows writes them (ItemRow's fields). */
-export const ITEM_COPY_COLUMNS = [
-  "killmail_id",
-  "item_index",
-  "parent_index",
-  "flag",
-  "item_type_id",
-  "singleton",
-  "quantity_dropped",
-  "quantity_destroyed",
-  "container_dropped",
-] as const;
-
-/**
- * Writes the kill's attacker rows as COPY rows (ATTACKER_COPY_COLUMNS), straight from the body (a
- * batch's hot path: no row objects, no strings). Each row goes through one values array and one writer
- * call: a small function the JIT compiles quickly (a chain of inlined writes took it ~0.2 s).
+ * Writes the kill's attacker rows as COPY rows (ATTACKER_COPY_COLUMNS, each field at its position there),
+ * straight from the body (a batch's hot path: no row objects, no strings). Each row goes through one
+ * values array and one writer call: a small function the JIT compiles quickly (a chain of inlined
+ * writes took it ~0.2 s).
  */
 export function writeAttackerRows(out: CopyWriter, esi: EsiKillmail): void {
+  const at = ATTACKER_COPY_COLUMNS.at;
   const corporations = new Set<number>();
   const alliances = new Set<number>();
   const ships = new Set<number>();
-  const row: (number | boolean | undefined)[] = new Array(ATTACKER_COPY_COLUMNS.length);
-  row[0] = esi.killmail_id;
+  const row: (number | boolean | undefined)[] = new Array(ATTACKER_COPY_COLUMNS.fields.length);
+  row[at.killmailId] = esi.killmail_id;
   for (let i = 0; i < esi.attackers.length; i++) {
     const a = esi.attackers[i]!;
-    row[1] = i;
-    row[2] = a.character_id;
-    row[3] = a.corporation_id;
-    row[4] = a.alliance_id;
-    row[5] = a.faction_id;
-    row[6] = a.ship_type_id;
-    row[7] = a.weapon_type_id;
-    row[8] = a.damage_done;
-    row[9] = a.final_blow;
-    row[10] = a.security_status;
-    row[11] = firstSeen(corporations, a.corporation_id);
-    row[12] = firstSeen(alliances, a.alliance_id);
-    row[13] = firstSeen(ships, a.ship_type_id);
+    row[at.attackerIndex] = i;
+    row[at.characterId] = a.character_id;
+    row[at.corporationId] = a.corporation_id;
+    row[at.allianceId] = a.alliance_id;
+    row[at.factionId] = a.faction_id;
+    row[at.shipTypeId] = a.ship_type_id;
+    row[at.weaponTypeId] = a.weapon_type_id;
+    row[at.damageDone] = a.damage_done;
+    row[at.finalBlow] = a.final_blow;
+    row[at.securityStatus] = a.security_status;
+    row[at.corporationFirst] = firstSeen(corporations, a.corporation_id);
+    row[at.allianceFirst] = firstSeen(alliances, a.alliance_id);
+    row[at.shipFirst] = firstSeen(ships, a.ship_type_id);
     out.row(row);
   }
 }
 
 /**
- * Writes the kill's item rows as COPY rows (ITEM_COPY_COLUMNS) in pre-order: a container's contents
- * follow it and name its index as parent; contents carry whether their top-level container was dropped.
+ * Writes the kill's item rows as COPY rows (ITEM_COLUMNS, each field at its position there) in
+ * pre-order: a container's contents follow it and name its index as parent; contents carry whether
+ * their top-level container was dropped.
  */
 export function writeItemRows(out: CopyWriter, esi: EsiKillmail): void {
-  const row: (number | boolean | undefined)[] = new Array(ITEM_COPY_COLUMNS.length);
-  row[0] = esi.killmail_id;
+  const at = ITEM_COLUMNS.at;
+  const row: (number | boolean | undefined)[] = new Array(ITEM_COLUMNS.fields.length);
+  row[at.killmailId] = esi.killmail_id;
   let next = 0;
   const walk = (list: EsiItem[], parentIndex: number | undefined, containerDropped: boolean | undefined) => {
     for (const item of list) {
       const itemIndex = next++;
-      row[1] = itemIndex;
-      row[2] = parentIndex;
-      row[3] = item.flag;
-      row[4] = item.item_type_id;
-      row[5] = item.singleton;
-      row[6] = item.quantity_dropped;
-      row[7] = item.quantity_destroyed;
-      row[8] = containerDropped;
+      row[at.itemIndex] = itemIndex;
+      row[at.parentIndex] = parentIndex;
+      row[at.flag] = item.flag;
+      row[at.itemTypeId] = item.item_type_id;
+      row[at.singleton] = item.singleton;
+      row[at.quantityDropped] = item.quantity_dropped;
+      row[at.quantityDestroyed] = item.quantity_destroyed;
+      row[at.containerDropped] = containerDropped;
       out.row(row);
       if (item.items) walk(item.items, itemIndex, containerDropped ?? (item.quantity_dropped ?? 0) > 0);
     }

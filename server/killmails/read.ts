@@ -1,7 +1,18 @@
 // Reads a stored kill back: the ESI body exactly as ESI sent it (rebuilt from the rows) and its values.
+// The selects name the columns of flatten.ts' row lists (and of the values the API shows), from the schema.
 import { sql } from "../db/client.ts";
+import { columnList, columnSql, type RowOf } from "../db/columns.ts";
+import { killmailValues } from "../db/schema.ts";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
-import { type AttackerRow, type ItemRow, type KillmailRow, unflattenKillmail } from "./flatten.ts";
+import {
+  ATTACKER_COLUMNS,
+  type AttackerRow,
+  ITEM_COLUMNS,
+  type ItemRow,
+  KILLMAIL_COLUMNS,
+  type StoredKillmailRow,
+  unflattenKillmail,
+} from "./flatten.ts";
 
 export interface KillmailValues {
   total: string;
@@ -24,46 +35,38 @@ export interface StoredKillmail {
   values: KillmailValues | null;
 }
 
+/** The values the API shows. prices_as_of is read as text, as the schema types it (postgres.js would make it a Date). */
+export const VALUE_READ_COLUMNS = columnList(killmailValues, [
+  "totalValue",
+  "destroyedValue",
+  "droppedValue",
+  "fittedValue",
+  "unpricedCount",
+  "isSolo",
+  "isAwox",
+  "pricesAsOf",
+  "valuedAt",
+]);
+type ValueRow = RowOf<typeof killmailValues, (typeof VALUE_READ_COLUMNS.fields)[number]>;
+
+// One kill's rows, keyed by the schema's field names. Built once: the same text every call.
+const SELECT_KILLMAIL = `select ${KILLMAIL_COLUMNS.selectAs()} from ${KILLMAIL_COLUMNS.tableSql}
+  where ${KILLMAIL_COLUMNS.sql("killmailId")} = $1`;
+const SELECT_ATTACKERS = `select ${ATTACKER_COLUMNS.selectAs()} from ${ATTACKER_COLUMNS.tableSql}
+  where ${ATTACKER_COLUMNS.sql("killmailId")} = $1 order by ${ATTACKER_COLUMNS.sql("attackerIndex")}`;
+const SELECT_ITEMS = `select ${ITEM_COLUMNS.selectAs()} from ${ITEM_COLUMNS.tableSql}
+  where ${ITEM_COLUMNS.sql("killmailId")} = $1 order by ${ITEM_COLUMNS.sql("itemIndex")}`;
+const SELECT_VALUES = `select ${VALUE_READ_COLUMNS.selectAs({ pricesAsOf: "text" })} from ${VALUE_READ_COLUMNS.tableSql}
+  where ${columnSql(killmailValues, "killmailId")} = $1`;
+
 export async function loadKillmail(killmailId: number): Promise<StoredKillmail | null> {
   const db = sql();
+  const prepare = { prepare: true };
   const [[k], attackers, items, [v]] = await Promise.all([
-    db<(KillmailRow & { isNpc: boolean })[]>`
-      select killmail_id as "killmailId", hash, killmail_time as "killmailTime", solar_system_id as "solarSystemId",
-             moon_id as "moonId", war_id as "warId", victim_character_id as "victimCharacterId",
-             victim_corporation_id as "victimCorporationId", victim_alliance_id as "victimAllianceId",
-             victim_faction_id as "victimFactionId", victim_ship_type_id as "victimShipTypeId",
-             victim_damage_taken as "victimDamageTaken", position_x as "positionX", position_y as "positionY",
-             position_z as "positionZ", attacker_count as "attackerCount",
-             final_blow_character_id as "finalBlowCharacterId", final_blow_corporation_id as "finalBlowCorporationId",
-             is_npc as "isNpc"
-      from killmails where killmail_id = ${killmailId}`,
-    db<AttackerRow[]>`
-      select killmail_id as "killmailId", attacker_index as "attackerIndex", character_id as "characterId",
-             corporation_id as "corporationId", alliance_id as "allianceId", faction_id as "factionId",
-             ship_type_id as "shipTypeId", weapon_type_id as "weaponTypeId", damage_done as "damageDone",
-             final_blow as "finalBlow", security_status as "securityStatus"
-      from attackers where killmail_id = ${killmailId} order by attacker_index`,
-    db<ItemRow[]>`
-      select killmail_id as "killmailId", item_index as "itemIndex", parent_index as "parentIndex", flag,
-             item_type_id as "itemTypeId", singleton, quantity_dropped as "quantityDropped",
-             quantity_destroyed as "quantityDestroyed", container_dropped as "containerDropped"
-      from items where killmail_id = ${killmailId} order by item_index`,
-    db<
-      {
-        total: string;
-        destroyed: string;
-        dropped: string;
-        fitted: string;
-        unpriced: number;
-        solo: boolean;
-        awox: boolean;
-        prices_as_of: string | null;
-        valued_at: Date;
-      }[]
-    >`
-      select total_value as total, destroyed_value as destroyed, dropped_value as dropped, fitted_value as fitted,
-             unpriced_count as unpriced, is_solo as solo, is_awox as awox, prices_as_of::text, valued_at
-      from killmail_values where killmail_id = ${killmailId}`,
+    db.unsafe<StoredKillmailRow[]>(SELECT_KILLMAIL, [killmailId], prepare),
+    db.unsafe<AttackerRow[]>(SELECT_ATTACKERS, [killmailId], prepare),
+    db.unsafe<ItemRow[]>(SELECT_ITEMS, [killmailId], prepare),
+    db.unsafe<ValueRow[]>(SELECT_VALUES, [killmailId], prepare),
   ]);
   if (!k) return null;
   return {
@@ -71,16 +74,16 @@ export async function loadKillmail(killmailId: number): Promise<StoredKillmail |
     killmail: unflattenKillmail({ killmail: k, attackers, items }),
     values: v
       ? {
-          total: v.total,
-          destroyed: v.destroyed,
-          dropped: v.dropped,
-          fitted: v.fitted,
-          unpriced: v.unpriced,
-          solo: v.solo,
-          awox: v.awox,
+          total: v.totalValue,
+          destroyed: v.destroyedValue,
+          dropped: v.droppedValue,
+          fitted: v.fittedValue,
+          unpriced: v.unpricedCount,
+          solo: v.isSolo,
+          awox: v.isAwox,
           npc: k.isNpc,
-          pricesAsOf: v.prices_as_of,
-          valuedAt: v.valued_at.toISOString(),
+          pricesAsOf: v.pricesAsOf,
+          valuedAt: v.valuedAt.toISOString(),
         }
       : null,
   };

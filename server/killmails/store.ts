@@ -8,7 +8,7 @@ import { type ArrayElement, pgArray } from "../db/arrays.ts";
 import { CopyWriter, copyIn } from "../db/copy.ts";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
 import { type FanOutKeys, fanOutChecked, writeFanOut } from "./fan-out.ts";
-import { ATTACKER_COPY_COLUMNS, ITEM_COPY_COLUMNS, type KillmailRow, killmailRow, writeAttackerRows, writeItemRows } from "./flatten.ts";
+import { ATTACKER_COPY, ITEM_COPY, KILLMAIL_COLUMNS, type KillmailRow, killmailRow, writeAttackerRows, writeItemRows } from "./flatten.ts";
 import { RULES, valueStoredKills } from "./values.ts";
 
 export interface KillToStore {
@@ -45,39 +45,27 @@ export async function storeKillmails(sql: Sql, kills: KillToStore[], attempts = 
   }
 }
 
-// The killmail row's columns, one array literal each, in unnest() order.
-const KILLMAIL_FIELDS = [
-  "killmailId",
-  "hash",
-  "killmailTime",
-  "solarSystemId",
-  "moonId",
-  "warId",
-  "victimCharacterId",
-  "victimCorporationId",
-  "victimAllianceId",
-  "victimFactionId",
-  "victimShipTypeId",
-  "victimDamageTaken",
-  "positionX",
-  "positionY",
-  "positionZ",
-  "attackerCount",
-  "finalBlowCharacterId",
-  "finalBlowCorporationId",
-  "isNpc",
-] as const satisfies readonly (keyof KillmailRow)[];
+/**
+ * Inserts the killmail rows from one array parameter per column (KILLMAIL_COLUMNS, in order) through
+ * unnest(), skipping kills already stored, and returns the ids it inserted. Raw SQL built once from the
+ * schema: the same text on every call, so each connection prepares it once and reuses the plan.
+ */
+const INSERT_KILLMAILS = `insert into ${KILLMAIL_COLUMNS.tableSql} (${KILLMAIL_COLUMNS.list()})
+    select * from unnest(${KILLMAIL_COLUMNS.unnestArgs()})
+    on conflict (${KILLMAIL_COLUMNS.sql("killmailId")}) do nothing
+    returning ${KILLMAIL_COLUMNS.sql("killmailId")} as "killmailId"`;
 
 /**
- * One array literal per field. A loop, not one inline expression per column in the statement below:
- * the JIT compiles that hot async function in milliseconds instead of seconds.
+ * One array literal per field, in the fields' order. A loop, not one inline expression per column in
+ * the statement's call: the JIT compiles that hot async function in milliseconds instead of seconds.
  */
-function columnArrays<R, F extends keyof R>(rows: readonly R[], fields: readonly F[]): Record<F, string> {
-  const out = {} as Record<F, string>;
-  for (const field of fields) {
+function columnArrays<R, F extends keyof R>(rows: readonly R[], fields: readonly F[]): string[] {
+  const out = new Array<string>(fields.length);
+  for (let f = 0; f < fields.length; f++) {
+    const field = fields[f]!;
     const values = new Array<ArrayElement>(rows.length);
     for (let i = 0; i < rows.length; i++) values[i] = rows[i]![field] as ArrayElement;
-    out[field] = pgArray(values);
+    out[f] = pgArray(values);
   }
   return out;
 }
@@ -87,7 +75,8 @@ function columnArrays<R, F extends keyof R>(rows: readonly R[], fields: readonly
  * (kill i's rows between offsets i and i + 1 of its table's `ends`).
  */
 interface EncodedBatch {
-  kCols: Record<(typeof KILLMAIL_FIELDS)[number], string>;
+  /** One array literal per KILLMAIL_COLUMNS column, in its order: INSERT_KILLMAILS' parameters. */
+  kCols: string[];
   attackers: { rows: CopyWriter; ends: number[] };
   items: { rows: CopyWriter; ends: number[] };
   /** Kills with exactly one player attacker: the only ones the solo rule can apply to. */
@@ -111,7 +100,7 @@ function encodeBatch(kills: KillToStore[]): EncodedBatch {
     items.ends.push(items.rows.length);
     if (countPlayers(k.esi) === 1) soloCandidates.push(k.esi.killmail_id);
   }
-  return { kCols: columnArrays(kms, KILLMAIL_FIELDS), attackers, items, soloCandidates };
+  return { kCols: columnArrays(kms, KILLMAIL_COLUMNS.fields), attackers, items, soloCandidates };
 }
 
 /** The COPY bytes of the kills marked new (all of them, in the usual case: one view, no copy). */
@@ -130,35 +119,17 @@ async function storeInTransaction(tx: TransactionSql, kills: KillToStore[]): Pro
   const { kCols, attackers, items, soloCandidates } = encodeBatch(kills);
   // JIT would compile these statements for seconds once a big batch pushes their cost estimate up.
   await tx`set local jit = off`;
-  const inserted = await tx<{ killmail_id: number }[]>`
-    insert into killmails (killmail_id, hash, killmail_time, solar_system_id, moon_id, war_id,
-      victim_character_id, victim_corporation_id, victim_alliance_id, victim_faction_id,
-      victim_ship_type_id, victim_damage_taken, position_x, position_y, position_z,
-      attacker_count, final_blow_character_id, final_blow_corporation_id, is_npc)
-    select * from unnest(
-      ${kCols.killmailId}::int8[], ${kCols.hash}::text[],
-      ${kCols.killmailTime}::timestamptz[], ${kCols.solarSystemId}::int4[],
-      ${kCols.moonId}::int4[], ${kCols.warId}::int8[],
-      ${kCols.victimCharacterId}::int4[], ${kCols.victimCorporationId}::int4[],
-      ${kCols.victimAllianceId}::int4[], ${kCols.victimFactionId}::int4[],
-      ${kCols.victimShipTypeId}::int4[], ${kCols.victimDamageTaken}::int4[],
-      ${kCols.positionX}::float8[], ${kCols.positionY}::float8[],
-      ${kCols.positionZ}::float8[], ${kCols.attackerCount}::int4[],
-      ${kCols.finalBlowCharacterId}::int4[], ${kCols.finalBlowCorporationId}::int4[],
-      ${kCols.isNpc}::bool[]
-    )
-    on conflict (killmail_id) do nothing
-    returning killmail_id`;
+  const inserted = await tx.unsafe<{ killmailId: number }[]>(INSERT_KILLMAILS, kCols, { prepare: true });
 
-  const stored = inserted.map((r) => r.killmail_id).sort((x, y) => x - y);
+  const stored = inserted.map((r) => r.killmailId).sort((x, y) => x - y);
   const storedSet = new Set(stored);
   const existing = kills.map((k) => k.esi.killmail_id).filter((id) => !storedSet.has(id));
 
   let fanOut: { rows: number; keys: FanOutKeys } = { rows: 0, keys: { queues: [], ids: [] } };
   if (stored.length > 0) {
     const isNew = kills.map((k) => storedSet.has(k.esi.killmail_id));
-    await copyIn(tx, "attackers", ATTACKER_COPY_COLUMNS, rowsOf(attackers, isNew));
-    await copyIn(tx, "items", ITEM_COPY_COLUMNS, rowsOf(items, isNew));
+    await copyIn(tx, ATTACKER_COPY, rowsOf(attackers, isNew));
+    await copyIn(tx, ITEM_COPY, rowsOf(items, isNew));
     await valueStoredKills(
       tx,
       stored,
