@@ -8,6 +8,8 @@
 
 import type { PendingQuery, Row, Sql, TransactionSql } from "postgres";
 import { pgArray } from "../db/arrays.ts";
+import { columnList, type FieldOf } from "../db/columns.ts";
+import { attackers, items, killmails, killmailValues } from "../db/schema.ts";
 import { NPC_CHARACTER_MAX, NPC_CORPORATION_MAX } from "../eve/ids.ts";
 import type { ValueMode } from "./value-modes.ts";
 
@@ -55,13 +57,12 @@ export const RULES = {
 
 /**
  * CTEs ending in `totals` (one row per kill: killmail_id, destroyed, dropped, fitted, unpriced,
- * prices_as_of, is_solo, is_awox) over three relations the caller defines before them:
+ * prices_as_of, is_solo, is_awox) over three relations the caller defines before them, each with the
+ * columns VALUE_INPUTS lists (SELECT_INPUT selects them from the stored tables, for the caller to filter):
  *
- * - `value_kills(killmail_id, killmail_time, victim_ship_type_id, victim_character_id,
- *   victim_corporation_id, final_blow_corporation_id)`: the kills to value;
- * - `value_items(killmail_id, parent_index, flag, item_type_id, singleton, quantity_dropped,
- *   quantity_destroyed, container_dropped)`: their item rows (items table columns);
- * - `value_attackers(killmail_id, character_id, ship_type_id)`: their attackers.
+ * - `value_kills`: the kills to value;
+ * - `value_items`: their item rows;
+ * - `value_attackers`: their attackers.
  *
  * Everything becomes one stream of rows aggregated once per kill (no joins on estimated sizes, each
  * distinct type and day priced once): kind 0 = the ship (carrying the victim's fields), 1 = a top-level
@@ -182,19 +183,65 @@ export function valueTotals(sql: AnySql): Fragment {
     )`;
 }
 
-/** Columns of killmail_values written from `totals t`. */
-export function valueColumns(sql: AnySql): { names: Fragment; values: Fragment; update: Fragment } {
-  return {
-    names: sql`(killmail_id, total_value, destroyed_value, dropped_value, fitted_value, unpriced_count,
-                is_solo, is_awox, prices_as_of, valued_at, revalue)`,
-    values: sql`t.killmail_id, t.destroyed + t.dropped, t.destroyed, t.dropped, t.fitted, t.unpriced,
-                t.is_solo, t.is_awox, t.prices_as_of, now(), t.unpriced > 0`,
-    update: sql`total_value = excluded.total_value, destroyed_value = excluded.destroyed_value,
-                dropped_value = excluded.dropped_value, fitted_value = excluded.fitted_value,
-                unpriced_count = excluded.unpriced_count, is_solo = excluded.is_solo, is_awox = excluded.is_awox,
-                prices_as_of = excluded.prices_as_of, valued_at = excluded.valued_at, revalue = excluded.revalue`,
-  };
-}
+/** The columns of the relations valueTotals reads (`value_kills`, `value_items`, `value_attackers`). */
+export const VALUE_INPUTS = {
+  kills: columnList(killmails, [
+    "killmailId",
+    "killmailTime",
+    "victimShipTypeId",
+    "victimCharacterId",
+    "victimCorporationId",
+    "finalBlowCorporationId",
+  ]),
+  items: columnList(items, [
+    "killmailId",
+    "parentIndex",
+    "flag",
+    "itemTypeId",
+    "singleton",
+    "quantityDropped",
+    "quantityDestroyed",
+    "containerDropped",
+  ]),
+  attackers: columnList(attackers, ["killmailId", "characterId", "shipTypeId"]),
+};
+
+/** `select <columns> from <table> <alias>`: the start of a `value_*` relation, which its caller filters. */
+const SELECT_INPUT = {
+  kills: `select ${VALUE_INPUTS.kills.qualified("k")} from ${VALUE_INPUTS.kills.tableSql} k`,
+  items: `select ${VALUE_INPUTS.items.qualified("i")} from ${VALUE_INPUTS.items.tableSql} i`,
+  attackers: `select ${VALUE_INPUTS.attackers.qualified("a")} from ${VALUE_INPUTS.attackers.tableSql} a`,
+};
+
+/**
+ * What each killmail_values column gets from `totals t`. Every column: one added to the table must
+ * be given its value here (the upsert rewrites whole rows).
+ */
+const VALUE_FROM_TOTALS = {
+  killmailId: "t.killmail_id",
+  totalValue: "t.destroyed + t.dropped",
+  destroyedValue: "t.destroyed",
+  droppedValue: "t.dropped",
+  fittedValue: "t.fitted",
+  unpricedCount: "t.unpriced",
+  isSolo: "t.is_solo",
+  isAwox: "t.is_awox",
+  pricesAsOf: "t.prices_as_of",
+  valuedAt: "now()",
+  revalue: "t.unpriced > 0",
+} satisfies Record<FieldOf<typeof killmailValues>, string>;
+
+export const VALUE_WRITE_COLUMNS = columnList(killmailValues, Object.keys(VALUE_FROM_TOTALS) as FieldOf<typeof killmailValues>[]);
+
+/** Writes `totals t` into killmail_values, replacing a kill's row if it has one. Ends the statement. */
+const UPSERT_VALUES = (() => {
+  const v = VALUE_WRITE_COLUMNS;
+  const key = v.sql("killmailId");
+  const update = v.fields.filter((f) => f !== "killmailId").map((f) => `${v.sql(f)} = excluded.${v.sql(f)}`);
+  return `insert into ${v.tableSql} (${v.list()})
+    select ${v.fields.map((f) => VALUE_FROM_TOTALS[f]).join(", ")} from totals t
+    on conflict (${key}) do update set ${update.join(", ")}`;
+})();
 
 /**
  * Values kills just stored in this transaction, read back from the tables by id (their rows are in
@@ -211,33 +258,25 @@ export async function valueStoredKills(tx: TransactionSql, killmailIds: number[]
     if (id > hi) hi = id;
   }
   const ids = pgArray(killmailIds);
-  const cols = valueColumns(tx);
   // A partition that has just started filling has no statistics yet: Postgres would take the batch's
   // 500 kills and ~10,000 item rows for a handful each and join them by nested loop (quadratic: ~0.4 s
   // a batch). Hash joins are right at every size; the price lookup stays a loop (it has no other way).
   await tx`set local enable_nestloop = off`;
   await tx`
     with value_kills as (
-      select k.killmail_id, k.killmail_time, k.victim_ship_type_id, k.victim_character_id,
-             k.victim_corporation_id, k.final_blow_corporation_id
-      from killmails k
+      ${tx.unsafe(SELECT_INPUT.kills)}
       where k.killmail_id = any(${ids}::int8[]) and k.killmail_id between ${lo} and ${hi}
     ),
     value_items as (
-      select i.killmail_id, i.parent_index, i.flag, i.item_type_id, i.singleton, i.quantity_dropped,
-             i.quantity_destroyed, i.container_dropped
-      from items i
+      ${tx.unsafe(SELECT_INPUT.items)}
       where i.killmail_id = any(${ids}::int8[]) and i.killmail_id between ${lo} and ${hi}
     ),
     value_attackers as (
-      select a.killmail_id, a.character_id, a.ship_type_id
-      from attackers a
+      ${tx.unsafe(SELECT_INPUT.attackers)}
       where a.killmail_id = any(${pgArray(soloCandidates)}::int8[]) and a.killmail_id between ${lo} and ${hi}
     ),
     ${valueTotals(tx)}
-    insert into killmail_values ${cols.names}
-    select ${cols.values} from totals t
-    on conflict (killmail_id) do update set ${cols.update}`;
+    ${tx.unsafe(UPSERT_VALUES)}`;
   await tx`set local enable_nestloop = on`;
 }
 
@@ -278,30 +317,22 @@ async function writeRange(sql: AnySql, scope: ValueRange): Promise<number> {
           : sql``;
   const dates = sql`${scope.fromDate ? sql`and k.killmail_time >= ${scope.fromDate}::date::timestamp at time zone 'UTC'` : sql``}
                     ${scope.toDate ? sql`and k.killmail_time < (${scope.toDate}::date + 1)::timestamp at time zone 'UTC'` : sql``}`;
-  const cols = valueColumns(sql);
   // The explicit id range on every kill table lets Postgres prune partitions and scan by index.
   const result = await sql`
     with value_kills as (
-      select k.killmail_id, k.killmail_time, k.victim_ship_type_id, k.victim_character_id,
-             k.victim_corporation_id, k.final_blow_corporation_id
-      from killmails k
+      ${sql.unsafe(SELECT_INPUT.kills)}
       left join killmail_values v on v.killmail_id = k.killmail_id and v.killmail_id between ${lo} and ${hi}
       where k.killmail_id between ${lo} and ${hi} ${mode} ${dates}
     ),
     value_items as (
-      select i.killmail_id, i.parent_index, i.flag, i.item_type_id, i.singleton, i.quantity_dropped,
-             i.quantity_destroyed, i.container_dropped
-      from items i
+      ${sql.unsafe(SELECT_INPUT.items)}
       where i.killmail_id between ${lo} and ${hi}
     ),
     value_attackers as (
-      select a.killmail_id, a.character_id, a.ship_type_id
-      from attackers a
+      ${sql.unsafe(SELECT_INPUT.attackers)}
       where a.killmail_id between ${lo} and ${hi}
     ),
     ${valueTotals(sql)}
-    insert into killmail_values ${cols.names}
-    select ${cols.values} from totals t
-    on conflict (killmail_id) do update set ${cols.update}`;
+    ${sql.unsafe(UPSERT_VALUES)}`;
   return result.count;
 }
