@@ -1,5 +1,10 @@
-// Database clients: one postgres.js pool per process (raw SQL for the hot paths) and a drizzle
-// instance over it (typed queries elsewhere). Both lazily created from DATABASE_URL.
+// Database clients, lazily created from DATABASE_URL: one postgres.js pool per process, through which
+// every query runs as raw SQL (tagged templates, and statements built once from the drizzle schema's
+// column lists: columns.ts). drizzle-orm runs no queries of ours: its instance over the pool (db())
+// serves only the migrator (migrate.ts), and schema.ts feeds drizzle-kit, which generates drizzle/.
+// Beware: wrapping the pool in drizzle swaps its date/time parsers for pass-through ones (drizzle maps
+// those values itself), so in a process that called db(), queries first sent after that through sql()
+// return timestamps and dates as strings, not Dates.
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres, { type Sql } from "postgres";
 import { config } from "../helpers/config.ts";
@@ -34,7 +39,7 @@ export function sql(): Sql {
   return client;
 }
 
-/** The process-wide drizzle database. */
+/** The process-wide drizzle database over sql(): the migrator's (see above for what it does to sql()). */
 export function db(): Db {
   database ??= drizzle(sql(), { schema });
   return database;
