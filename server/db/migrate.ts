@@ -1,17 +1,27 @@
 // `bun run db:migrate`: applies the SQL migrations in drizzle/ to DATABASE_URL (idempotent), then
 // makes sure kill partitions exist beyond the newest stored kill.
 import { resolve } from "node:path";
+import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import { config, exitOnConfigError, redactUrl } from "../helpers/config.ts";
-import { closeDb, db, sql } from "./client.ts";
+import { closeDb, createSql } from "./client.ts";
 import { ensureKillPartitions } from "./partitions.ts";
 
 export const MIGRATIONS_DIR = resolve(import.meta.dirname, "../../drizzle");
 
-/** Applies pending migrations to the configured database. */
+/**
+ * Applies pending migrations to the configured database. drizzle's migrator gets a client of its own:
+ * wrapping a postgres.js client in drizzle swaps its date/time parsers for pass-through ones (drizzle
+ * maps those values itself), which would turn the shared pool's timestamps into strings.
+ */
 export async function runMigrations(): Promise<void> {
-  await sql()`set client_min_messages = warning`;
-  await migrate(db(), { migrationsFolder: MIGRATIONS_DIR });
+  const own = createSql(config().databaseUrl, { max: 1 });
+  try {
+    await own`set client_min_messages = warning`;
+    await migrate(drizzle(own), { migrationsFolder: MIGRATIONS_DIR });
+  } finally {
+    await own.end({ timeout: 5 });
+  }
   await ensureKillPartitions();
 }
 
