@@ -12,7 +12,7 @@ import { ROOT, run } from "./support/spawn.ts";
 function documentedVariables(): string[] {
   const readme = readFileSync(resolve(ROOT, "README.md"), "utf8");
   const section = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 1));
-  return [...section.matchAll(/^\| `([A-Z0-9_<>]+)` \|/gm)].map((m) => m[1]!);
+  return [...section.matchAll(/^\|\s*`([A-Z0-9_<>]+)`\s*\|/gm)].map((m) => m[1]!);
 }
 
 const PER_QUEUE = /^QUEUE_<NAME>_([A-Z_]+)$/;

@@ -11,6 +11,7 @@ import { pgArray } from "../db/arrays.ts";
 import { columnList, type FieldOf } from "../db/columns.ts";
 import { attackers, items, killmails, killmailValues } from "../db/schema.ts";
 import { NPC_CHARACTER_MAX, NPC_CORPORATION_MAX } from "../eve/ids.ts";
+import { ITEM_COLUMNS } from "./flatten.ts";
 import type { ValueMode } from "./value-modes.ts";
 
 type AnySql = Sql | TransactionSql;
@@ -193,16 +194,11 @@ export const VALUE_INPUTS = {
     "victimCorporationId",
     "finalBlowCorporationId",
   ]),
-  items: columnList(items, [
-    "killmailId",
-    "parentIndex",
-    "flag",
-    "itemTypeId",
-    "singleton",
-    "quantityDropped",
-    "quantityDestroyed",
-    "containerDropped",
-  ]),
+  // The stored item rows as value_items wants them: every column but the item's own index.
+  items: columnList(
+    items,
+    ITEM_COLUMNS.fields.filter((f) => f !== "itemIndex"),
+  ),
   attackers: columnList(attackers, ["killmailId", "characterId", "shipTypeId"]),
 };
 
