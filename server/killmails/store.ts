@@ -57,7 +57,7 @@ const INSERT_KILLMAILS = `insert into ${KILLMAIL_COLUMNS.tableSql} (${KILLMAIL_C
 
 /**
  * One array literal per field, in the fields' order. A loop, not one inline expression per column in
- * the statement's call: the JIT compiles that hot async function in milliseconds instead of seconds.
+ * the statement's call: the JIT spends seconds compiling the hot async function when it holds them all.
  */
 function columnArrays<R, F extends keyof R>(rows: readonly R[], fields: readonly F[]): string[] {
   const out = new Array<string>(fields.length);

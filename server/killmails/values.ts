@@ -255,8 +255,8 @@ export async function valueStoredKills(tx: TransactionSql, killmailIds: number[]
   }
   const ids = pgArray(killmailIds);
   // A partition that has just started filling has no statistics yet: Postgres would take the batch's
-  // 500 kills and ~10,000 item rows for a handful each and join them by nested loop (quadratic: ~0.4 s
-  // a batch). Hash joins are right at every size; the price lookup stays a loop (it has no other way).
+  // 500 kills and ~10,000 item rows for a handful each and join them by nested loop (quadratic in the
+  // batch's size). Hash joins are right at every size; the price lookup stays a loop (it has no other way).
   await tx`set local enable_nestloop = off`;
   await tx`
     with value_kills as (
