@@ -6,6 +6,7 @@ import { type Job, UnrecoverableError } from "bullmq";
 import { sql } from "../db/client.ts";
 import { allianceCorporationsTask } from "../enrichment/alliances.ts";
 import { allianceSnapshotTask } from "../enrichment/snapshots.ts";
+import { isPermanentDatabaseError } from "../helpers/transient.ts";
 import { isFinalAttempt } from "../queues/outcome.ts";
 import type { PayloadOf } from "../queues/registry.ts";
 import { recordRangeFailure, UnknownRangeError, valueRangeJob } from "./values-range.ts";
@@ -19,7 +20,9 @@ async function values(payload: Extract<Backfill, { task: "values" }>, job: Job):
   try {
     return await valueRangeJob(sql(), payload);
   } catch (err) {
-    const failure = err instanceof UnknownRangeError ? new UnrecoverableError(err.message) : err;
+    // A range the database refuses to value (bad data, a trigger saying no) fails at once; the rest retries.
+    const failure =
+      err instanceof UnknownRangeError || isPermanentDatabaseError(err) ? new UnrecoverableError((err as Error).message) : err;
     const message = failure instanceof Error ? failure.message : String(failure);
     // The range's record says why; the last attempt marks it failed so the run can finish (as failed).
     await recordRangeFailure(sql(), payload, message, isFinalAttempt(job, failure)).catch(() => {});

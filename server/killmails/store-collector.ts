@@ -4,12 +4,14 @@
 // Postgres rejects the data of a transaction (a value out of range, a constraint), the transaction's
 // kills are split in halves and written again until the kill at fault fails alone, with a
 // PermanentStoreError; any other failure (connection lost, …) fails every kill of the transaction, to retry.
+
 import type { Sql } from "postgres";
+import { isPermanentDatabaseError } from "../helpers/transient.ts";
 import { type KillToStore, storeKillmails } from "./store.ts";
 
 export type StoreOutcome = "stored" | "existing";
 
-/** Postgres refused this kill's data (SQLSTATE class 22 data exception or 23 constraint): retrying cannot help. */
+/** Postgres refused this kill's data (SQLSTATE class 22, 23 or P0: see isPermanentDatabaseError): retrying cannot help. */
 export class PermanentStoreError extends Error {
   override name = "PermanentStoreError";
   constructor(
@@ -18,11 +20,6 @@ export class PermanentStoreError extends Error {
   ) {
     super(`killmail ${killmailId} cannot be stored: ${cause.message}`, { cause });
   }
-}
-
-function isDataError(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
 }
 
 interface Pending {
@@ -128,7 +125,7 @@ export class StoreCollector {
       // A kill submitted twice in one transaction is written once: only its first submission reports "stored".
       for (const p of kills) p.resolve(stored.delete(p.kill.esi.killmail_id) ? "stored" : "existing");
     } catch (err) {
-      if (!isDataError(err)) {
+      if (!isPermanentDatabaseError(err)) {
         for (const p of kills) p.reject(err);
       } else if (new Set(kills.map((p) => p.kill.esi.killmail_id)).size === 1) {
         for (const p of kills) p.reject(new PermanentStoreError(p.kill.esi.killmail_id, err as Error));

@@ -8,7 +8,7 @@ import { plainWorker } from "../../test/support/workers.ts";
 import { enqueueInput, enqueueJob, enqueueJobs, scheduleJob } from "./enqueue.ts";
 import { Priority } from "./priority.ts";
 import { getQueue, getQueueStats, type QueueStats } from "./queue.ts";
-import { InvalidPayloadError } from "./registry.ts";
+import { InvalidPayloadError, QUEUES } from "./registry.ts";
 
 useTestQueues("enqueue");
 
@@ -22,7 +22,7 @@ afterEach(async () => {
 
 /** Starts a plain BullMQ worker for `queue` whose handler is `handle` (no processor: only enqueueing is tested). */
 function startWorker(
-  name: "character" | "corporation" | "alliance" | "type",
+  name: "character" | "corporation" | "alliance" | "type" | "killmail",
   handle: (payload: { id: number }, job: Job) => Promise<unknown>,
   concurrency = 1,
 ): Worker {
@@ -86,15 +86,16 @@ describe("priorities", () => {
 describe("retries", () => {
   it("retries failures with exponentially growing delays", async () => {
     const attempts: number[] = [];
-    const worker = startWorker("corporation", async () => {
+    const worker = startWorker("killmail", async () => {
       attempts.push(Date.now());
-      throw new Error("upstream 503");
+      throw new Error("connection reset");
     });
-    await enqueueJob("corporation", { id: 98000001 }, { attempts: 4 });
+    await enqueueJob("killmail", { killmailId: 98000001, hash: "a".repeat(40) }, { attempts: 4 });
     await finished(worker, 1);
     expect(attempts).toHaveLength(4);
     const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
-    // Default backoff: exponential from 1 s with 50% jitter → [0.5, 1), [1, 2), [2, 4) seconds.
+    // The killmail queue's backoff: from 1 s, doubling, 50% jitter → [0.5, 1), [1, 2), [2, 4) seconds.
+    expect(QUEUES.killmail.retry).toMatchObject({ delay: 1_000, jitter: 0.5 });
     gaps.forEach((gap, i) => {
       const max = 1000 * 2 ** i;
       expect(gap).toBeGreaterThanOrEqual(max / 2 - 20);
@@ -102,8 +103,8 @@ describe("retries", () => {
     });
     expect(gaps[1]!).toBeGreaterThan(gaps[0]!);
     expect(gaps[2]!).toBeGreaterThan(gaps[1]!);
-    const failed = await getQueue("corporation").getFailed();
-    expect(failed.map((j) => [j.attemptsMade, j.failedReason])).toEqual([[4, "upstream 503"]]);
+    const failed = await getQueue("killmail").getFailed();
+    expect(failed.map((j) => [j.attemptsMade, j.failedReason])).toEqual([[4, "connection reset"]]);
   }, 20_000);
 });
 

@@ -4,6 +4,7 @@
 import { type JobsOptions, type JobType, Queue } from "bullmq";
 import { config } from "../helpers/config.ts";
 import { redis } from "../helpers/redis.ts";
+import { backoffOption } from "./backoff.ts";
 import { DEFAULT_RETENTION, QUEUE_NAMES, type QueueName, queueDeclaration, type Retention } from "./registry.ts";
 
 /** Completed jobs are kept an hour at most, failed ones a week (and by count, see Retention). */
@@ -14,7 +15,7 @@ export function retentionOptions(keep: Retention): Pick<JobsOptions, "removeOnCo
 /** The options every job of a queue starts from: its retry policy and the default retention. */
 export function defaultJobOptions(queue: QueueName): JobsOptions {
   const { retry } = queueDeclaration(queue);
-  return { attempts: retry.attempts, backoff: { ...retry.backoff }, ...retentionOptions(DEFAULT_RETENTION) };
+  return { attempts: retry.attempts, backoff: backoffOption(retry), ...retentionOptions(DEFAULT_RETENTION) };
 }
 
 const queues = new Map<string, Queue>();

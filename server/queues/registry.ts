@@ -25,11 +25,18 @@ export interface WorkerDeclaration {
   lockDuration?: number;
 }
 
+/**
+ * How a job that failed on a transient fault is retried (permanent failures are not retried): `delay` ms
+ * before the first retry, doubling after each, never more than `maxDelay`, with up to `jitter` of each
+ * delay taken off at random (backoff.ts). When the attempts are used up the job fails in BullMQ; work the
+ * ledgers record (kills, outbox rows) stays pending there, and reconcile queues it again.
+ */
 export interface RetryDeclaration {
   /** Attempts in all, the first included. */
   attempts: number;
-  /** Exponential backoff: `delay` ms before the first retry, doubling, with up to `jitter` of it taken off at random. */
-  backoff: { type: "exponential"; delay: number; jitter: number };
+  delay: number;
+  maxDelay: number;
+  jitter: number;
 }
 
 /** How many finished jobs Redis keeps (by count; completed ones for an hour, failed ones for a week). */
@@ -95,7 +102,10 @@ export function killsOf(payload: SingleKillmailPayload | KillmailBatchPayload): 
   return "batch" in payload ? payload.batch : [payload];
 }
 
-const DEFAULT_RETRY: RetryDeclaration = { attempts: 3, backoff: { type: "exponential", delay: 1_000, jitter: 0.5 } };
+/** About two minutes of retries (1 s, 2 s, … 60 s): a restarting database or Redis, a lost connection. */
+const DEFAULT_RETRY: RetryDeclaration = { attempts: 8, delay: 1_000, maxDelay: 60_000, jitter: 0.5 };
+/** ESI calls: about four minutes of retries, so a daily downtime or a 5xx storm is ridden out by retries. */
+const ESI_RETRY: RetryDeclaration = { attempts: 8, delay: 2_000, maxDelay: 90_000, jitter: 0.5 };
 /** Entity refreshes: ESI's public routes are bound by the error limit only; 30 a second per queue stays far inside it. */
 const ENTITY_WORKER: WorkerDeclaration = { concurrency: 8, limiter: { max: 30, duration: 1_000 } };
 /** Kept finished jobs where a queue declares no retention of its own. */
@@ -127,7 +137,7 @@ export const QUEUES = {
     key: (p) => ("id" in p ? `character-${p.id}` : `character-affiliation-${idsDigest(p.affiliation)}`),
     priority: "enrichment",
     worker: ENTITY_WORKER,
-    retry: DEFAULT_RETRY,
+    retry: ESI_RETRY,
     outbox: true,
   }),
   corporation: declare({
@@ -136,7 +146,7 @@ export const QUEUES = {
     key: (p) => `corporation-${p.id}`,
     priority: "enrichment",
     worker: ENTITY_WORKER,
-    retry: DEFAULT_RETRY,
+    retry: ESI_RETRY,
     outbox: true,
   }),
   alliance: declare({
@@ -145,7 +155,7 @@ export const QUEUES = {
     key: (p) => `alliance-${p.id}`,
     priority: "enrichment",
     worker: { concurrency: 4, limiter: { max: 20, duration: 1_000 } },
-    retry: DEFAULT_RETRY,
+    retry: ESI_RETRY,
     outbox: true,
   }),
   type: declare({
@@ -154,7 +164,7 @@ export const QUEUES = {
     key: (p) => `type-${p.id}`,
     priority: "enrichment",
     worker: ENTITY_WORKER,
-    retry: DEFAULT_RETRY,
+    retry: ESI_RETRY,
     outbox: true,
   }),
   price: declare({
@@ -168,7 +178,7 @@ export const QUEUES = {
     priority: "routine",
     // ESI's market routes are error-limited only; a few at once keeps well inside the budget.
     worker: { concurrency: 4, lockDuration: 120_000 },
-    retry: DEFAULT_RETRY,
+    retry: ESI_RETRY,
     schedulers: [
       {
         id: PRICE_DAILY_SCHEDULER_ID,
@@ -192,8 +202,8 @@ export const QUEUES = {
     // Each job is one set-based statement over a range of 10k kills; three at once per process kept two
     // cores busiest in bench:backfill.
     worker: { concurrency: 3, lockDuration: 60_000 },
-    // A value range that fails its last attempt counts as failed in its run.
-    retry: { ...DEFAULT_RETRY, attempts: 5 },
+    // A value range that fails its last attempt counts as failed in its run (and is retried with it).
+    retry: DEFAULT_RETRY,
     schedulers: [
       {
         id: FLAGGED_VALUES_SCHEDULER_ID,

@@ -4,6 +4,7 @@ import { type Job, type Processor, Queue, Worker } from "bullmq";
 import { afterAll } from "vitest";
 import { config, setConfig } from "../../server/helpers/config.ts";
 import { createRedis } from "../../server/helpers/redis.ts";
+import { cappedBackoff } from "../../server/queues/backoff.ts";
 import { type Simulator, type SimulatorOptions, startSimulator } from "../../sim/server.ts";
 
 export const TEST_USER_AGENT = "killboard-tests/1.0 (tests@example.com)";
@@ -39,6 +40,7 @@ export async function runUntilFinal(queue: string, processor: Processor, ids: st
     connection: workerConnection,
     prefix: config().queuePrefix,
     concurrency: 4,
+    settings: { backoffStrategy: cappedBackoff },
   });
   worker.on("error", () => {});
   const q = new Queue(queue, { connection: queueConnection, prefix: config().queuePrefix });

@@ -3,6 +3,7 @@
 import { type Job, Worker } from "bullmq";
 import { config } from "../../server/helpers/config.ts";
 import { createRedis } from "../../server/helpers/redis.ts";
+import { cappedBackoff } from "../../server/queues/backoff.ts";
 import type { QueueName } from "../../server/queues/registry.ts";
 
 export function plainWorker(
@@ -15,6 +16,7 @@ export function plainWorker(
     prefix: config().queuePrefix,
     concurrency,
     autorun: false,
+    settings: { backoffStrategy: cappedBackoff },
   });
   worker.on("error", () => {}); // e.g. a job removed under it by `queue:clear --all --force`
   void worker.run();
