@@ -349,7 +349,11 @@ export const outbox = pgTable(
     failedAt: tstz("failed_at"),
     error: text("error"),
   },
-  (t) => [uniqueIndex("outbox_queue_key_idx").on(t.queue, t.jobKey), index("outbox_unrelayed_idx").on(t.id).where(sql`relayed_at is null`)],
+  (t) => [
+    // One outstanding row per work key; a failed row (kept for the operator) does not block a new one.
+    uniqueIndex("outbox_queue_key_idx").on(t.queue, t.jobKey).where(sql`failed_at is null`),
+    index("outbox_unrelayed_idx").on(t.id).where(sql`relayed_at is null`),
+  ],
 );
 
 /** Cursors of long-running readers (the R2Z2 feed, imports): resume points that survive restarts. */

@@ -62,16 +62,15 @@ export async function writeFanOut(tx: TransactionSql, kills: EsiKillmail[]): Pro
   }
   const keys = { queues, ids };
   if (ids.length === 0) return { rows: 0, keys };
-  // Payloads, work keys and tiers come from the registry; the statement only leaves out what is fresh.
-  const payloads = ids.map((id) => ({ id }));
-  const jobKeys = queues.map((queue, i) => workKey(queue, payloads[i]!));
+  // Work keys and tiers come from the registry; the statement only leaves out what is fresh. The
+  // payload is an entity payload, {id} (the relay validates it against its queue's schema).
+  const jobKeys = queues.map((queue, i) => workKey(queue, { id: ids[i]! }));
   const priorities = queues.map((queue) => Priority[queueDeclaration(queue).priority]);
   const rows = await tx`
     insert into outbox (queue, job_key, payload, priority)
-    select u.queue, u.job_key, u.payload, u.priority
-    from unnest(${pgArray(queues)}::text[], ${pgArray(ids)}::int4[], ${pgArray(jobKeys)}::text[],
-                ${pgArray(payloads.map((p) => JSON.stringify(p)))}::jsonb[], ${pgArray(priorities)}::int4[])
-         with ordinality as u(queue, id, job_key, payload, priority, n)
+    select u.queue, u.job_key, jsonb_build_object('id', u.id), u.priority
+    from unnest(${pgArray(queues)}::text[], ${pgArray(ids)}::int4[], ${pgArray(jobKeys)}::text[], ${pgArray(priorities)}::int4[])
+         with ordinality as u(queue, id, job_key, priority, n)
     where case u.queue
       when 'character' then not exists (select 1 from characters c where c.character_id = u.id
                                         and (c.deleted or c.expires_at > now()))
@@ -82,7 +81,7 @@ export async function writeFanOut(tx: TransactionSql, kills: EsiKillmail[]): Pro
       else not exists (select 1 from types t where t.type_id = u.id)
     end
     order by u.n
-    on conflict (queue, job_key) do nothing
+    on conflict (queue, job_key) where failed_at is null do nothing
     returning 1`;
   return { rows: rows.length, keys };
 }

@@ -5,8 +5,9 @@
 import { type Job, type Processor, UnrecoverableError, Worker, type WorkerOptions } from "bullmq";
 import { config } from "../helpers/config.ts";
 import { createRedis } from "../helpers/redis.ts";
-import { closeOutbox, failOutbox } from "../outbox/rows.ts";
-import { isFinalAttempt } from "./outcome.ts";
+import { closeOutbox, failOutbox, noteOutboxError } from "../outbox/rows.ts";
+import { cappedBackoff } from "./backoff.ts";
+import { isFinalAttempt, isPermanentFailure } from "./outcome.ts";
 import {
   InvalidPayloadError,
   type PayloadOf,
@@ -55,8 +56,11 @@ async function settlingOutbox<Q extends QueueName>(
     await closeOutbox(queue, key);
     return result;
   } catch (err) {
-    // A failure that ends the job leaves the row for the operator instead of reconcile re-sending it forever.
-    if (isFinalAttempt(job, err)) await failOutbox(queue, key, (err as Error).message);
+    const reason = (err as Error).message;
+    // Permanent: the row is failed, for the operator (a new fan-out of the key opens a new one).
+    // Transient, retries used up: the row stays outstanding; reconcile hands it to the relay again.
+    if (isPermanentFailure(err)) await failOutbox(queue, key, reason);
+    else if (isFinalAttempt(job, err)) await noteOutboxError(queue, key, `gave up after ${job.attemptsMade + 1} attempts: ${reason}`);
     throw err;
   }
 }
@@ -87,6 +91,7 @@ export function defineProcessor<Q extends QueueName>(queue: Q, handle: JobHandle
         prefix: config().queuePrefix,
         concurrency: opts.concurrency,
         autorun: false,
+        settings: { backoffStrategy: cappedBackoff },
         ...overrides,
       };
       // BullMQ merges options with Object.assign: an undefined value would erase its default.
