@@ -9,7 +9,9 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { HonoAdapter } from "@bull-board/hono";
 import { Hono, type MiddlewareHandler } from "hono";
 import { serveStatic } from "hono/bun";
+import { z } from "zod";
 import { config } from "../helpers/config.ts";
+import { listLedgerFailures, retryLedgerFailures } from "../outbox/failures.ts";
 import { reconcile } from "../outbox/reconcile.ts";
 import { relayOutbox } from "../outbox/relay.ts";
 import { getQueue } from "../queues/queue.ts";
@@ -38,6 +40,9 @@ export function requireAdmin(): MiddlewareHandler {
     await next();
   };
 }
+
+const idsOrAll = z.union([z.literal("all"), z.array(z.number().int().positive()).min(1).max(100_000)]);
+const retryBody = z.object({ intake: idsOrAll.optional(), outbox: idsOrAll.optional() }).strict();
 
 function queueParam(name: string): QueueName | null {
   return isQueueName(name) ? name : null;
@@ -89,6 +94,20 @@ export function adminRoutes(): Hono {
     if (state !== "completed" && state !== "failed") return c.json({ error: "state must be completed or failed" }, 400);
     const removed = await getQueue(q).clean(0, 100_000, state);
     return c.json({ queue: q, state, removed: removed.length });
+  });
+  app.get("/admin/api/ledger/failed", async (c) => {
+    const limit = Number(c.req.query("limit") ?? 50);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      return c.json({ error: "limit must be a whole number from 1 to 10000" }, 400);
+    return c.json(await listLedgerFailures(limit));
+  });
+  app.post("/admin/api/ledger/retry", async (c) => {
+    const body = retryBody.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success || (!body.data.intake && !body.data.outbox)) {
+      return c.json({ error: 'body must be {"intake"?: "all" | [killmail ids], "outbox"?: "all" | [outbox row ids]}, at least one' }, 400);
+    }
+    const { intake, outbox } = body.data;
+    return c.json(await retryLedgerFailures({ ...(intake ? { intake } : {}), ...(outbox ? { outbox } : {}) }));
   });
   app.post("/admin/api/reconcile", async (c) => c.json(await reconcile()));
   app.post("/admin/api/relay", async (c) => c.json(await relayOutbox()));
