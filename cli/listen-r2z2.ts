@@ -22,7 +22,9 @@ export function register(program: Command): void {
     .addHelpText(
       "after",
       "\nThe cursor lives in Postgres (table cursors, name 'r2z2'): restarts resume without gaps or\n" +
-        "duplicates. With no cursor the listener starts at the current head.\n\n" +
+        "duplicates. With no cursor the listener starts at the current head. A number R2Z2 skips (404 behind\n" +
+        "its head, or a file that does not decode) is asked again with backoff, and filled from the daily\n" +
+        "history after R2Z2_GAP_RETRY_MINUTES. Outages of R2Z2, Postgres or Redis are waited out.\n\n" +
         "Examples:\n  bun cli listen:r2z2\n  bun cli listen:r2z2 --from 100000000 --once",
     )
     .action(
@@ -52,7 +54,7 @@ export function register(program: Command): void {
         const stats = await listener.done;
         if (opts.json) return printJson(stats);
         print(
-          `r2z2: at sequence ${stats.sequence}; ${stats.kills} kills read, ${stats.enqueued} enqueued, ${stats.skippedMissing} missing numbers skipped`,
+          `r2z2: at sequence ${stats.sequence}; ${stats.kills} kills read, ${stats.enqueued} enqueued; gaps: ${stats.gaps} open, ${stats.gapsRecovered} answered later, ${stats.gapsFilled} filled from history`,
         );
       }),
     );

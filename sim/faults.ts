@@ -1,5 +1,5 @@
 // Fault injection: latency, a share of 5xx answers with ESI's real messages, hangs (never answer),
-// connection resets, malformed JSON, optionally scoped to a service, route or path pattern and limited to
+// connection resets, malformed JSON, 404s (not there yet), optionally scoped to a service, route or path pattern and limited to
 // the next N matching requests. Decisions use a seeded RNG so a test run is reproducible.
 import { z } from "zod";
 import { Rng } from "./world/rng.ts";
@@ -25,6 +25,8 @@ export const faultRuleSchema = z.object({
   resetRate: z.number().min(0).max(1).optional(),
   /** Share answered 200 with a truncated (invalid) JSON body. */
   malformedRate: z.number().min(0).max(1).optional(),
+  /** Share answered 404 as if the resource did not exist yet (an R2Z2 file written after sequence.json). */
+  notFoundRate: z.number().min(0).max(1).optional(),
   /** Apply to the next N matching requests only, then the rule is spent. */
   count: z.number().int().positive().optional(),
 });
@@ -46,6 +48,7 @@ export type FaultAction =
   | { kind: "reset" }
   | { kind: "error"; status: number }
   | { kind: "malformed" }
+  | { kind: "not-found" }
   | { kind: "none" };
 
 export interface FaultDecision {
@@ -97,6 +100,7 @@ export class FaultEngine {
       const reset = hang + (r.resetRate ?? 0);
       const error = reset + (r.errorRate ?? 0);
       const malformed = error + (r.malformedRate ?? 0);
+      const notFound = malformed + (r.notFoundRate ?? 0);
       if (roll < hang) return { latencyMs, action: { kind: "hang" } };
       if (roll < reset) return { latencyMs, action: { kind: "reset" } };
       if (roll < error) {
@@ -104,6 +108,7 @@ export class FaultEngine {
         return { latencyMs, action: { kind: "error", status: this.rng.pick(statuses) } };
       }
       if (roll < malformed) return { latencyMs, action: { kind: "malformed" } };
+      if (roll < notFound) return { latencyMs, action: { kind: "not-found" } };
     }
     return { latencyMs, action: { kind: "none" } };
   }

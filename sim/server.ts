@@ -192,6 +192,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     let violations: string[] = [];
     let during420 = false;
     if (raw === undefined) reply = error(413, "Request body too large");
+    else if (action.kind === "not-found") reply = error(404, "Not found");
     else {
       try {
         input.now = Date.now();
@@ -204,7 +205,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         reply = error(500, "Unhandled internal error encountered!");
       }
     }
-    let fault: SimRequest["fault"] = action.kind === "error" ? "error" : decision.latencyMs > 0 ? "latency" : undefined;
+    let fault: SimRequest["fault"] =
+      action.kind === "error" ? "error" : action.kind === "not-found" ? "not-found" : decision.latencyMs > 0 ? "latency" : undefined;
     if (action.kind === "malformed" && reply.status === 200 && reply.body !== undefined && reply.body.length > 0) {
       const b = typeof reply.body === "string" ? Buffer.from(reply.body) : reply.body;
       reply = { ...reply, body: b.subarray(0, Math.max(1, Math.floor(b.length / 2))) };

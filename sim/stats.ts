@@ -17,7 +17,7 @@ export interface SimRequest {
   userAgent?: string;
   /** Sent while the client was error-limited (420 window). */
   during420: boolean;
-  fault?: "hang" | "reset" | "error" | "malformed" | "latency";
+  fault?: "hang" | "reset" | "error" | "malformed" | "latency" | "not-found";
   violations: string[];
   durationMs: number;
 }
