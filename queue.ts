@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { config, describeConfig, exitOnConfigError } from "./server/helpers/config.ts";
 import { log } from "./server/helpers/logger.ts";
 import { closeRedis, evictionPolicy, redis } from "./server/helpers/redis.ts";
+import { withTimeout } from "./server/helpers/timeout.ts";
 import { closeQueues } from "./server/queues/queue.ts";
 import { DEFAULT_PROCESSOR_DIR, discoverProcessors, selectProcessors } from "./server/runner/discover.ts";
 import { runWorkers } from "./server/runner/run.ts";
@@ -48,7 +49,8 @@ const program = new Command("queue")
     logger.info({ config: describeConfig() }, "starting");
 
     try {
-      const policy = await evictionPolicy(redis());
+      // Redis must answer at start (the shared client would wait for it forever): a supervisor restarts us.
+      const policy = await withTimeout(evictionPolicy(redis()), 10_000, "Redis");
       if (policy !== "noeviction") {
         logger.warn({ policy }, "Redis maxmemory-policy is not 'noeviction': Redis may evict jobs under memory pressure");
       }

@@ -24,6 +24,8 @@ async function shutdown(signal: string) {
   if (stopping) process.exit(130);
   stopping = true;
   logger.info({ signal }, "stopping server");
+  // Closing a connection to a Redis or Postgres that is gone can hang: the first signal still ends the process.
+  setTimeout(() => process.exit(1), 10_000).unref();
   await server.stop();
   await Promise.allSettled([closeQueues(), closeRedis(), closeDb()]);
   process.exit(0);

@@ -15,7 +15,8 @@ export const MIGRATIONS_DIR = resolve(import.meta.dirname, "../../drizzle");
  * maps those values itself), which would turn the shared pool's timestamps into strings.
  */
 export async function runMigrations(): Promise<void> {
-  const own = createSql(config().databaseUrl, { max: 1 });
+  // No statement timeout: a migration may build an index over every stored kill.
+  const own = createSql(config().databaseUrl, { max: 1, statementTimeoutSeconds: 0 });
   try {
     await own`set client_min_messages = warning`;
     await migrate(drizzle(own), { migrationsFolder: MIGRATIONS_DIR });

@@ -47,11 +47,16 @@ export interface UpstreamSettings {
   r2z2Attempts: number;
   /** R2Z2: first backoff delay, ms (doubles per attempt). */
   r2z2BackoffMs: number;
+  /** R2Z2: how long the listener asks again for a number R2Z2 skipped before filling it from history. */
+  r2z2GapRetryMinutes: number;
 }
 
 export interface Config {
   redisUrl: string;
   databaseUrl: string;
+  /** Postgres: how long a connection attempt may take, and a statement (0: no limit), seconds. */
+  databaseConnectTimeoutSeconds: number;
+  databaseStatementTimeoutSeconds: number;
   queuePrefix: string;
   esiUrl: string;
   zkbUrl: string;
@@ -109,6 +114,8 @@ const hostname = z
 const schema = z.object({
   REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
   DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://postgres@127.0.0.1:5432/postgres"),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: int(1, 300).default(10),
+  DATABASE_STATEMENT_TIMEOUT_SECONDS: int(0).default(600),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.', '-' only")
@@ -147,6 +154,7 @@ const schema = z.object({
   R2Z2_INTERVAL_MS: int(0).default(55),
   R2Z2_ATTEMPTS: int(1).default(4),
   R2Z2_BACKOFF_MS: int(0).default(500),
+  R2Z2_GAP_RETRY_MINUTES: int(0).default(30),
 });
 
 /** The documented variables (README "Configuration"), besides the per-queue QUEUE_<NAME>_* overrides. */
@@ -198,6 +206,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   return {
     redisUrl: e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
+    databaseConnectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT_SECONDS,
+    databaseStatementTimeoutSeconds: e.DATABASE_STATEMENT_TIMEOUT_SECONDS,
     queuePrefix: e.QUEUE_PREFIX,
     esiUrl: e.ESI_URL,
     zkbUrl: e.ZKB_URL,
@@ -227,6 +237,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       r2z2IntervalMs: e.R2Z2_INTERVAL_MS,
       r2z2Attempts: e.R2Z2_ATTEMPTS,
       r2z2BackoffMs: e.R2Z2_BACKOFF_MS,
+      r2z2GapRetryMinutes: e.R2Z2_GAP_RETRY_MINUTES,
     },
     queues,
   };

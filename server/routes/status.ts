@@ -1,11 +1,16 @@
 // GET /api/status: what an operator checks first — every queue's counts, the kills stored and valued,
 // the ledgers (intake pending/failed, outbox waiting) and the shared ESI budget (guard, error limit),
 // so a stuck pipeline is visible at a glance.
-// GET /health: liveness for containers and load balancers (Redis and Postgres answer).
+// GET /health: liveness for containers and load balancers: 200 when Redis and Postgres answer, 503 with
+// the reason otherwise, within 2 s whatever state they are in (a client that retries forever is not
+// waited for).
 import { Hono } from "hono";
+import type { Redis } from "ioredis";
 import { sql } from "../db/client.ts";
 import { budgetState } from "../esi/index.ts";
-import { redis } from "../helpers/redis.ts";
+import { config } from "../helpers/config.ts";
+import { createRedis } from "../helpers/redis.ts";
+import { withTimeout } from "../helpers/timeout.ts";
 import { getQueueStats } from "../queues/queue.ts";
 
 export interface PipelineCounts {
@@ -36,6 +41,20 @@ export async function pipelineCounts(): Promise<PipelineCounts> {
   return row!;
 }
 
+const HEALTH_TIMEOUT_MS = 1_500;
+let healthClient: Redis | undefined;
+
+/** A connection of its own whose commands fail after one reconnect attempt (the shared one waits forever). */
+function healthRedis(): Redis {
+  healthClient ??= createRedis(config().redisUrl, {
+    maxRetriesPerRequest: 1,
+    connectTimeout: HEALTH_TIMEOUT_MS,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  healthClient.on("error", () => {}); // the answer to /health says it
+  return healthClient;
+}
+
 export function statusRoutes(): Hono {
   const app = new Hono();
   app.get("/api/status", async (c) => {
@@ -43,7 +62,10 @@ export function statusRoutes(): Hono {
     return c.json({ at: new Date().toISOString(), queues, pipeline, esi });
   });
   app.get("/health", async (c) => {
-    const checks = await Promise.allSettled([redis().ping(), sql()`select 1`]);
+    const checks = await Promise.allSettled([
+      withTimeout(healthRedis().ping(), HEALTH_TIMEOUT_MS, "Redis"),
+      withTimeout(sql()`select 1`, HEALTH_TIMEOUT_MS, "Postgres"),
+    ]);
     const [r, p] = checks.map((x) => (x.status === "fulfilled" ? "ok" : String((x.reason as Error).message)));
     const ok = r === "ok" && p === "ok";
     return c.json({ status: ok ? "ok" : "degraded", redis: r, postgres: p }, ok ? 200 : 503);

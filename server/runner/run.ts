@@ -42,6 +42,9 @@ interface QueueTally {
   failed: number;
 }
 
+/** After the shutdown timeout, how long closing services and connections may take before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 15_000;
+
 export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
   const logger = log("queue");
   const limit = opts.limit;
@@ -165,6 +168,11 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
       signals++;
       if (signals === 1) {
         logger.info({ signal }, "signal received; send it again to force");
+        // The first signal always ends the process: if closing hangs (Redis or Postgres gone), it exits anyway.
+        setTimeout(() => {
+          logger.error({ signal }, "shutdown did not finish in time: exiting");
+          process.exit(1);
+        }, shutdownTimeoutMs + SHUTDOWN_GRACE_MS).unref();
         void stop(signal);
       } else {
         logger.warn({ signal }, "second signal: forcing shutdown");

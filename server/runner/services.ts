@@ -1,8 +1,10 @@
 // Background services started by `bun queue` beside the workers (when it runs the project's own
-// processors; `--no-services` turns them off): kill partitions ahead of the newest kill, the outbox
-// relay (fan-out → BullMQ), and reconcile at start-up and every few minutes (Postgres' outstanding
-// work that Redis lost is enqueued again). Several worker processes may run them at once safely.
+// processors; `--no-services` turns them off): the Postgres pool watchdog, kill partitions ahead of the
+// newest kill, the outbox relay (fan-out → BullMQ), and reconcile at start-up and every few minutes
+// (Postgres' outstanding work that Redis lost is enqueued again). Several worker processes may run
+// them at once safely.
 import { ensureKillPartitions } from "../db/partitions.ts";
+import { databaseWatchdog } from "../db/watchdog.ts";
 import { config } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
 import { reconcileService } from "../outbox/reconcile.ts";
@@ -21,5 +23,5 @@ function partitionsService(): RunnerService {
 }
 
 export async function defaultServices(): Promise<RunnerService[]> {
-  return [partitionsService(), outboxRelayService(), reconcileService(config().reconcileIntervalMs)];
+  return [databaseWatchdog(), partitionsService(), outboxRelayService(), reconcileService(config().reconcileIntervalMs)];
 }
