@@ -6,6 +6,7 @@
 // whose name has no day) holds the archive's identity (Last-Modified + length, or size + mtime of a file)
 // and how many entries went in; a rerun of the same archive skips those, a changed archive (EVE Ref
 // updates days in place) starts over. A finished day is skipped while totals.json still counts the same.
+
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
@@ -19,6 +20,7 @@ import type { IntakeItem } from "../killmails/intake.ts";
 import { type Decompressor, readArchive } from "./archive.ts";
 import { compactDay, dayRange, totalsByDay } from "./days.ts";
 import { type DayReport, dayReport, type ImportOptions, type ImportResult, importResult } from "./history.ts";
+import { resumingThroughOutages } from "./outage.ts";
 import { createSink, DEFAULT_BATCH_SIZE, type ImportSink } from "./sink.ts";
 
 export interface EverefOptions extends ImportOptions {
@@ -170,7 +172,11 @@ async function run(jobs: ArchiveJob[], opts: EverefOptions): Promise<ImportResul
       report = dayReport(cursor.report, "done-earlier");
     } else {
       try {
-        report = await importArchive(job, cursor, sink, opts, (n) => opts.onProgress?.(readBefore + n));
+        // After an outage the archive resumes from the position its cursor saved.
+        report = await resumingThroughOutages(job.source.label, async () => {
+          const saved = opts.force ? cursor : await readCursor<EverefCursor>(job.source.cursorName);
+          return importArchive(job, saved, sink, opts, (n) => opts.onProgress?.(readBefore + n));
+        });
       } catch (err) {
         const message = (err as Error).message;
         logger.error({ archive: job.source.label, err: message }, "EVE Ref archive failed; the next run resumes it");

@@ -5,6 +5,7 @@
 // Resumable: a cursor per day in Postgres (`import:history:YYYYMMDD`) holds the last killmail id handed
 // to the intake (ids go in ascending order) and, once the day is through, its report; a finished day is
 // skipped on later runs unless totals.json now counts a different number of kills for it.
+
 import { checkEsiKillmail } from "../esi/killmail-schema.ts";
 import { readCursor, writeCursor } from "../feeds/cursor.ts";
 import { log } from "../helpers/logger.ts";
@@ -12,6 +13,7 @@ import type { IntakeItem } from "../killmails/intake.ts";
 import { getHistoryDay, getHistoryRawIndex, getHistoryTotals } from "../zkb/r2z2.ts";
 import { MalformedBody } from "../zkb/raw-day.ts";
 import { compactDay, dayRange, totalsByDay } from "./days.ts";
+import { resumingThroughOutages } from "./outage.ts";
 import { createSink, DEFAULT_BATCH_SIZE, type ImportCounts, type ImportSink, type SinkOptions } from "./sink.ts";
 
 export interface DayReport {
@@ -108,7 +110,11 @@ export async function importHistory(from: string, to: string, opts: ImportOption
       report = dayReport(cursor.report, "done-earlier");
     } else {
       try {
-        report = await importDay(day, expected, cursor?.done ? undefined : cursor?.afterId);
+        // After an outage the day resumes from the position its cursor saved.
+        report = await resumingThroughOutages(day, async () => {
+          const saved = opts.force ? cursor : await readCursor<HistoryCursor>(name);
+          return importDay(day, expected, saved?.done ? undefined : saved?.afterId);
+        });
       } catch (err) {
         const message = (err as Error).message;
         logger.error({ day, err: message }, "history day failed; the next run retries it");

@@ -5,10 +5,12 @@
 // times. Resumable: the cursor `sync:zkb:<modifier>:<id>` holds the next page; a finished sync starts
 // again at page 1 next time (new kills come first). Pages only shift towards higher numbers as kills
 // arrive, so resuming at a saved page can re-read kills but never skips one.
+
 import { EsiBlockedError, RetryableError } from "../esi/errors.ts";
 import { readCursor, writeCursor } from "../feeds/cursor.ts";
 import { log } from "../helpers/logger.ts";
 import { getZkbKills, type ZkbKill, type ZkbModifier } from "../zkb/api.ts";
+import { resumingThroughOutages } from "./outage.ts";
 import { createSink, type ImportCounts, type SinkOptions } from "./sink.ts";
 
 export type SyncKind = "character" | "corporation" | "alliance";
@@ -76,10 +78,14 @@ export async function syncZkb(kind: SyncKind, id: number, opts: SyncOptions = {}
     }
     sink.counts.read += kills.length;
     sink.counts.bodyless += kills.filter((k) => !k.esi).length;
-    await sink.submit(
-      kills.map((k) => (k.esi ? { killmailId: k.killmailId, hash: k.hash, esi: k.esi } : { killmailId: k.killmailId, hash: k.hash })),
+    const items = kills.map((k) =>
+      k.esi ? { killmailId: k.killmailId, hash: k.hash, esi: k.esi } : { killmailId: k.killmailId, hash: k.hash },
     );
-    await writeCursor(name, { nextPage: page + 1, done: false } satisfies SyncCursor);
+    // The page is in hand: an outage of Postgres or Redis is waited out, then the page goes in.
+    await resumingThroughOutages(`${name} page ${page}`, async () => {
+      await sink.submit(items);
+      await writeCursor(name, { nextPage: page + 1, done: false } satisfies SyncCursor);
+    });
     opts.onPage?.(page, kills.length, sink.counts);
   }
   await writeCursor(name, { nextPage: 1, done: true, stoppedBy } satisfies SyncCursor);
