@@ -19,6 +19,25 @@ export function queueListLine(): string {
   return `queues: ${QUEUE_NAMES.join(", ")}`;
 }
 
+/**
+ * A graceful stop on SIGINT/SIGTERM for long-running commands: the first signal calls `stop` and gives
+ * it `graceMs` (a Redis or Postgres that is gone can hang the wait), then exits 1; a second exits 130.
+ */
+export function stopOnSignals(stop: () => void, graceMs = 20_000): void {
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals > 1) process.exit(130);
+    stop();
+    setTimeout(() => {
+      process.stderr.write("did not stop in time: exiting\n");
+      process.exit(1);
+    }, graceMs).unref();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
+
 type Cleanup = () => Promise<unknown> | unknown;
 const cleanups: Cleanup[] = [];
 

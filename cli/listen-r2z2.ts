@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { integer } from "./_args.ts";
 import { print, printJson } from "./_output.ts";
-import { onCleanup, runCommand } from "./_run.ts";
+import { onCleanup, runCommand, stopOnSignals } from "./_run.ts";
 
 interface Options {
   from?: number;
@@ -48,9 +48,7 @@ export function register(program: Command): void {
             logger.info(s, "feed position");
           },
         });
-        const stop = () => listener.stop();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
+        stopOnSignals(() => listener.stop());
         const stats = await listener.done;
         if (opts.json) return printJson(stats);
         print(

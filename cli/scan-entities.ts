@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { integer } from "./_args.ts";
 import { plural, print, printJson, table } from "./_output.ts";
 import { createProgress } from "./_progress.ts";
-import { EXIT_FAILURE, onCleanup, runCommand, UsageError } from "./_run.ts";
+import { EXIT_FAILURE, onCleanup, runCommand, stopOnSignals, UsageError } from "./_run.ts";
 
 interface Options {
   fromId?: number;
@@ -48,12 +48,10 @@ export function register(program: Command): void {
         ]);
         onCleanup(closeDb);
         let stop = false;
-        const onSignal = () => {
+        stopOnSignals(() => {
           stop = true;
           process.stderr.write("stopping after the current batch…\n");
-        };
-        process.once("SIGINT", onSignal);
-        process.once("SIGTERM", onSignal);
+        });
 
         let progress: Awaited<ReturnType<typeof createProgress>> | undefined;
         const result = await scanEntities({

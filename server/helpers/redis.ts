@@ -1,7 +1,8 @@
 // Redis connections (ioredis). BullMQ workers need maxRetriesPerRequest: null; every other use shares
 // one lazily created client per URL. Also checks the server's eviction policy (BullMQ needs noeviction).
 import { Redis, type RedisOptions } from "ioredis";
-import { config } from "./config.ts";
+import { config, redactUrl } from "./config.ts";
+import { log } from "./logger.ts";
 import "./tracing-channel.ts";
 
 const shared = new Map<string, Redis>();
@@ -16,6 +17,13 @@ export function redis(url: string = config().redisUrl): Redis {
   let client = shared.get(url);
   if (!client) {
     client = createRedis(url);
+    // While Redis is away ioredis reconnects and its commands wait; say so once a minute, not per attempt.
+    let lastLog = 0;
+    client.on("error", (err: Error) => {
+      if (Date.now() - lastLog < 60_000) return;
+      lastLog = Date.now();
+      log("redis").warn({ err: err.message, url: redactUrl(url) }, "Redis connection failed; reconnecting (commands wait)");
+    });
     shared.set(url, client);
   }
   return client;
