@@ -1,5 +1,5 @@
-// alliance processor: refreshes one alliance from ESI.
-import { refreshAlliance } from "../server/entities/corporations.ts";
+// alliance processor: names an alliance in bulk.
+import { nameEntity } from "../server/entities/enrich.ts";
 import { defineProcessor } from "../server/queues/processor.ts";
 
-export default defineProcessor("alliance", (payload, job) => refreshAlliance(payload.id, job, payload.force));
+export default defineProcessor("alliance", (payload, job) => nameEntity("alliance", payload, job));

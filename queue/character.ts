@@ -1,7 +1,9 @@
-// character processor: refreshes one character from ESI, or the affiliations of up to 1,000 characters.
-import { refreshAffiliations, refreshCharacter } from "../server/entities/characters.ts";
+// character processor: names a character in bulk (with its affiliation), or refreshes the affiliations
+// of up to 1,000 characters.
+import { refreshAffiliations } from "../server/entities/characters.ts";
+import { nameEntity } from "../server/entities/enrich.ts";
 import { defineProcessor } from "../server/queues/processor.ts";
 
 export default defineProcessor("character", (payload, job) =>
-  "affiliation" in payload ? refreshAffiliations(payload.affiliation, job) : refreshCharacter(payload.id, job, payload.force),
+  "affiliation" in payload ? refreshAffiliations(payload.affiliation, job) : nameEntity("character", payload, job),
 );

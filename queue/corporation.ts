@@ -1,5 +1,5 @@
-// corporation processor: refreshes one corporation from ESI.
-import { refreshCorporation } from "../server/entities/corporations.ts";
+// corporation processor: names a corporation in bulk.
+import { nameEntity } from "../server/entities/enrich.ts";
 import { defineProcessor } from "../server/queues/processor.ts";
 
-export default defineProcessor("corporation", (payload, job) => refreshCorporation(payload.id, job, payload.force));
+export default defineProcessor("corporation", (payload, job) => nameEntity("corporation", payload, job));

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { enqueueJob, scheduleJob } from "../server/queues/enqueue.ts";
 import { Priority } from "../server/queues/priority.ts";
 import { getQueue, getQueueStats } from "../server/queues/queue.ts";
+import { QUEUE_NAMES } from "../server/queues/registry.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { until } from "./support/poll.ts";
 import { killAll, ROOT, run, start } from "./support/spawn.ts";
@@ -18,7 +19,7 @@ const { env } = useTestQueues("cli-read");
 afterEach(killAll);
 
 const cli = (...args: string[]) => run("cli.ts", args, env);
-const QUEUE_LIST = "queues: killmail, character, corporation, alliance, type, price, backfill";
+const QUEUE_LIST = `queues: ${QUEUE_NAMES.join(", ")}`;
 
 let worker: Worker | undefined;
 afterAll(async () => {
@@ -59,7 +60,7 @@ describe("queue:stats", () => {
       queues: Record<string, unknown>[];
       totals: Record<string, number>;
     };
-    expect(out.queues.map((q) => q.queue)).toEqual(["killmail", "character", "corporation", "alliance", "type", "price", "backfill"]);
+    expect(out.queues.map((q) => q.queue)).toEqual(QUEUE_NAMES);
     const byName = Object.fromEntries(out.queues.map((q) => [q.queue, q]));
     expect(byName.character).toEqual({
       queue: "character",
@@ -118,7 +119,7 @@ describe("queue:stats", () => {
       .map((l) => JSON.parse(l) as { queues: unknown[]; totals: { failed: number } });
     expect(docs.length).toBeGreaterThanOrEqual(2);
     for (const doc of docs) {
-      expect(doc.queues).toHaveLength(7);
+      expect(doc.queues).toHaveLength(QUEUE_NAMES.length);
       expect(doc.totals.failed).toBe(2);
     }
   });

@@ -14,7 +14,7 @@ import { plainWorker } from "./support/workers.ts";
 
 const { env } = useTestQueues("cli-write");
 const cli = (...args: string[]) => run("cli.ts", args, env);
-const QUEUE_LIST = "queues: killmail, character, corporation, alliance, type, price, backfill";
+const QUEUE_LIST = `queues: ${QUEUE_NAMES.join(", ")}`;
 
 const workers: Worker[] = [];
 afterEach(async () => {

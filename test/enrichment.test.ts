@@ -9,6 +9,7 @@ import allianceQueue from "../queue/alliance.ts";
 import backfill from "../queue/backfill.ts";
 import characterQueue from "../queue/character.ts";
 import corporationQueue from "../queue/corporation.ts";
+import detailQueue from "../queue/detail.ts";
 import typeQueue from "../queue/type.ts";
 import { sql } from "../server/db/client.ts";
 import { forgetIdList } from "../server/enrichment/esi-lists.ts";
@@ -201,8 +202,8 @@ describe("scan:entities", () => {
   });
 
   it("after the jobs ran nothing is missing, so a rerun enqueues nothing", async () => {
-    const started = startWorkers([characterQueue, corporationQueue, allianceQueue, typeQueue]);
-    await drained(["character", "corporation", "alliance", "type"]);
+    const started = startWorkers([characterQueue, corporationQueue, allianceQueue, typeQueue, detailQueue]);
+    await drained(["character", "corporation", "alliance", "type", "detail"]);
     await stopWorkers(started);
     for (const kind of ["character", "corporation", "alliance", "type"] as const) expect((await getQueueStats(kind)).failed).toBe(0);
     const r = await cli(["scan:entities", "--json"]);
@@ -346,8 +347,9 @@ describe("queue:alliances and queue:alliance-corporations", () => {
     // A corporation job per missing corporation, once, even though jobs of several alliances ran.
     expect((await getQueueStats("corporation")).prioritized).toBe(want.size);
 
-    const corps = startWorkers([corporationQueue]);
-    await drained(["corporation"]);
+    // Names in bulk, then each corporation's own route (alliance, member count) as a detail job.
+    const corps = startWorkers([corporationQueue, detailQueue]);
+    await drained(["corporation", "detail"]);
     await stopWorkers(corps);
     const [row] = await sql()<{ n: number }[]>`select count(*)::int as n from corporations where corporation_id = any(${[...members]})`;
     expect(row!.n).toBe(members.size);

@@ -1,12 +1,15 @@
 // Fan-out end to end against the simulator: kills stored → outbox → relayed jobs → character,
-// corporation, alliance and type processors (real BullMQ workers) → rows in Postgres; deleted
-// characters marked, NPCs never asked for, refreshes conditional (304) and never before expiry,
-// bulk affiliation in one ESI call.
+// corporation, alliance and type processors (real BullMQ workers) → rows in Postgres. Names come in
+// bulk (/universe/names, /characters/affiliation: a few calls for every entity), biomassed characters
+// are marked from their affiliation without a 404, each entity's own route follows as a detail job,
+// NPCs are never asked for, detail refreshes are conditional (304) and never before expiry, bulk
+// affiliation refreshes take one ESI call.
 import type { Job, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import alliance from "../queue/alliance.ts";
 import character from "../queue/character.ts";
 import corporation from "../queue/corporation.ts";
+import detail from "../queue/detail.ts";
 import type from "../queue/type.ts";
 import { sql } from "../server/db/client.ts";
 import { type EsiKillmail, esiKillmailSchema } from "../server/esi/killmail-schema.ts";
@@ -34,10 +37,10 @@ beforeAll(async () => {
   setConfig({
     esiUrl: sim.url,
     esiUserAgent: "killboard-tests/1.0 tests@localhost",
-    queues: { character: fast, corporation: fast, alliance: fast, type: fast },
+    queues: { character: fast, corporation: fast, alliance: fast, type: fast, detail: fast },
   });
   kills = Array.from({ length: 40 }, (_, i) => esiKillmailSchema.parse(sim.world.killmail(i).esi));
-  for (const mod of [character, corporation, alliance, type]) {
+  for (const mod of [character, corporation, alliance, type, detail]) {
     const worker = mod.createWorker();
     void worker.run();
     workers.push(worker);
@@ -103,24 +106,40 @@ describe("fan-out processors", () => {
     // NPC characters and corporations were never asked for.
     const npc = sim.requests().filter((r) => /\/characters\/[1-3]\d{6}$|\/corporations\/1\d{6}$/.test(r.url));
     expect(npc).toEqual([]);
-    expect((await getQueueStats("character")).failed).toBe(0);
+    for (const q of ["character", "corporation", "alliance", "detail"] as const) expect((await getQueueStats(q)).failed).toBe(0);
+    // Names in bulk: a handful of /universe/names and /characters/affiliation calls for every entity;
+    // biomassed characters known from their affiliation, never asked for one by one (no 404 spent).
+    const named = wanted.characters.size + wanted.corporations.size + wanted.alliances.size;
+    const bulk = sim.requests().filter((r) => r.url.endsWith("/universe/names") || r.url.endsWith("/characters/affiliation"));
+    expect(bulk.length).toBeGreaterThan(0);
+    expect(bulk.length).toBeLessThanOrEqual(Math.ceil(named / 20));
+    expect(bulk.every((r) => r.status === 200)).toBe(true);
+    const askedDeleted = sim.requests().filter((r) => [...deleted].some((id) => r.url.endsWith(`/characters/${id}`)));
+    expect(askedDeleted).toEqual([]);
+    expect(sim.requests().filter((r) => r.status === 404)).toEqual([]);
+    // Every living entity got its detail: birthdays, tickers.
+    const [noDetail] = await sql()`
+      select (select count(*) from characters where not deleted and (detail_at is null or birthday is null))::int
+           + (select count(*) from corporations where not deleted and (detail_at is null or ticker is null))::int
+           + (select count(*) from alliances where not deleted and (detail_at is null or ticker is null))::int as n`;
+    expect(noDetail).toEqual({ n: 0 });
   });
 
-  it("refreshes conditionally (304) and never before an entity expires", async () => {
+  it("refreshes an entity's detail conditionally (304) and never before it expires", async () => {
     const [row] = await sql()<{ id: number }[]>`select character_id as id from characters where not deleted limit 1`;
     const id = row!.id;
     const asked = () => sim.requests().filter((r) => r.url.endsWith(`/characters/${id}`));
     const before = asked().length;
-    const done = new Promise<Job>((resolve) => workers[0]!.once("completed", (job) => resolve(job)));
-    await enqueueJob("character", { id }, { priority: Priority.user });
-    expect((await done).data).toEqual({ id });
+    const detailWorker = workers[4]!;
+    const done = new Promise<Job>((resolve) => detailWorker.once("completed", (job) => resolve(job)));
+    await enqueueJob("detail", { kind: "character", id }, { priority: Priority.user });
+    expect((await done).data).toEqual({ kind: "character", id });
     expect(asked().length).toBe(before); // still fresh: not asked
     // Expired in our table but ESI's own Expires not reached: the shared memo answers, ESI is not asked.
     const rerun = async () => {
       await sql()`update characters set expires_at = now() - interval '1 minute' where character_id = ${id}`;
-      await sql()`delete from outbox`;
-      const result = new Promise<unknown>((resolve) => workers[0]!.once("completed", (_job, r) => resolve(r)));
-      await enqueueJob("character", { id }, { priority: Priority.user });
+      const result = new Promise<unknown>((resolve) => detailWorker.once("completed", (_job, r) => resolve(r)));
+      await enqueueJob("detail", { kind: "character", id }, { priority: Priority.user });
       return result;
     };
     expect(await rerun()).toBe("not-modified");

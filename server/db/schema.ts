@@ -166,9 +166,11 @@ export const characters = pgTable("characters", {
   factionId: id("faction_id"),
   securityStatus: doublePrecision("security_status"),
   birthday: tstz("birthday"),
-  /** ESI answered 404: the character was biomassed (deleted). */
+  /** ESI answered 404, or the affiliation put the character in Doomheim: biomassed (deleted). */
   deleted: boolean("deleted").notNull().default(false),
   ...cacheColumns,
+  /** When the entity's own route was last read (null: only its name and affiliation are known, in bulk). */
+  detailAt: tstz("detail_at"),
 });
 
 export const corporations = pgTable("corporations", {
@@ -182,6 +184,7 @@ export const corporations = pgTable("corporations", {
   dateFounded: tstz("date_founded"),
   deleted: boolean("deleted").notNull().default(false),
   ...cacheColumns,
+  detailAt: tstz("detail_at"),
 });
 
 export const alliances = pgTable("alliances", {
@@ -193,6 +196,7 @@ export const alliances = pgTable("alliances", {
   dateFounded: tstz("date_founded"),
   deleted: boolean("deleted").notNull().default(false),
   ...cacheColumns,
+  detailAt: tstz("detail_at"),
 });
 
 export const categories = pgTable("categories", {

@@ -13,13 +13,13 @@ export function refreshCharacter(id: number, job: Job, force = false): Promise<R
     fetch: (etag) => getCharacter(id, { etag }),
     store: (c, etag, expiresAt) => sql()`
       insert into characters (character_id, name, corporation_id, alliance_id, faction_id, security_status,
-                              birthday, deleted, etag, expires_at, updated_at)
+                              birthday, deleted, etag, expires_at, detail_at, updated_at)
       values (${id}, ${c.name}, ${c.corporation_id}, ${c.alliance_id ?? null}, ${c.faction_id ?? null},
-              ${c.security_status ?? null}, ${c.birthday}, false, ${etag}, ${expiresAt}, now())
+              ${c.security_status ?? null}, ${c.birthday}, false, ${etag}, ${expiresAt}, now(), now())
       on conflict (character_id) do update set
         name = excluded.name, corporation_id = excluded.corporation_id, alliance_id = excluded.alliance_id,
         faction_id = excluded.faction_id, security_status = excluded.security_status, birthday = excluded.birthday,
-        deleted = false, etag = excluded.etag, expires_at = excluded.expires_at, updated_at = now()`,
+        deleted = false, etag = excluded.etag, expires_at = excluded.expires_at, detail_at = now(), updated_at = now()`,
   });
 }
 

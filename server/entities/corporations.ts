@@ -11,14 +11,14 @@ export function refreshCorporation(id: number, job: Job, force = false): Promise
     fetch: (etag) => getCorporation(id, { etag }),
     store: (c, etag, expiresAt) => sql()`
       insert into corporations (corporation_id, name, ticker, alliance_id, faction_id, ceo_id, member_count,
-                                date_founded, deleted, etag, expires_at, updated_at)
+                                date_founded, deleted, etag, expires_at, detail_at, updated_at)
       values (${id}, ${c.name}, ${c.ticker}, ${c.alliance_id ?? null}, ${c.enlisted_faction_id ?? null},
-              ${c.ceo_id ?? null}, ${c.member_count}, ${c.date_founded ?? null}, false, ${etag}, ${expiresAt}, now())
+              ${c.ceo_id ?? null}, ${c.member_count}, ${c.date_founded ?? null}, false, ${etag}, ${expiresAt}, now(), now())
       on conflict (corporation_id) do update set
         name = excluded.name, ticker = excluded.ticker, alliance_id = excluded.alliance_id,
         faction_id = excluded.faction_id, ceo_id = excluded.ceo_id, member_count = excluded.member_count,
         date_founded = excluded.date_founded, deleted = false, etag = excluded.etag,
-        expires_at = excluded.expires_at, updated_at = now()`,
+        expires_at = excluded.expires_at, detail_at = now(), updated_at = now()`,
   });
 }
 
@@ -28,12 +28,12 @@ export function refreshAlliance(id: number, job: Job, force = false): Promise<Re
     fetch: (etag) => getAlliance(id, { etag }),
     store: (a, etag, expiresAt) => sql()`
       insert into alliances (alliance_id, name, ticker, executor_corporation_id, faction_id, date_founded,
-                             deleted, etag, expires_at, updated_at)
+                             deleted, etag, expires_at, detail_at, updated_at)
       values (${id}, ${a.name}, ${a.ticker}, ${a.executor_corporation_id ?? null}, ${a.faction_id ?? null},
-              ${a.date_founded}, false, ${etag}, ${expiresAt}, now())
+              ${a.date_founded}, false, ${etag}, ${expiresAt}, now(), now())
       on conflict (alliance_id) do update set
         name = excluded.name, ticker = excluded.ticker, executor_corporation_id = excluded.executor_corporation_id,
         faction_id = excluded.faction_id, date_founded = excluded.date_founded, deleted = false,
-        etag = excluded.etag, expires_at = excluded.expires_at, updated_at = now()`,
+        etag = excluded.etag, expires_at = excluded.expires_at, detail_at = now(), updated_at = now()`,
   });
 }

@@ -1,6 +1,7 @@
-// The refresh cycle characters, corporations and alliances share: skip while the stored copy is fresh
-// (or deleted) unless forced; fetch conditionally on its ETag; 304 → only the expiry moves; 200 → the
-// entity's own upsert; 404 → the row is marked deleted (biomassed, closed, disbanded), not an error.
+// The detail cycle characters, corporations and alliances share (their own ESI route, after their name
+// was resolved in bulk): skip while the stored detail is fresh (or the entity deleted) unless forced;
+// fetch conditionally on its ETag; 304 → only the expiry moves; 200 → the entity's own upsert, which
+// records detail_at; 404 → the row is marked deleted (biomassed, closed, disbanded), not an error.
 import type { Job } from "bullmq";
 import { sql } from "../db/client.ts";
 import { type EsiResult, isNotFound, withEsi } from "../esi/index.ts";
@@ -26,13 +27,13 @@ export interface EntityRefresh<T> {
 export async function refreshEntity<T>(id: number, job: Job, force: boolean, spec: EntityRefresh<T>): Promise<RefreshOutcome> {
   const db = sql();
   const { table, key } = TABLES[spec.kind];
-  const [row] = await db<{ etag: string | null; expires_at: Date | null; deleted: boolean }[]>`
-    select etag, expires_at, deleted from ${db(table)} where ${db(key)} = ${id}`;
-  if (!force && row && (row.deleted || (row.expires_at && row.expires_at.getTime() > Date.now()))) return "fresh";
+  const [row] = await db<{ etag: string | null; expires_at: Date | null; deleted: boolean; detail_at: Date | null }[]>`
+    select etag, expires_at, deleted, detail_at from ${db(table)} where ${db(key)} = ${id}`;
+  if (!force && row && (row.deleted || (row.detail_at && row.expires_at && row.expires_at.getTime() > Date.now()))) return "fresh";
   try {
     const res = await withEsi(job, () => spec.fetch(row?.etag ?? undefined));
     if (res.status === "not-modified") {
-      await db`update ${db(table)} set expires_at = ${freshUntil(spec.kind, res.expires)}, updated_at = now()
+      await db`update ${db(table)} set expires_at = ${freshUntil(spec.kind, res.expires)}, detail_at = now(), updated_at = now()
                where ${db(key)} = ${id}`;
       return "not-modified";
     }

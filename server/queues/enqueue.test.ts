@@ -8,7 +8,7 @@ import { plainWorker } from "../../test/support/workers.ts";
 import { enqueueInput, enqueueJob, enqueueJobs, scheduleJob } from "./enqueue.ts";
 import { Priority } from "./priority.ts";
 import { getQueue, getQueueStats, type QueueStats } from "./queue.ts";
-import { InvalidPayloadError, QUEUES } from "./registry.ts";
+import { InvalidPayloadError, QUEUE_NAMES, QUEUES } from "./registry.ts";
 
 useTestQueues("enqueue");
 
@@ -200,7 +200,7 @@ describe("stats and schedulers", () => {
       ["active", "completed", "delayed", "failed", "paused", "prioritized", "queue", "waiting", "waiting-children"].sort(),
     );
     const all = await getQueueStats();
-    expect(all.map((s) => s.queue)).toEqual(["killmail", "character", "corporation", "alliance", "type", "price", "backfill"]);
+    expect(all.map((s) => s.queue)).toEqual(QUEUE_NAMES);
     await getQueue("type").resume();
   });
 

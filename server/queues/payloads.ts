@@ -40,8 +40,17 @@ export const killmailPayload = z.union([singleKillmailPayload, killmailBatchPayl
 export type SingleKillmailPayload = z.infer<typeof singleKillmailPayload>;
 export type KillmailBatchPayload = z.infer<typeof killmailBatchPayload>;
 
-/** One entity to refresh (`force`: even before its Expires). */
+/**
+ * One entity a stored kill (or an operator) names: its name and affiliation are resolved in bulk with
+ * others; `force` reads its own route now instead (on demand, even before its Expires).
+ */
 export const entityPayload = z.object({ id: entityId, force: z.boolean().optional() });
+
+/** The kinds of entity whose names are resolved in bulk and whose own route is read later (detail). */
+export const DETAIL_KINDS = ["character", "corporation", "alliance"] as const;
+
+/** An entity's own ESI route (birthday, security status, tickers, members…), after its name. */
+export const detailPayload = z.object({ kind: z.enum(DETAIL_KINDS), id: entityId, force: z.boolean().optional() });
 
 /** One character, or a bulk affiliation refresh of up to 1,000 characters. */
 export const characterPayload = z.union([entityPayload, z.object({ affiliation: z.array(entityId).min(1).max(1000) })]);

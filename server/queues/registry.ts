@@ -8,6 +8,7 @@ import type { z } from "zod";
 import {
   backfillPayload,
   characterPayload,
+  detailPayload,
   entityPayload,
   type KillmailBatchPayload,
   killmailPayload,
@@ -108,6 +109,11 @@ const DEFAULT_RETRY: RetryDeclaration = { attempts: 8, delay: 1_000, maxDelay: 6
 const ESI_RETRY: RetryDeclaration = { attempts: 8, delay: 2_000, maxDelay: 90_000, jitter: 0.5 };
 /** Entity refreshes: ESI's public routes are bound by the error limit only; 30 a second per queue stays far inside it. */
 const ENTITY_WORKER: WorkerDeclaration = { concurrency: 8, limiter: { max: 30, duration: 1_000 } };
+/**
+ * Names in bulk: many jobs wait together for one /universe/names call of up to 1,000 ids
+ * (server/entities/names.ts), so many are in flight and none is limited per job.
+ */
+const NAMES_WORKER: WorkerDeclaration = { concurrency: 1_000 };
 /** Kept finished jobs where a queue declares no retention of its own. */
 export const DEFAULT_RETENTION: Retention = { completed: 1_000, failed: 5_000 };
 
@@ -132,29 +138,29 @@ export const QUEUES = {
     retention: (p) => ("batch" in p && p.batch.length > 1 ? BATCH_JOBS_KEPT : DEFAULT_RETENTION),
   }),
   character: declare({
-    description: "refreshes a character from ESI, or the affiliations of up to 1,000 characters in one call",
+    description: "names a character (in bulk, with its affiliation), or refreshes the affiliations of up to 1,000 characters",
     payload: characterPayload,
     key: (p) => ("id" in p ? `character-${p.id}` : `character-affiliation-${idsDigest(p.affiliation)}`),
     priority: "enrichment",
-    worker: ENTITY_WORKER,
+    worker: NAMES_WORKER,
     retry: ESI_RETRY,
     outbox: true,
   }),
   corporation: declare({
-    description: "refreshes a corporation from ESI",
+    description: "names a corporation (in bulk)",
     payload: entityPayload,
     key: (p) => `corporation-${p.id}`,
     priority: "enrichment",
-    worker: ENTITY_WORKER,
+    worker: NAMES_WORKER,
     retry: ESI_RETRY,
     outbox: true,
   }),
   alliance: declare({
-    description: "refreshes an alliance from ESI",
+    description: "names an alliance (in bulk)",
     payload: entityPayload,
     key: (p) => `alliance-${p.id}`,
     priority: "enrichment",
-    worker: { concurrency: 4, limiter: { max: 20, duration: 1_000 } },
+    worker: NAMES_WORKER,
     retry: ESI_RETRY,
     outbox: true,
   }),
@@ -166,6 +172,14 @@ export const QUEUES = {
     worker: ENTITY_WORKER,
     retry: ESI_RETRY,
     outbox: true,
+  }),
+  detail: declare({
+    description: "reads an entity's own ESI route (birthday, security status, tickers, members…) after its name",
+    payload: detailPayload,
+    key: (p) => `detail-${p.kind}-${p.id}`,
+    priority: "backfill",
+    worker: ENTITY_WORKER,
+    retry: ESI_RETRY,
   }),
   price: declare({
     description: "market prices and Forge histories, repricing types and flagging their kills for revaluation",
