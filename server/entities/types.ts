@@ -1,49 +1,43 @@
 // Item types with their group and category (valuation needs both). Types barely change: a known type is
-// not fetched again unless forced. A market type that arrives for the first time asks the price queue
-// for the history of new types, so kills naming it can be valued.
+// not fetched again unless forced; a group or category is fetched once across all processes (a lease in
+// Redis). A market type that arrives for the first time asks the price queue for the history of new
+// types, so kills naming it can be valued.
+
 import type { Job } from "bullmq";
 import { sql } from "../db/client.ts";
 import { getCategory, getGroup, getType, isNotFound, withEsi } from "../esi/index.ts";
+import { underLease } from "../helpers/lease.ts";
 import { enqueueJob } from "../queues/enqueue.ts";
 
 export type TypeOutcome = "known" | "stored" | "deleted";
 
-/** Group/category fetches in flight in this process: concurrent type jobs of one group ask ESI once. */
-const inFlight = new Map<string, Promise<void>>();
+const known = async (table: "groups" | "categories", key: "group_id" | "category_id", id: number) => {
+  const db = sql();
+  return (await db`select 1 from ${db(table)} where ${db(key)} = ${id}`).length > 0;
+};
 
-/**
- * Runs `work` unless the same key is already being fetched, then waits for that instead. A waiter whose
- * fetch-owner failed (its job delayed by the ESI budget, say) does the work itself, under its own job.
- */
-async function once(key: string, work: () => Promise<void>): Promise<void> {
-  const pending = inFlight.get(key);
-  if (pending) {
-    try {
-      return await pending;
-    } catch {
-      return work();
-    }
-  }
-  const mine = work().finally(() => inFlight.delete(key));
-  inFlight.set(key, mine);
-  return mine;
-}
-
+/** A group (and its category) is fetched once, whichever of the processes' type jobs needs it first. */
 async function ensureGroup(groupId: number, job: Job): Promise<void> {
-  const [known] = await sql()`select 1 from groups where group_id = ${groupId}`;
-  if (known) return;
-  await once(`group-${groupId}`, () => fetchGroup(groupId, job));
+  await underLease(
+    `group-${groupId}`,
+    () => known("groups", "group_id", groupId),
+    () => fetchGroup(groupId, job),
+  );
 }
 
 async function fetchGroup(groupId: number, job: Job): Promise<void> {
   const group = (await withEsi(job, () => getGroup(groupId))).data;
   const [category] = await sql()`select 1 from categories where category_id = ${group.category_id}`;
   if (!category) {
-    await once(`category-${group.category_id}`, async () => {
-      const c = (await withEsi(job, () => getCategory(group.category_id))).data;
-      await sql()`insert into categories (category_id, name, published) values (${c.category_id}, ${c.name}, ${c.published})
+    await underLease(
+      `category-${group.category_id}`,
+      () => known("categories", "category_id", group.category_id),
+      async () => {
+        const c = (await withEsi(job, () => getCategory(group.category_id))).data;
+        await sql()`insert into categories (category_id, name, published) values (${c.category_id}, ${c.name}, ${c.published})
                   on conflict (category_id) do update set name = excluded.name, published = excluded.published, updated_at = now()`;
-    });
+      },
+    );
   }
   await sql()`insert into groups (group_id, name, category_id, published) values (${group.group_id}, ${group.name}, ${group.category_id}, ${group.published})
               on conflict (group_id) do update set name = excluded.name, category_id = excluded.category_id,
