@@ -1,30 +1,14 @@
 // The character, corporation and alliance jobs: an entity a stored kill names gets its name (and a
-// character its affiliation) in bulk through the process's name collector, unless the stored copy is
-// fresh or deleted; its own route follows later as a detail job. `force` (an operator, a route asking
+// character its affiliation) in bulk through the process's name collector (which leaves alone a stored
+// copy that is fresh or deleted); its own route follows later as a detail job. `force` (an operator, a route asking
 // for one entity) reads its own route now instead.
 import type { Job } from "bullmq";
-import { sql } from "../db/client.ts";
 import { withEsi } from "../esi/index.ts";
 import type { PayloadOf } from "../queues/registry.ts";
 import { refreshCharacter } from "./characters.ts";
 import { refreshAlliance, refreshCorporation } from "./corporations.ts";
 import { type NamedKind, type NameOutcome, nameCollector } from "./names.ts";
 import type { RefreshOutcome } from "./refresh.ts";
-
-const TABLES = {
-  character: { table: "characters", key: "character_id" },
-  corporation: { table: "corporations", key: "corporation_id" },
-  alliance: { table: "alliances", key: "alliance_id" },
-} as const;
-
-/** Whether the stored copy needs nothing now: deleted, or not expired. */
-async function isFresh(kind: NamedKind, id: number): Promise<boolean> {
-  const db = sql();
-  const { table, key } = TABLES[kind];
-  const [row] = await db<{ fresh: boolean }[]>`
-    select deleted or coalesce(expires_at > now(), false) as fresh from ${db(table)} where ${db(key)} = ${id}`;
-  return row?.fresh ?? false;
-}
 
 /** Reads one entity's own ESI route (birthday, security status, tickers, members…), conditionally. */
 export function refreshDetail(kind: NamedKind, id: number, job: Job, force = false): Promise<RefreshOutcome> {
@@ -39,6 +23,5 @@ export async function nameEntity(
   job: Job,
 ): Promise<NameOutcome | RefreshOutcome | "fresh"> {
   if (payload.force) return refreshDetail(kind, payload.id, job, true);
-  if (await isFresh(kind, payload.id)) return "fresh";
   return withEsi(job, () => nameCollector().submit(kind, payload.id));
 }

@@ -14,7 +14,9 @@ useTestQueues("names");
 useTestDatabase("names");
 const { sim } = await useSimulator({ seed: 21, killmails: 200, corpus: false });
 const w = sim.world;
-const living = w.entities.pilots.filter((id) => !w.entities.characters.get(id)!.deleted).slice(0, 30);
+const alive = w.entities.pilots.filter((id) => !w.entities.characters.get(id)!.deleted);
+const living = alive.slice(0, 30);
+const others = alive.slice(30, 45);
 const biomassed = w.deletedCharacterIds.slice(0, 3);
 const corporations = [...new Set(living.map((id) => w.entities.characters.get(id)!.corporationId))].slice(0, 5);
 
@@ -56,14 +58,22 @@ describe("NameCollector", () => {
     const unknown = 97_900_000;
     expect(w.character(unknown)).toBeUndefined();
     const collector = new NameCollector({ maxWaitMs: 50 });
-    const ids = [...living.slice(0, 15), unknown];
+    const ids = [...others, unknown];
     const outcomes = await Promise.all(ids.map((id) => collector.submit("character", id)));
-    expect(outcomes).toEqual([...living.slice(0, 15).map(() => "named"), "deleted"]);
+    expect(outcomes).toEqual([...others.map(() => "named"), "deleted"]);
     const names = sim.requests().filter((r) => r.url.endsWith("/universe/names"));
     // 16 ids: the whole, then halves down to the one id: a few 404s, not one per id.
     expect(names.filter((r) => r.status === 404).length).toBeLessThanOrEqual(5);
     expect(names.length).toBeLessThanOrEqual(9);
     const [row] = await sql()<{ deleted: boolean }[]>`select deleted from characters where character_id = ${unknown}`;
     expect(row).toEqual({ deleted: true });
+  });
+
+  it("leaves fresh and deleted entities alone: no ESI call", async () => {
+    sim.reset();
+    const collector = new NameCollector({ maxWaitMs: 50 });
+    const outcomes = await Promise.all([...living.slice(0, 5), biomassed[0]!, 97_900_000].map((id) => collector.submit("character", id)));
+    expect(outcomes).toEqual(["fresh", "fresh", "fresh", "fresh", "fresh", "fresh", "fresh"]);
+    expect(sim.requests()).toEqual([]);
   });
 });

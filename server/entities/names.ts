@@ -13,7 +13,7 @@ import type { PayloadOf } from "../queues/registry.ts";
 import { freshUntil } from "./ttl.ts";
 
 export type NamedKind = "character" | "corporation" | "alliance";
-export type NameOutcome = "named" | "deleted";
+export type NameOutcome = "named" | "deleted" | "fresh";
 
 /** The corporation ESI's affiliation gives a biomassed character. */
 export const DOOMHEIM = 1_000_001;
@@ -146,6 +146,22 @@ async function store(
   return { deleted, needDetail };
 }
 
+/** Ids of the batch whose stored copy needs nothing now: deleted, or not expired. */
+async function freshIds(batch: Waiting[]): Promise<Set<number>> {
+  const db = sql();
+  const fresh = new Set<number>();
+  for (const kind of ["character", "corporation", "alliance"] as const) {
+    const ids = batch.filter((w) => w.kind === kind).map((w) => w.id);
+    if (ids.length === 0) continue;
+    const { table, key } = TABLES[kind];
+    const rows = await db<{ id: number }[]>`
+      select ${db(key)} as id from ${db(table)}
+      where ${db(key)} = any(${pgArray(ids)}::int4[]) and (deleted or expires_at > now())`;
+    for (const r of rows) fresh.add(r.id);
+  }
+  return fresh;
+}
+
 export class NameCollector {
   private queue: Waiting[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -187,21 +203,24 @@ export class NameCollector {
   }
 
   private async resolveBatch(batch: Waiting[]): Promise<void> {
-    const asked = new Map<number, NamedKind>();
-    for (const w of batch) asked.set(w.id, w.kind);
     try {
+      // A stored copy that is fresh (or deleted) needs nothing: one look for the whole batch.
+      const fresh = await freshIds(batch);
+      const asked = new Map<number, NamedKind>();
+      for (const w of batch) if (!fresh.has(w.id)) asked.set(w.id, w.kind);
       const ids = [...asked.keys()];
       const names = await namesOf(ids, this.stats);
       const characters = ids.filter((id) => (names.get(id)?.category ?? asked.get(id)) === "character" && names.has(id));
       const affiliations = await affiliationsOf(characters, this.stats);
-      const { deleted, needDetail } = await store(asked, names, affiliations);
+      const { deleted, needDetail } =
+        asked.size > 0 ? await store(asked, names, affiliations) : { deleted: new Set<number>(), needDetail: [] };
       this.stats.batches++;
       this.stats.ids += asked.size;
       if (needDetail.length > 0) {
         const payloads: PayloadOf<"detail">[] = needDetail.map((d) => ({ kind: d.kind, id: d.id }));
         await enqueueJobs("detail", payloads);
       }
-      for (const w of batch) w.resolve(deleted.has(w.id) ? "deleted" : "named");
+      for (const w of batch) w.resolve(fresh.has(w.id) ? "fresh" : deleted.has(w.id) ? "deleted" : "named");
     } catch (err) {
       for (const w of batch) w.reject(err);
     }
