@@ -53,6 +53,15 @@ describe("POST /api/killmails", () => {
       [{ url: "https://esi.evetech.net/killmails/12/short/" }, /ESI killmail URL looks like/],
       // Without the zKillboard wiring (serverDeps) the app cannot resolve a zKillboard URL.
       [{ url: "https://zkillboard.com/kill/123/" }, /not supported/],
+      // Ids past ESI's int32 range, in every form: a URL's id past int8 used to reach Postgres (500).
+      [{ killmail_id: 2 ** 31, hash }, /killmail_id: must be a killmail id: a whole number from 1 to 2147483647/],
+      [{ killmail_id: 2 ** 53 + 2, hash }, /killmail_id: must be a killmail id/],
+      [{ killmail_id: 1.5, hash }, /killmail_id: must be a killmail id/],
+      [{ killmail_id: "123", hash }, /killmail_id: must be a killmail id/],
+      [{ url: `https://esi.evetech.net/killmails/99999999999999999999/${hash}/` }, /url: the killmail id must be a killmail id/],
+      [{ url: `https://esi.evetech.net/killmails/2147483648/${hash}/` }, /url: the killmail id must be a killmail id/],
+      [{ url: "https://zkillboard.com/kill/99999999999999999999/" }, /url: the killmail id must be a killmail id/],
+      [{ url: "https://zkillboard.com/kill/0/" }, /url: the killmail id must be a killmail id/],
     ];
     for (const [input, reason] of cases) {
       const res = await post(input);
@@ -89,6 +98,13 @@ describe("GET /api/killmails/:id", () => {
   it("answers 404 for unknown kills and 400 for bad ids", async () => {
     expect((await app.request("/api/killmails/42")).status).toBe(404);
     expect((await app.request("/api/killmails/abc")).status).toBe(400);
+    // Past int32 (and past int8, which Postgres used to refuse with a 500).
+    for (const id of ["2147483648", "99999999999999999999", "0"]) {
+      const res = await app.request(`/api/killmails/${id}`);
+      expect(res.status, id).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(/from 1 to 2147483647/);
+    }
+    expect((await app.request("/api/killmails/2147483647")).status).toBe(404);
   });
 });
 

@@ -4,7 +4,13 @@
 import { Hono } from "hono";
 import { storedKillmailIds, submitKillmails } from "../killmails/intake.ts";
 import { loadKillmail } from "../killmails/read.ts";
-import { type KillmailReference, KillmailReferenceError, parseKillmailReference } from "../killmails/reference.ts";
+import {
+  type KillmailReference,
+  KillmailReferenceError,
+  killmailIdFromDigits,
+  MAX_KILLMAIL_ID,
+  parseKillmailReference,
+} from "../killmails/reference.ts";
 
 export interface KillmailRouteDeps {
   /** Resolves a zKillboard kill (no hash in its URL) to its hash and, when available, its ESI body. */
@@ -61,7 +67,8 @@ export function killmailRoutes(deps: KillmailRouteDeps = {}): Hono {
   });
 
   app.get("/api/killmails/:id{[0-9]+}", async (c) => {
-    const id = Number(c.req.param("id"));
+    const id = killmailIdFromDigits(c.req.param("id"));
+    if (id === undefined) return c.json({ error: `killmail id must be a whole number from 1 to ${MAX_KILLMAIL_ID}` }, 400);
     const stored = await loadKillmail(id);
     if (!stored) return c.json({ error: `killmail ${id} is not stored` }, 404);
     return c.json({ killmail: stored.killmail, hash: stored.hash, values: stored.values });
