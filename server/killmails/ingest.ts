@@ -3,7 +3,9 @@
 // the valid kills to the store collector (stored with values and fan-out in shared store transactions),
 // and settle every kill by one failure policy:
 //  - permanent (a body that is not valid or not this kill, data Postgres refuses, a wrong id/hash at
-//    ESI): that kill's ledger row is closed as failed with the reason; the job's other kills go on;
+//    ESI): that kill's ledger row is closed as failed with the reason; the job's other kills go on. A
+//    pair ESI refused (422/404) is marked as such (REJECTED_PAIR), so that reposting it over HTTP is
+//    answered without asking ESI again;
 //  - transient (a lost connection, a timeout, ESI 5xx): the job fails this attempt and BullMQ retries it
 //    with backoff; when it gives up, its kills' ledger rows stay pending, with the reason noted, and
 //    reconcile queues them again: a transient fault never becomes a lost kill;
@@ -12,12 +14,13 @@
 // to the intake as jobs of their own, so one slow fetch never holds up a batch.
 import { type Job, UnrecoverableError } from "bullmq";
 import { sql } from "../db/client.ts";
+import { InvalidError, NotFoundError } from "../esi/errors.ts";
 import { checkEsiKillmail, type EsiKillmail } from "../esi/killmail-schema.ts";
 import { config } from "../helpers/config.ts";
 import { isControlFlowError, isFinalAttempt, isPermanentFailure } from "../queues/outcome.ts";
 import { killsOf, type PayloadOf, workKey } from "../queues/registry.ts";
 import { findBodies, type JobKill } from "./bodies.ts";
-import { markIntakeFailed, noteIntakeError, submitKillmails } from "./intake.ts";
+import { markIntakeFailed, markPairRejected, noteIntakeError, REJECTED_PAIR, submitKillmails } from "./intake.ts";
 import { releaseBatchBodies } from "./intake-batches.ts";
 import { PermanentStoreError, StoreCollector } from "./store-collector.ts";
 
@@ -51,6 +54,15 @@ interface Refusal {
   killmailId: number;
   reason: string;
   kind: "invalid" | "refused";
+  /** The hash ESI refused together with this id (422/404): the pair is remembered as bad. */
+  rejectedHash?: string;
+}
+
+/** The reason to record when ESI refused a kill's id/hash pair (422, or 404), else undefined. */
+function esiRejection(err: unknown): string | undefined {
+  if (!(err instanceof InvalidError || err instanceof NotFoundError)) return undefined;
+  const { upstream, status } = err.where;
+  return upstream === "esi" && (status === 422 || status === 404) ? `${REJECTED_PAIR}: ${err.message}` : undefined;
 }
 
 function checkBody(kill: JobKill, body: unknown): { esi: EsiKillmail } | Refusal {
@@ -79,7 +91,12 @@ export async function ingestKillmailJob(payload: PayloadOf<"killmail">, job: Job
         withBodies.push({ kill, checked: checkBody(kill, await fetchKillmail(kill.killmailId, kill.hash, job)) });
       } catch (err) {
         if (!isPermanentFailure(err)) throw err;
-        refusals.push({ killmailId: kill.killmailId, reason: (err as Error).message, kind: "refused" });
+        const rejected = esiRejection(err);
+        refusals.push(
+          rejected
+            ? { killmailId: kill.killmailId, reason: rejected, kind: "refused", rejectedHash: kill.hash }
+            : { killmailId: kill.killmailId, reason: (err as Error).message, kind: "refused" },
+        );
       }
     } else if (bodies.missing.length > 0) {
       const priority = job.opts.priority;
@@ -129,7 +146,13 @@ export async function ingestKillmailJob(payload: PayloadOf<"killmail">, job: Job
 
 /** Closes the ledger rows of kills that can never be stored, grouped by reason. */
 async function settleRefusals(refusals: Refusal[], outcome: IngestOutcome): Promise<void> {
-  for (const [reason, group] of Map.groupBy(refusals, (r) => r.reason)) {
+  for (const r of refusals) {
+    if (r.rejectedHash === undefined) continue;
+    await markPairRejected(r.killmailId, r.rejectedHash, r.reason);
+    outcome[r.kind]++;
+  }
+  const others = refusals.filter((r) => r.rejectedHash === undefined);
+  for (const [reason, group] of Map.groupBy(others, (r) => r.reason)) {
     await markIntakeFailed(
       group.map((r) => r.killmailId),
       reason,

@@ -290,6 +290,54 @@ export async function markIntakeFailed(killmailIds: readonly number[], error: st
 }
 
 /**
+ * How the ledger's `error` of a kill whose id/hash pair ESI refused (422, or 404) begins. POST
+ * /api/killmails reads it back (postState): a repost of that pair is answered without asking ESI again.
+ */
+export const REJECTED_PAIR = "ESI rejected this id/hash pair";
+
+/**
+ * Closes the ledger row of a kill whose id/hash pair ESI refused as failed, with the reason (which
+ * begins with REJECTED_PAIR). Only while the row still names this hash: a post that brought another hash
+ * for the same id meanwhile (its job was de-duplicated into the one that just failed) keeps the row
+ * pending, and reconcile queues the new pair.
+ */
+export async function markPairRejected(killmailId: number, hash: string, reason: string): Promise<void> {
+  await sql()`update killmail_intake set status = 'failed', error = ${reason.slice(0, 1000)}
+              where killmail_id = ${killmailId} and hash = ${hash}`;
+}
+
+/** What a post of this kill would cause: nothing new (stored, queued, a pair ESI refused), or work. */
+export type PostState =
+  | { kind: "stored" }
+  /** Pending in the ledger with this hash, and a job in Redis carries it: a repost adds nothing. */
+  | { kind: "queued" }
+  /** ESI refused this very id/hash pair: asking again cannot help. */
+  | { kind: "known-bad"; reason: string }
+  /** Anything else: the kill must be looked up (an ESI fetch, unless a body comes with it). */
+  | { kind: "new" };
+
+/**
+ * One read of the ledger (and, for a pending kill, one Redis lookup) that tells what a post of this kill
+ * would cost. `hash` undefined (a zKillboard URL, hash not known yet): only "stored" or "new".
+ */
+export async function postState(killmailId: number, hash: string | undefined): Promise<PostState> {
+  const [row] = await sql()<
+    { stored: boolean; hash: string | null; status: string | null; error: string | null; job_key: string | null }[]
+  >`
+    select exists (select 1 from killmails where killmail_id = ${killmailId}) as stored,
+           ki.hash, ki.status, ki.error, ki.job_key
+    from (values (1)) as one (x) left join killmail_intake ki on ki.killmail_id = ${killmailId}`;
+  if (row!.stored) return { kind: "stored" };
+  if (hash === undefined || row!.hash !== hash) return { kind: "new" };
+  if (row!.status === "failed" && row!.error?.startsWith(REJECTED_PAIR)) return { kind: "known-bad", reason: row!.error };
+  if (row!.status === "pending") {
+    const key = intakeJobKey({ killmail_id: killmailId, job_key: row!.job_key });
+    if ((await missingWorkKeys("killmail", [key])).size === 0) return { kind: "queued" };
+  }
+  return { kind: "new" };
+}
+
+/**
  * Notes why these kills are not stored yet after their job gave up on a transient failure (a lost
  * connection, a timeout): the rows stay pending, so reconcile queues them again, and the reason is
  * there for an operator to see.

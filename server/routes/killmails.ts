@@ -1,8 +1,9 @@
 // Killmail routes: POST /api/killmails (a killmail to fetch and store: validated, recorded in the
-// intake ledger, enqueued at the user tier; 202 with the job id) and GET /api/killmails/:id (the ESI
+// intake ledger, enqueued at the user tier; 202 with the job id; a pair ESI refused before is answered
+// 400 without asking it again) and GET /api/killmails/:id (the ESI
 // body exactly as ESI sent it, rebuilt from the database, with its values).
 import { Hono } from "hono";
-import { storedKillmailIds, submitKillmails } from "../killmails/intake.ts";
+import { postState, submitKillmails } from "../killmails/intake.ts";
 import { loadKillmail } from "../killmails/read.ts";
 import {
   type KillmailReference,
@@ -34,8 +35,13 @@ export function killmailRoutes(deps: KillmailRouteDeps = {}): Hono {
       if (err instanceof KillmailReferenceError) return c.json({ error: err.message }, 400);
       throw err;
     }
-    if ((await storedKillmailIds([ref.killmailId])).size > 0) {
+    const state = await postState(ref.killmailId, ref.kind === "esi" ? ref.hash : undefined);
+    if (state.kind === "stored") {
       return c.json({ killmailId: ref.killmailId, status: "already-stored", url: `/api/killmails/${ref.killmailId}` }, 200);
+    }
+    if (state.kind === "known-bad") {
+      // ESI refused this very pair before: asking again would cost a fetch and fail the same way.
+      return c.json({ killmailId: ref.killmailId, status: "known-bad", error: `known bad pair: ${state.reason}` }, 400);
     }
     let item: Parameters<typeof submitKillmails>[0][number];
     if (ref.kind === "esi") item = { killmailId: ref.killmailId, hash: ref.hash };
