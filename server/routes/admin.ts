@@ -3,7 +3,6 @@
 // /admin/queues, a small JSON admin API (pause/resume/retry/clean a queue, reconcile, relay) and
 // Prometheus metrics at /metrics. Without ADMIN_TOKEN all of it answers 403.
 
-import { timingSafeEqual } from "node:crypto";
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { HonoAdapter } from "@bull-board/hono";
@@ -16,24 +15,15 @@ import { reconcile } from "../outbox/reconcile.ts";
 import { relayOutbox } from "../outbox/relay.ts";
 import { getQueue } from "../queues/queue.ts";
 import { isQueueName, QUEUE_NAMES, type QueueName } from "../queues/registry.ts";
+import { presentsAdminToken } from "./admin-token.ts";
 import { metricsText } from "./metrics.ts";
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 /** Accepts `Bearer <token>` or `Basic <anything>:<token>`. */
 export function requireAdmin(): MiddlewareHandler {
   return async (c, next) => {
     const token = config().adminToken;
     if (!token) return c.json({ error: "admin API disabled: set ADMIN_TOKEN to enable it" }, 403);
-    const header = c.req.header("authorization") ?? "";
-    let given = "";
-    if (header.startsWith("Bearer ")) given = header.slice(7);
-    else if (header.startsWith("Basic ")) given = Buffer.from(header.slice(6), "base64").toString().split(":").slice(1).join(":");
-    if (!given || !sameSecret(given, token)) {
+    if (!presentsAdminToken(c, token)) {
       c.header("WWW-Authenticate", 'Basic realm="killboard admin"');
       return c.json({ error: "admin token required" }, 401);
     }
