@@ -51,6 +51,23 @@ export interface UpstreamSettings {
   r2z2GapRetryMinutes: number;
 }
 
+/**
+ * Protection of POST /api/killmails, open to anyone (server/routes/intake-guard.ts). A "fetch" is a post
+ * that costs an upstream call: its kill is neither stored, nor queued, nor a pair ESI refused, so it
+ * needs an ESI killmail fetch (or, for a zKillboard URL, a zKillboard lookup). Limits count over a
+ * rolling minute, in Redis (shared by every server process); 0 switches a limit off.
+ */
+export interface IntakeLimits {
+  /** Largest request body accepted, bytes (413 above). */
+  maxBodyBytes: number;
+  /** Posts of any kind per client (cheap ones too: a repost of a stored kill). */
+  clientPostsPerMinute: number;
+  /** Fetches per client. */
+  clientFetchesPerMinute: number;
+  /** Fetches of all clients together. */
+  totalFetchesPerMinute: number;
+}
+
 export interface Config {
   redisUrl: string;
   databaseUrl: string;
@@ -65,6 +82,9 @@ export interface Config {
   /** Required before any upstream call; see requireEsiUserAgent(). */
   esiUserAgent: string | undefined;
   adminToken: string | undefined;
+  /** HTTP server: the request header (lower case) a trusted reverse proxy puts the client's address in. */
+  trustProxyHeader: string | undefined;
+  intake: IntakeLimits;
   /** HTTP server: address and port to listen on. */
   host: string;
   port: number;
@@ -131,6 +151,15 @@ const schema = z.object({
     .regex(/^[\x20-\x7e]+$/, "printable ASCII only (it is sent as an HTTP header)")
     .optional(),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  TRUST_PROXY_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, "must be an HTTP header name (letters, digits, '-'), e.g. x-forwarded-for")
+    .transform((v) => v.toLowerCase())
+    .optional(),
+  INTAKE_MAX_BODY_BYTES: int(256, 1_048_576).default(4_096),
+  INTAKE_CLIENT_POSTS_PER_MINUTE: int(0).default(120),
+  INTAKE_CLIENT_FETCHES_PER_MINUTE: int(0).default(6),
+  INTAKE_TOTAL_FETCHES_PER_MINUTE: int(0).default(15),
   HOST: hostname.default("0.0.0.0"),
   PORT: int(0, 65535).default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -215,6 +244,13 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     everefUrl: e.EVEREF_URL,
     esiUserAgent: e.ESI_USER_AGENT,
     adminToken: e.ADMIN_TOKEN,
+    trustProxyHeader: e.TRUST_PROXY_HEADER,
+    intake: {
+      maxBodyBytes: e.INTAKE_MAX_BODY_BYTES,
+      clientPostsPerMinute: e.INTAKE_CLIENT_POSTS_PER_MINUTE,
+      clientFetchesPerMinute: e.INTAKE_CLIENT_FETCHES_PER_MINUTE,
+      totalFetchesPerMinute: e.INTAKE_TOTAL_FETCHES_PER_MINUTE,
+    },
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
@@ -297,6 +333,8 @@ export function describeConfig(cfg: Config = config()): Record<string, unknown> 
     everefUrl: cfg.everefUrl,
     esiUserAgent: cfg.esiUserAgent ?? null,
     adminToken: cfg.adminToken ? "***" : null,
+    trustProxyHeader: cfg.trustProxyHeader ?? null,
+    intake: cfg.intake,
     host: cfg.host,
     port: cfg.port,
     logLevel: cfg.logLevel,
