@@ -1,4 +1,4 @@
-// `bun run bench:enrich [--killmails N] [--sample S] [--keep]`: how fast the names on stored kills arrive,
+// `bun run bench:enrich [--killmails N] [--sample S (default 300)] [--keep]`: how fast the names on stored kills arrive,
 // and what they cost ESI. A simulator world of N kills (default 100,000; the real error limit and
 // token buckets; entities of all ages, ~4 % of pilots biomassed) is stored with its bodies (no killmail
 // fetches), which fans out one job per unknown character, corporation and alliance. Then:
@@ -16,13 +16,13 @@ import { closeRedis } from "../server/helpers/redis.ts";
 import { referencesOf } from "../server/killmails/flatten.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
 import { enqueueJobs } from "../server/queues/enqueue.ts";
-import { closeQueues } from "../server/queues/queue.ts";
+import { closeQueues, getQueue } from "../server/queues/queue.ts";
 import { startSimulator } from "../sim/server.ts";
 import type { SimRequest } from "../sim/stats.ts";
 import { benchEnvironment, numberOption, say, spawnEntry } from "./support.ts";
 
 const N = numberOption("killmails", 100_000);
-const SAMPLE = numberOption("sample", 1_000);
+const SAMPLE = numberOption("sample", 300);
 const ERROR_LIMIT = 100;
 const ERROR_WINDOW_MS = 60_000;
 
@@ -157,6 +157,8 @@ say(`bulk: ${JSON.stringify(bulk)}`);
 // ---- per entity: each entity's own route, for the entities of the first SAMPLE kills --------------
 const sample = wanted(0, Math.min(SAMPLE, N));
 await sql()`truncate characters, corporations, alliances`;
+// The bulk phase queued a detail job for every entity it named: only the sample's jobs may run here.
+await getQueue("detail").obliterate({ force: true });
 sim.reset();
 say(`\n▶ per entity: bun queue detail (${size(sample)} entities of the first ${Math.min(SAMPLE, N)} kills)`);
 await enqueueJobs("detail", [
