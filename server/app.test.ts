@@ -112,9 +112,18 @@ describe("status and admin", () => {
   it("reports queue counts and the pipeline ledgers", async () => {
     const res = await app.request("/api/status");
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { queues: { queue: string; prioritized: number }[]; pipeline: Record<string, number> };
+    const body = (await res.json()) as {
+      queues: { queue: string; prioritized: number }[];
+      pipeline: Record<string, number>;
+      enrichment: Record<string, number>;
+    };
     expect(body.queues.find((q) => q.queue === "killmail")?.prioritized).toBe(1);
     expect(body.pipeline).toMatchObject({ killmails: 4, valued: 4, intakePending: 1 });
+    // The stored kills' names and types still to fetch: their outbox rows.
+    const [outbox] = await sql()<{ names: number; types: number }[]>`
+      select count(*) filter (where queue <> 'type')::int as names, count(*) filter (where queue = 'type')::int as types from outbox`;
+    expect(outbox!.names).toBeGreaterThan(0);
+    expect(body.enrichment).toMatchObject({ namesPending: outbox!.names, typesPending: outbox!.types, detailPending: 0 });
     expect((await app.request("/health")).status).toBe(200);
   });
 

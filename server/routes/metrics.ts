@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client): queue counts per state, pipeline ledgers, collected on scrape.
 import { Gauge, Registry } from "prom-client";
 import { getQueueStats, JOB_STATES } from "../queues/queue.ts";
-import { pipelineCounts } from "./status.ts";
+import { enrichmentCounts, pipelineCounts } from "./status.ts";
 
 const registry = new Registry();
 const jobs = new Gauge({
@@ -23,8 +23,16 @@ const pipeline = new Gauge({
   registers: [registry],
 });
 
+const enrichment = new Gauge({
+  name: "killboard_enrichment",
+  help: "Entities stored, and the names, types and details still to fetch",
+  labelNames: ["what"],
+  registers: [registry],
+});
+
 export async function metricsText(): Promise<{ contentType: string; body: string }> {
-  const [stats, counts] = await Promise.all([getQueueStats(), pipelineCounts()]);
+  const [stats, counts, enriching] = await Promise.all([getQueueStats(), pipelineCounts(), enrichmentCounts()]);
+  for (const [what, n] of Object.entries(enriching)) enrichment.set({ what }, n);
   for (const s of stats) {
     for (const state of JOB_STATES) jobs.set({ queue: s.queue, state }, s[state]);
     paused.set({ queue: s.queue }, s.paused ? 1 : 0);

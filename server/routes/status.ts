@@ -55,11 +55,51 @@ function healthRedis(): Redis {
   return healthClient;
 }
 
+export interface EnrichmentCounts {
+  /** Entities stored (the planner's estimate when a table is large; deleted ones included). */
+  characters: number;
+  corporations: number;
+  alliances: number;
+  types: number;
+  /** Named by stored kills and not known yet: outstanding outbox rows of the names and type queues. */
+  namesPending: number;
+  typesPending: number;
+  /** Named, waiting for their own route (detail jobs pending). */
+  detailPending: number;
+}
+
+/** The enrichment backlog, cheap whatever the size of the tables: estimates, the small outbox, queue counts. */
+export async function enrichmentCounts(): Promise<EnrichmentCounts> {
+  const estimate = (table: string) => sql()`
+    select case when reltuples > 100000 then reltuples::int8 else (select count(*) from ${sql()(table)}) end as n
+    from pg_class where relname = ${table}`;
+  const [[c], [co], [a], [t], [pending], detail] = await Promise.all([
+    estimate("characters"),
+    estimate("corporations"),
+    estimate("alliances"),
+    estimate("types"),
+    sql()<{ names: number; types: number }[]>`
+      select count(*) filter (where queue in ('character', 'corporation', 'alliance'))::int as names,
+             count(*) filter (where queue = 'type')::int as types
+      from outbox where failed_at is null`,
+    getQueueStats("detail"),
+  ]);
+  return {
+    characters: Number(c!.n),
+    corporations: Number(co!.n),
+    alliances: Number(a!.n),
+    types: Number(t!.n),
+    namesPending: pending!.names,
+    typesPending: pending!.types,
+    detailPending: detail.waiting + detail.prioritized + detail.active + detail.delayed,
+  };
+}
+
 export function statusRoutes(): Hono {
   const app = new Hono();
   app.get("/api/status", async (c) => {
-    const [queues, pipeline, esi] = await Promise.all([getQueueStats(), pipelineCounts(), budgetState()]);
-    return c.json({ at: new Date().toISOString(), queues, pipeline, esi });
+    const [queues, pipeline, enrichment, esi] = await Promise.all([getQueueStats(), pipelineCounts(), enrichmentCounts(), budgetState()]);
+    return c.json({ at: new Date().toISOString(), queues, pipeline, enrichment, esi });
   });
   app.get("/health", async (c) => {
     const checks = await Promise.allSettled([
