@@ -31,10 +31,12 @@ export default async function setup(): Promise<void> {
     const template = templateName();
     const [exists] = await admin`select 1 from pg_database where datname = ${template}`;
     if (!exists) {
-      // Old templates from earlier migration sets are dropped; a half-built one is rebuilt.
-      for (const row of await admin<{ datname: string }[]>`select datname from pg_database where datname like 'kb_template_%'`) {
-        await admin.unsafe(`drop database if exists "${row.datname}" with (force)`);
-      }
+      // Templates of earlier migration sets are dropped, but the few newest are kept: another checkout
+      // (a branch with other migrations) may be running its tests from one right now.
+      const old = await admin<{ datname: string }[]>`
+        select datname from pg_database where datname like 'kb_template_%' and datname not like '%_building'
+        order by oid desc offset 4`;
+      for (const row of old) await admin.unsafe(`drop database if exists "${row.datname}" with (force)`);
       const building = `${template}_building`;
       await admin.unsafe(`drop database if exists "${building}" with (force)`);
       await admin.unsafe(`create database "${building}"`);
