@@ -16,13 +16,28 @@ function text(cell: Cell): string {
   return String(cell).replace(/\s*\n\s*/g, " ");
 }
 
-/** An aligned table: a header row, the rows, and optional footer rows under a rule. */
+/**
+ * An aligned table: a header row, the rows, and optional footer rows under a rule. At a terminal the
+ * last column (reasons, messages) is cut to the terminal's width with an ellipsis.
+ */
 export function table(columns: readonly string[], rows: readonly Record<string, Cell>[], opts: TableOptions = {}): string {
   const all = [...rows, ...(opts.footer ?? [])];
   const right = new Set(
     opts.alignRight ?? columns.filter((c) => all.length > 0 && all.every((r) => typeof r[c] === "number" || r[c] == null)),
   );
   const widths = columns.map((c) => Math.max(c.length, ...all.map((r) => text(r[c]).length)));
+  const terminal = process.stdout.isTTY ? process.stdout.columns : undefined;
+  const last = widths.length - 1;
+  const before = widths.slice(0, last).reduce((n, w) => n + w + 2, 0);
+  if (terminal && last >= 0 && before + widths[last]! > terminal && terminal - before >= 10) {
+    const room = terminal - before;
+    widths[last] = room;
+    const cut = (r: Record<string, Cell>) => {
+      const t = text(r[columns[last]!]);
+      return t.length > room ? { ...r, [columns[last]!]: `${t.slice(0, room - 1)}…` } : r;
+    };
+    rows = rows.map(cut);
+  }
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => (right.has(columns[i]!) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))

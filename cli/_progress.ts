@@ -31,10 +31,20 @@ export async function createProgress(opts: ProgressOptions): Promise<Progress> {
 
 async function barProgress(opts: ProgressOptions, stream: NodeJS.WritableStream): Promise<Progress> {
   const { SingleBar, Presets } = await import("cli-progress");
+  // Until the total is known there is no percentage, total or eta to show (not NaN, not 8/0).
+  const withTotal = `${opts.label} [{bar}] {percentage}% | {value}/{total} | {rate}/s | eta {eta_formatted}`;
+  const withoutTotal = `${opts.label} | {value} | {rate}/s`;
   const bar = new SingleBar(
     {
       stream,
-      format: `${opts.label} [{bar}] {percentage}% | {value}/{total} | {rate}/s | eta {eta_formatted}`,
+      format: (options, params, payload) =>
+        (params.total > 0 ? withTotal : withoutTotal)
+          .replace("{bar}", "#".repeat(Math.round(params.progress * (options.barsize ?? 40))).padEnd(options.barsize ?? 40, "-"))
+          .replace("{percentage}", String(Math.floor(params.progress * 100)))
+          .replace("{value}", String(params.value))
+          .replace("{total}", String(params.total))
+          .replace("{rate}", String((payload as { rate?: number }).rate ?? 0))
+          .replace("{eta_formatted}", params.eta > 0 && Number.isFinite(params.eta) ? `${params.eta}s` : "-"),
       etaBuffer: 50,
       hideCursor: true,
       clearOnComplete: false,

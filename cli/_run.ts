@@ -3,6 +3,7 @@
 // stdout and exits with the command's code. Errors map to exit codes: usage 2, runtime 1, success 0.
 // Heavy modules (BullMQ, ioredis) are imported lazily so `bun cli --help` stays fast.
 import { ConfigError, config } from "../server/helpers/config.ts";
+import { onStopSignals } from "../server/helpers/signals.ts";
 import { QUEUE_NAMES } from "../server/queues/registry.ts";
 
 export const EXIT_OK = 0;
@@ -24,18 +25,16 @@ export function queueListLine(): string {
  * it `graceMs` (a Redis or Postgres that is gone can hang the wait), then exits 1; a second exits 130.
  */
 export function stopOnSignals(stop: () => void, graceMs = 20_000): void {
-  let signals = 0;
-  const onSignal = () => {
-    signals++;
-    if (signals > 1) process.exit(130);
-    stop();
-    setTimeout(() => {
-      process.stderr.write("did not stop in time: exiting\n");
-      process.exit(1);
-    }, graceMs).unref();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  onStopSignals(
+    () => {
+      stop();
+      setTimeout(() => {
+        process.stderr.write("did not stop in time: exiting\n");
+        process.exit(1);
+      }, graceMs).unref();
+    },
+    () => process.exit(130),
+  );
 }
 
 type Cleanup = () => Promise<unknown> | unknown;

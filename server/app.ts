@@ -9,6 +9,12 @@ import { statusRoutes } from "./routes/status.ts";
 export function createApp(deps: KillmailRouteDeps = {}): Hono {
   const app = new Hono();
   const logger = log("http");
+  // Access log: method, path (never the query string, which may carry a token), status, duration.
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, "request");
+  });
   app.route("/", statusRoutes());
   app.route("/", killmailRoutes(deps));
   app.route("/", adminRoutes());

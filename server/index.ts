@@ -6,6 +6,7 @@ import { serverDeps } from "./deps.ts";
 import { config, describeConfig, exitOnConfigError } from "./helpers/config.ts";
 import { log } from "./helpers/logger.ts";
 import { closeRedis } from "./helpers/redis.ts";
+import { onStopSignals } from "./helpers/signals.ts";
 import { closeQueues } from "./queues/queue.ts";
 
 try {
@@ -19,10 +20,7 @@ const server = Bun.serve({ port: config().port, hostname: config().host, fetch: 
 logger.info({ url: `http://${server.hostname}:${server.port}`, config: describeConfig() }, "server listening");
 process.stdout.write(`server listening on http://127.0.0.1:${server.port}\n`);
 
-let stopping = false;
 async function shutdown(signal: string) {
-  if (stopping) process.exit(130);
-  stopping = true;
   logger.info({ signal }, "stopping server");
   // Closing a connection to a Redis or Postgres that is gone can hang: the first signal still ends the process.
   setTimeout(() => process.exit(1), 10_000).unref();
@@ -30,5 +28,7 @@ async function shutdown(signal: string) {
   await Promise.allSettled([closeQueues(), closeRedis(), closeDb()]);
   process.exit(0);
 }
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
+onStopSignals(
+  (signal) => void shutdown(signal),
+  () => process.exit(130),
+);

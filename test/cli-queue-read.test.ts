@@ -261,6 +261,18 @@ describe("health", () => {
     expect(noWorkers.stdout).toContain("FAIL workers alliance: 0 connected");
   });
 
+  it("answers in JSON, exit 1, when Redis is gone", async () => {
+    const down = await run("cli.ts", ["health", "--workers", "killmail", "--json"], { ...env, REDIS_URL: "redis://127.0.0.1:1" });
+    expect(down.code).toBe(1);
+    const out = JSON.parse(down.stdout) as { ok: boolean; checks: { check: string; ok: boolean; detail: string }[] };
+    expect(out.ok).toBe(false);
+    expect(out.checks.map((c) => [c.check, c.ok])).toEqual([
+      ["redis", false],
+      ["workers killmail", false],
+    ]);
+    expect(out.checks[0]!.detail).toMatch(/did not answer/);
+  }, 30_000);
+
   it("passes --workers when a worker is connected to the queue", async () => {
     const w = plainWorker("alliance", async () => "ok");
     try {

@@ -1,8 +1,11 @@
 // `bun queue` as a real process: discovery of processors (all, a subset, an unknown name), --limit,
 // and graceful shutdown on SIGTERM (active jobs finish or go back to the queue; none lost or stuck).
+
+import { spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { config } from "../server/helpers/config.ts";
 import { redis } from "../server/helpers/redis.ts";
+import { SAME_SIGNAL_MS } from "../server/helpers/signals.ts";
 import { enqueueJob, enqueueJobs } from "../server/queues/enqueue.ts";
 import { Priority } from "../server/queues/priority.ts";
 import { getQueueStats } from "../server/queues/queue.ts";
@@ -10,7 +13,7 @@ import { QUEUES } from "../server/queues/registry.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { until } from "./support/poll.ts";
-import { killAll, run, start } from "./support/spawn.ts";
+import { killAll, ROOT, run, start } from "./support/spawn.ts";
 
 const queues = useTestQueues("runner");
 // The fixture processors' queues are outbox queues: their jobs settle outbox rows in this database.
@@ -41,7 +44,7 @@ describe("discovery", () => {
     // Worker options come from the registry, with the environment's overrides.
     const started = logLines(result.stderr, "worker started").map((l) => [l.queue, l.concurrency, l.limiter]);
     expect(started).toEqual([
-      ["character", QUEUES.character.worker.concurrency, QUEUES.character.worker.limiter],
+      ["character", QUEUES.character.worker.concurrency, QUEUES.character.worker.limiter ?? null],
       ["type", QUEUES.type.worker.concurrency, { max: 100, duration: 1000 }],
     ]);
     expect((await doneList()).sort()).toEqual(["character-90000001", "type-587"]);
@@ -141,13 +144,40 @@ describe("graceful shutdown", () => {
     expect(await doneList()).toHaveLength(0);
   });
 
+  it("one Ctrl-C at a terminal on `bun run queue` (the package script) is one graceful stop: active jobs finish, exit 0", async () => {
+    await clearDone();
+    await enqueueJobs(
+      "character",
+      [1, 2, 3].map((i) => ({ id: 93000000 + i })),
+    );
+    // A real terminal (util-linux `script` gives the command a pty): Ctrl-C reaches the whole process
+    // group — the package script's runner, its shell and bun queue — as it does for a person.
+    const command = `exec bun run queue character --dir test/fixtures/processors --summary-interval 0`;
+    const child = spawn("script", ["-qfec", command, "/dev/null"], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, FIXTURE_SLEEP_MS: "1500", QUEUE_CHARACTER_CONCURRENCY: "2", LOG_LEVEL: "info", LOG_FORMAT: "json" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    await until(async () => (await getQueueStats("character")).active === 2, 30_000, "two active jobs");
+    child.stdin!.write("\x03");
+    expect(await exited).toBe(0);
+    expect(out).toContain("signal received");
+    expect(out).not.toContain("second signal");
+    expect(await doneList()).toHaveLength(2); // the two active jobs finished
+    const stats = await getQueueStats("character");
+    expect(stats.active).toBe(0);
+  }, 60_000);
+
   it("forces on a second signal, still returning active jobs", async () => {
     const before = await getQueueStats("character");
     const queuedBefore = before.waiting + before.prioritized;
     const proc = start("queue.ts", ["character", ...DIR], { ...env, FIXTURE_SLEEP_MS: "20000", QUEUE_CHARACTER_CONCURRENCY: "2" });
     await until(async () => (await getQueueStats("character")).active === 2);
     proc.child.kill("SIGTERM");
-    await Bun.sleep(200);
+    await Bun.sleep(SAME_SIGNAL_MS + 300);
     proc.child.kill("SIGTERM");
     const result = await proc.result;
     expect(result.code).toBe(130);

@@ -89,6 +89,8 @@ export interface Config {
   host: string;
   port: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** json, pretty, or auto: pretty when stderr is a terminal. */
+  logFormat: "auto" | "json" | "pretty";
   /** A worker process re-checks an entity a stored kill names at most this often (0: every kill). */
   fanOutRecheckSeconds: number;
   /** How often `bun queue` reconciles Postgres with Redis, ms (0: only at start). */
@@ -163,6 +165,7 @@ const schema = z.object({
   HOST: hostname.default("0.0.0.0"),
   PORT: int(0, 65535).default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
   FANOUT_RECHECK_SECONDS: int(0).default(300),
   RECONCILE_INTERVAL_MS: int(0).default(300_000),
   BATCH_JOB_KILLS: int(1, 250).default(100),
@@ -254,6 +257,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     fanOutRecheckSeconds: e.FANOUT_RECHECK_SECONDS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     batchJobKills: e.BATCH_JOB_KILLS,

@@ -1,18 +1,37 @@
-// Structured logging (pino) to stderr, so stdout stays clean for CLI output and --json.
+// Structured logging (pino) to stderr, so stdout stays clean for CLI output and --json: JSON lines for
+// machines (containers, files, pipes), pretty lines for a person at a terminal (LOG_FORMAT=auto, the
+// default, picks by whether stderr is a terminal). Every line names its process: host and pid.
 // Secrets never reach the log: URLs are redacted by describeConfig(), known secret fields by pino.
-import pino, { type Logger } from "pino";
+import { hostname } from "node:os";
+import pino, { type DestinationStream, type Logger } from "pino";
+import pretty from "pino-pretty";
 import { config } from "./config.ts";
 
 let root: Logger | undefined;
+
+/** Where the lines go: pretty when asked for, or at a terminal with LOG_FORMAT=auto. */
+function destination(): DestinationStream {
+  const format = config().logFormat;
+  if (format === "pretty" || (format === "auto" && process.stderr.isTTY)) {
+    return pretty({
+      destination: 2,
+      sync: true,
+      colorize: process.stderr.isTTY === true,
+      translateTime: "SYS:HH:MM:ss.l",
+      ignore: "pid,hostname",
+    });
+  }
+  return pino.destination({ dest: 2, sync: true });
+}
 
 export function logger(): Logger {
   root ??= pino(
     {
       level: config().logLevel,
-      base: { pid: process.pid },
+      base: { pid: process.pid, hostname: hostname() },
       redact: { paths: ["password", "token", "adminToken", "*.password", "*.token", "headers.authorization"], censor: "***" },
     },
-    pino.destination({ dest: 2, sync: true }),
+    destination(),
   );
   return root;
 }

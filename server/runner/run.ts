@@ -4,6 +4,7 @@
 // and none is left active.
 import { type Job, type Processor, UnrecoverableError, WaitingError, type Worker } from "bullmq";
 import { log } from "../helpers/logger.ts";
+import { onStopSignals } from "../helpers/signals.ts";
 import type { ProcessorModule } from "../queues/processor.ts";
 import { registerDefaultSchedulers } from "../queues/schedulers.ts";
 
@@ -87,10 +88,17 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
       tally.get(mod.name)!.failed++;
       const attempts = job?.opts.attempts ?? 1;
       const final = !job || job.attemptsMade >= attempts || err instanceof UnrecoverableError || err.name === "UnrecoverableError";
-      logger.warn(
-        { queue: mod.name, jobId: job?.id, attemptsMade: job?.attemptsMade, attempts, final, reason: err.message },
-        final ? "job failed" : "job failed, will retry",
-      );
+      const fields = {
+        queue: mod.name,
+        jobId: job?.id,
+        workKey: job?.opts.deduplication?.id,
+        attemptsMade: job?.attemptsMade,
+        attempts,
+        reason: err.message,
+      };
+      // A job that failed for good is an error an operator must see; a retry on the way is a warning.
+      if (final) logger.error(fields, "job failed for good");
+      else logger.warn(fields, "job failed, will retry");
       if (final) onFinished();
     });
     worker.on("stalled", (jobId) => logger.warn({ queue: mod.name, jobId }, "job stalled (its worker died?); returned to the queue"));
@@ -163,10 +171,8 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
   }
 
   if (opts.handleSignals) {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals === 1) {
+    const removeHandlers = onStopSignals(
+      (signal) => {
         logger.info({ signal }, "signal received; send it again to force");
         // The first signal always ends the process: if closing hangs (Redis or Postgres gone), it exits anyway.
         setTimeout(() => {
@@ -174,17 +180,13 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
           process.exit(1);
         }, shutdownTimeoutMs + SHUTDOWN_GRACE_MS).unref();
         void stop(signal);
-      } else {
+      },
+      (signal) => {
         logger.warn({ signal }, "second signal: forcing shutdown");
         void returnActiveJobs("forced by a second signal").finally(() => process.exit(130));
-      }
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    void done.then(() => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    });
+      },
+    );
+    void done.then(removeHandlers);
   }
 
   if (opts.registerSchedulers) await registerDefaultSchedulers(opts.modules.map((m) => m.name));
