@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { useTestQueues } from "../../test/support/isolation.ts";
 import { config } from "./config.ts";
-import { underLease } from "./lease.ts";
+import { tryLease, underLease } from "./lease.ts";
 import { redis } from "./redis.ts";
 
 useTestQueues("lease");
@@ -40,5 +40,15 @@ describe("underLease", () => {
       500,
     );
     expect(runs).toBe(1);
+  });
+
+  it("tryLease: one holder at a time; released, it can be taken again", async () => {
+    const first = await tryLease("reconcile-test", 5_000);
+    expect(first).toBeDefined();
+    expect(await tryLease("reconcile-test", 5_000)).toBeUndefined();
+    await first!();
+    const again = await tryLease("reconcile-test", 5_000);
+    expect(again).toBeDefined();
+    await again!();
   });
 });

@@ -28,3 +28,16 @@ export async function underLease(name: string, done: () => Promise<boolean>, wor
     await sleep(200);
   }
 }
+
+/**
+ * Takes the lease `name` for `leaseMs` if nobody holds it; returns a release function, or undefined when
+ * another process holds it (a singleton's round is then theirs: reconcile, partition upkeep).
+ */
+export async function tryLease(name: string, leaseMs: number): Promise<(() => Promise<void>) | undefined> {
+  const key = `${config().queuePrefix}:lease:${name}`;
+  const token = randomBytes(8).toString("hex");
+  if ((await redis().set(key, token, "PX", leaseMs, "NX")) !== "OK") return undefined;
+  return async () => {
+    if ((await redis().get(key)) === token) await redis().del(key);
+  };
+}

@@ -7,6 +7,7 @@
 import { requeueOrphanedRanges } from "../backfill/values-run.ts";
 import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
+import { tryLease } from "../helpers/lease.ts";
 import { log } from "../helpers/logger.ts";
 import { type IntakeRow, intakeJobKey, requeueIntakeRows } from "../killmails/intake.ts";
 import { dropOrphanBatchBodies } from "../killmails/intake-batches.ts";
@@ -100,16 +101,29 @@ export async function reconcile(): Promise<ReconcileResult> {
   return { intakeChecked, intakeRequeued, outboxChecked, outboxRequeued, valueRunsChecked, rangesRequeued, batchBodiesDropped };
 }
 
-/** Runs reconcile at start-up and then every `everyMs` (0 = only at start-up). */
+/** A reconcile round holds its lease at most this long (a process that died mid-round frees it then). */
+const RECONCILE_LEASE_MS = 10 * 60_000;
+
+/** Runs reconcile at start-up and then every `everyMs` (0 = only at start-up), in one process at a time. */
 export function reconcileService(everyMs = 5 * 60_000): RunnerService {
   const logger = log("reconcile");
   let timer: ReturnType<typeof setInterval> | undefined;
   let running: Promise<unknown> = Promise.resolve();
   const once = async () => {
     try {
-      const result = await reconcile();
-      if (result.intakeRequeued || result.outboxRequeued || result.rangesRequeued) logger.warn(result, "re-enqueued work Redis had lost");
-      else logger.info(result, "reconcile: Redis holds all outstanding work");
+      // One process at a time, whatever the number of worker processes or hosts: the others skip the round.
+      const release = await tryLease("reconcile", RECONCILE_LEASE_MS);
+      if (!release) {
+        logger.debug("reconcile: another process is reconciling");
+        return;
+      }
+      try {
+        const result = await reconcile();
+        if (result.intakeRequeued || result.outboxRequeued || result.rangesRequeued) logger.warn(result, "re-enqueued work Redis had lost");
+        else logger.info(result, "reconcile: Redis holds all outstanding work");
+      } finally {
+        await release();
+      }
     } catch (err) {
       logger.error({ err: (err as Error).message }, "reconcile failed");
     }

@@ -11,14 +11,29 @@ import { reconcileService } from "../outbox/reconcile.ts";
 import { outboxRelayService } from "../outbox/relay.ts";
 import type { RunnerService } from "./run.ts";
 
+/** How often kill partitions are checked: a worker that runs for months keeps creating the next ones. */
+const PARTITIONS_EVERY_MS = 60 * 60_000;
+
 function partitionsService(): RunnerService {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const once = async () => {
+    try {
+      const created = await ensureKillPartitions();
+      if (created > 0) log("db").info({ created }, "created kill partitions ahead of the newest kill");
+    } catch (err) {
+      log("db").error({ err: (err as Error).message }, "kill partition upkeep failed; trying again later");
+    }
+  };
   return {
     name: "partitions",
     async start() {
-      const created = await ensureKillPartitions();
-      if (created > 0) log("db").info({ created }, "created kill partitions ahead of the newest kill");
+      await once();
+      timer = setInterval(() => void once(), PARTITIONS_EVERY_MS);
+      timer.unref();
     },
-    stop() {},
+    stop() {
+      if (timer) clearInterval(timer);
+    },
   };
 }
 
