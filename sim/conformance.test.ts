@@ -179,6 +179,24 @@ describe("ESI conformance with the 2026-08-18 spec", () => {
     expectValid("/characters/affiliation", "post", "default", tooMany.body);
   });
 
+  it("GET /status validates, carries the status group's rate-limit headers, and answers 503 under a fault", async () => {
+    const { res, body } = await call("/status");
+    expect(res.status).toBe(200);
+    expectValid("/status", "get", "200", body);
+    expectCacheHeaders(res);
+    expect(res.headers.get("x-ratelimit-group")).toBe("status");
+    expect(res.headers.get("x-ratelimit-limit")).toBe("600/15m");
+    expect(res.headers.get("x-esi-error-limit-remain")).toBeNull();
+    // Tranquility down: ESI answers 503 to everything, /status included.
+    sim.setFaults({ service: "esi", errorRate: 1, errorStatuses: [503] });
+    const down = await call("/status");
+    expect(down.res.status).toBe(503);
+    expect(down.body).toEqual({ error: "The datasource tranquility is temporarily unavailable" });
+    expectValid("/status", "get", "default", down.body);
+    sim.setFaults([]);
+    sim.reset();
+  });
+
   it("420 and 429 bodies validate too", async () => {
     sim.forceErrorLimit(1);
     const r = await call("/alliances");

@@ -33,7 +33,10 @@ export interface Handled {
 export interface Ctx {
   world: World;
   limits: ResolvedLimits;
+  /** The `killmail` group's buckets (per client). */
   buckets: TokenBuckets;
+  /** The `status` group's buckets (per client). */
+  statusBuckets: TokenBuckets;
   errors: ErrorLimiter;
   zkbGate: RateGate;
   zkbErrors: RollingCounter;

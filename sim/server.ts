@@ -8,7 +8,7 @@ import { FaultEngine, type FaultRule, type Faults } from "./faults.ts";
 import { acceptsGzip, type Ctx, error, type In, type Reply, type Service, userAgentOf } from "./http.ts";
 import { ErrorLimiter, type LimitOptions, RateGate, REAL_LIMITS, type ResolvedLimits, RollingCounter, TokenBuckets } from "./limits.ts";
 import { admin } from "./routes/admin.ts";
-import { esi } from "./routes/esi.ts";
+import { esi, STATUS_TOKENS, STATUS_WINDOW_SECONDS } from "./routes/esi.ts";
 import { everef } from "./routes/everef.ts";
 import { r2z2 } from "./routes/r2z2.ts";
 import { zkb } from "./routes/zkb.ts";
@@ -127,6 +127,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     world,
     limits,
     buckets: new TokenBuckets(limits.killmailTokens, limits.killmailWindowSeconds * 1000),
+    statusBuckets: new TokenBuckets(STATUS_TOKENS, STATUS_WINDOW_SECONDS * 1000),
     errors: new ErrorLimiter(limits.errorLimit, limits.errorWindowSeconds * 1000),
     zkbGate: new RateGate(limits.zkbPerSecond),
     zkbErrors: new RollingCounter(limits.zkbErrorLimit, 300_000),
@@ -257,6 +258,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     reset() {
       recorder.reset();
       ctx.buckets.reset();
+      ctx.statusBuckets.reset();
       ctx.errors.clear();
       ctx.zkbGate.clear();
       ctx.zkbErrors.clear();

@@ -1,6 +1,7 @@
 // ESI at "/": the routes the killboard uses, with legacy prefixes and trailing slashes accepted, the
-// `killmail` token bucket, the error limit (420 on every route), X-Compatibility-Date checks, cache headers
-// (ETag/Expires/Last-Modified, 304 on If-None-Match / If-Modified-Since) and User-Agent bookkeeping.
+// `killmail` and `status` token buckets, the error limit (420 on every route), X-Compatibility-Date checks,
+// cache headers (ETag/Expires/Last-Modified, 304 on If-None-Match / If-Modified-Since) and User-Agent
+// bookkeeping. GET /status is how clients tell a Tranquility downtime (a fault answering 503) from a bad route.
 import { createHash } from "node:crypto";
 import { ESI_5XX_MESSAGES, type FaultAction } from "../faults.ts";
 import { type Ctx, error, type Handled, header, type In, json, type Reply, userAgentOf } from "../http.ts";
@@ -24,7 +25,15 @@ const ROUTES: [string, RegExp, string][] = [
   ["POST", /^\/universe\/names$/, "names"],
   ["GET", /^\/markets\/prices$/, "market_prices"],
   ["GET", /^\/markets\/[^/]+\/history$/, "market_history"],
+  ["GET", /^\/status$/, "status"],
 ];
+
+/** Rate-limit groups of the spec's x-rate-limit that the simulator enforces: route key → group. */
+const GROUPS: Record<string, string> = { killmail: "killmail", status: "status" };
+
+/** The spec's `status` group: 600 tokens per 15 minutes (fixed; tests shrink only the killmail group). */
+export const STATUS_TOKENS = 600;
+export const STATUS_WINDOW_SECONDS = 900;
 
 /** Route cache policy: seconds of TTL, or "daily" (types, groups, categories, history expire at 11:05 UTC). */
 const CACHE: Record<string, number | "daily"> = {
@@ -39,6 +48,7 @@ const CACHE: Record<string, number | "daily"> = {
   group: "daily",
   category: "daily",
   market_history: "daily",
+  status: 30,
 };
 
 /** Strips `/latest`, `/legacy`, `/dev`, `/vN` and a trailing slash. */
@@ -164,6 +174,8 @@ async function route(ctx: Ctx, req: In, name: string): Promise<Reply> {
       const out = w.affiliation(ids);
       return out ? json(200, out) : error(404, "Invalid character ID");
     }
+    case "status":
+      return json(200, w.status(req.now));
     case "method_not_allowed":
       return error(405, "Method not allowed");
     default:
@@ -194,8 +206,9 @@ async function handle(ctx: Ctx, req: In, name: string, injected: FaultAction): P
   const client = req.client;
   const violations: string[] = [];
   if (!userAgentOf(req)) violations.push("missing-user-agent");
-  const group = name === "killmail" ? "killmail" : undefined;
+  const group = GROUPS[name];
   const bucketKey = `${group}:${client}`;
+  const buckets = group === "status" ? ctx.statusBuckets : ctx.buckets;
   let during420 = false;
   let reply: Reply;
 
@@ -214,8 +227,8 @@ async function handle(ctx: Ctx, req: In, name: string, injected: FaultAction): P
       reply = error(400, `Unknown tenant: ${tenant}`);
     } else if (injected.kind === "error") {
       reply = error(injected.status, ESI_5XX_MESSAGES[injected.status] ?? "Unhandled internal error encountered!");
-    } else if (group && ctx.buckets.remaining(bucketKey, now) <= 0) {
-      const retry = ctx.buckets.retryAfter(bucketKey, now);
+    } else if (group && buckets.remaining(bucketKey, now) <= 0) {
+      const retry = buckets.retryAfter(bucketKey, now);
       const until = ctx.retryAfter.get(bucketKey);
       if (until !== undefined && now < until) violations.push("ignored-retry-after");
       ctx.retryAfter.set(bucketKey, now + retry * 1000);
@@ -246,10 +259,13 @@ async function handle(ctx: Ctx, req: In, name: string, injected: FaultAction): P
   // Bookkeeping after the answer is known: token cost, error count, limit headers.
   if (group) {
     const cost = reply.status === 420 ? 0 : tokenCost(reply.status);
-    ctx.buckets.spend(bucketKey, cost, now);
+    buckets.spend(bucketKey, cost, now);
     reply.headers["X-Ratelimit-Group"] = group;
-    reply.headers["X-Ratelimit-Limit"] = `${ctx.limits.killmailTokens}/${windowLabel(ctx.limits.killmailWindowSeconds)}`;
-    reply.headers["X-Ratelimit-Remaining"] = String(Math.max(0, ctx.buckets.remaining(bucketKey, now)));
+    reply.headers["X-Ratelimit-Limit"] =
+      group === "status"
+        ? `${STATUS_TOKENS}/${windowLabel(STATUS_WINDOW_SECONDS)}`
+        : `${ctx.limits.killmailTokens}/${windowLabel(ctx.limits.killmailWindowSeconds)}`;
+    reply.headers["X-Ratelimit-Remaining"] = String(Math.max(0, buckets.remaining(bucketKey, now)));
     reply.headers["X-Ratelimit-Used"] = String(cost);
   }
   // Routes under the token bucket pay for errors in tokens and carry only the X-Ratelimit-* headers

@@ -308,6 +308,22 @@ export class World {
     };
   }
 
+  /**
+   * GET /status: the cluster started at the last daily downtime's end (11:15 UTC before `nowMs`), a
+   * player count that follows the seed and the 30 s cache step, and a build number fixed by the seed.
+   */
+  status(nowMs: number): { players: number; server_version: string; start_time: string; vip: boolean } {
+    let start = Math.floor(nowMs / DAY_MS) * DAY_MS + 11 * 3_600_000 + 15 * 60_000;
+    if (start > nowMs) start -= DAY_MS;
+    const step = Math.floor(nowMs / 30_000);
+    return {
+      players: 15_000 + (hash32(step, this.seed) % 20_000),
+      server_version: String(3_000_000 + (hash32(this.seed, 0x57a7) % 200_000)),
+      start_time: new Date(start).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      vip: false,
+    };
+  }
+
   /** Active alliances (with at least one corporation). */
   allianceIds(): number[] {
     return [...this.entities.alliances.values()]
