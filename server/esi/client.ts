@@ -4,16 +4,16 @@
 // url → {etag, expires} shared by all processes answers "not modified" without asking ESI again
 // before Expires.
 import type { z } from "zod";
-import { config, requireEsiUserAgent } from "../helpers/config.ts";
+import { config } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
 import { redis } from "../helpers/redis.ts";
 import { acquire, esiKeys, settle, type Ticket } from "./budget.ts";
 import { EsiBlockedError, errorForStatus, RetryableError } from "./errors.ts";
+import { esiHeaders } from "./headers.ts";
 import { type HttpResponse, httpDate, httpRequest } from "./http.ts";
 import { upstreamSettings } from "./settings.ts";
 
-/** The compatibility date our schemas are written for (X-Compatibility-Date). */
-export const COMPATIBILITY_DATE = "2026-08-18";
+export { COMPATIBILITY_DATE } from "./headers.ts";
 
 export interface EsiOk<T> {
   status: "ok";
@@ -81,7 +81,7 @@ async function writeMemo(url: string, etag: string | undefined, expires: number 
 
 /** Sends one ESI request and returns its result; throws NotFoundError, InvalidError, RetryableError or EsiBlockedError. */
 export async function esiCall<T>(call: EsiCall<T>, opts: CallOptions = {}): Promise<EsiResult<T>> {
-  const userAgent = requireEsiUserAgent();
+  const base = esiHeaders();
   const url = esiUrl(call.path, call.query);
   const logger = log("esi");
   const where = { upstream: "esi" as const, route: call.route, url };
@@ -95,10 +95,7 @@ export async function esiCall<T>(call: EsiCall<T>, opts: CallOptions = {}): Prom
     }
   }
 
-  const headers: Record<string, string> = {
-    "user-agent": userAgent,
-    "x-compatibility-date": COMPATIBILITY_DATE,
-  };
+  const headers: Record<string, string> = { ...base };
   if (opts.etag && call.method === "GET") headers["if-none-match"] = opts.etag;
   if (call.body !== undefined) headers["content-type"] = "application/json";
 

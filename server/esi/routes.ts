@@ -18,12 +18,14 @@ import {
   type EsiGroup,
   type EsiMarketHistoryDay,
   type EsiMarketPrice,
+  type EsiStatus,
   type EsiType,
   type EsiUniverseName,
   groupSchema,
   idListSchema,
   marketHistorySchema,
   marketPricesSchema,
+  statusSchema,
   typeSchema,
   universeNamesSchema,
 } from "./schemas.ts";
@@ -185,6 +187,14 @@ export const getMarketHistory = conditionalGet(
     memo: true,
   }),
 );
+
+/**
+ * GET /status: players online, build, start time. The budget asks it by itself to tell a Tranquility
+ * downtime (see README); this is for operators. Never conditional: it changes every 30 s.
+ */
+export async function getStatus(opts: FetchOptions = {}): Promise<EsiOk<EsiStatus>> {
+  return esiCall({ method: "GET", route: "/status", path: "/status", schema: statusSchema }, opts) as Promise<EsiOk<EsiStatus>>;
+}
 
 /** ESI's most ids per POST body. */
 export const MAX_IDS_PER_POST = 1000;

@@ -137,3 +137,12 @@ export const affiliationSchema = z.array(
   z.object({ character_id: int, corporation_id: int, alliance_id: int.optional(), faction_id: int.optional() }),
 );
 export type EsiAffiliation = z.infer<typeof affiliationSchema>[number];
+
+/** GET /status (Status): the cluster's state. */
+export const statusSchema = z.object({
+  players: int,
+  server_version: z.string(),
+  start_time: dateTime,
+  vip: z.boolean().optional(),
+});
+export type EsiStatus = z.infer<typeof statusSchema>;
