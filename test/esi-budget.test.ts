@@ -83,6 +83,8 @@ describe("token buckets", () => {
 
 describe("error-limit guard", () => {
   it("stops every call at the low mark until the reset + 1 s, then sends one request at a time", async () => {
+    // The hard floor alone: no pacing before it, no live reserve above it.
+    setUpstreamSettings({ esiPacePercent: 0, esiLiveReserve: 0 });
     // 30 lookups of characters that do not exist: each is an error (404) on an error-counted route.
     const outcomes = await Promise.all(
       unknownIds.slice(0, 30).map((id) =>

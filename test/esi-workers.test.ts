@@ -55,6 +55,9 @@ describe("five worker processes sharing one ESI budget", () => {
       ESI_ERROR_LOW_MARK: "5",
       ESI_SERIAL_SECONDS: "1",
       ESI_MAX_INLINE_WAIT_MS: "1000",
+      // the hard floor alone (no pacing before it, no reserve above it), so that the guard is exercised
+      ESI_PACE_PERCENT: "0",
+      ESI_LIVE_RESERVE: "0",
     };
     // Each process names itself in its User-Agent so the simulator's log shows who sent what.
     const workers = Array.from({ length: 5 }, (_, i) =>

@@ -1,25 +1,38 @@
 // The ESI budget every process shares through Redis: one admission check before every request and one
 // settlement after every response, each a Lua script (lua/) so all processes see one consistent state.
-//  - error-limit guard: X-ESI-Error-Limit-Remain/-Reset of every response are recorded; at the low mark
-//    or on a 420 nobody may call ESI until the reset + 1 s, then one request at a time for a while;
-//    requests in flight count as potential errors, so the low mark is never overrun by concurrency.
+//  - error limit: X-ESI-Error-Limit-Remain/-Reset of every response are recorded; requests in flight count
+//    as potential errors. Below a threshold, error-counted requests are paced (what remains above the
+//    caller's floor spread over the time left in the window); "normal" callers stop at the low mark + a live
+//    reserve, "high" ones (live work, on-demand) at the low mark, the hard floor: there, or on a 420, nobody
+//    may call ESI until the reset + 1 s, then one request at a time for a while.
+//  - Tranquility downtime: a run of 502/503/504 (from two routes, or confirmed by GET /status) refuses every
+//    call until a /status probe, one at a time and spaced, gets an answer.
 //  - per-group floating-window token buckets (X-Ratelimit-Group/-Limit/-Remaining): a request reserves the
 //    worst cost (5) before it is sent; the real cost (2xx 2, 3xx 1, 4xx 5, 5xx 0) replaces it after.
 //  - 429 Retry-After pauses the group (or the route) for everyone.
+// Each change of mode (pacing, reserve, guard, downtime) is decided inside a script, so exactly one caller
+// of all processes logs it (one warn line) and it is kept in budgetEvents().
 // Keys live under `${queuePrefix}:esi:` (see README.md in this folder).
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { config } from "../helpers/config.ts";
+import { log } from "../helpers/logger.ts";
 import { loadLua } from "../helpers/lua.ts";
 import { redis } from "../helpers/redis.ts";
+import { currentEsiClass, type EsiClass } from "./caller.ts";
 import { type BlockReason, EsiBlockedError } from "./errors.ts";
-import { intHeader, sleep } from "./http.ts";
+import { esiHeaders } from "./headers.ts";
+import { httpDate, httpRequest, intHeader, sleep } from "./http.ts";
 import { upstreamSettings } from "./settings.ts";
 
 /** Route groups known from the spec (x-rate-limit) before any response told us. */
 export const SPEC_ROUTE_GROUPS: Record<string, string> = {
   "/killmails/{killmail_id}/{killmail_hash}": "killmail",
+  "/status": "status",
 };
+
+/** GET /status: the cluster's state; the budget's downtime checks and probes. */
+export const STATUS_ROUTE = "/status";
 
 /** The worst token cost of one response (a 4xx); reserved before sending. */
 export const RESERVE_COST = 5;
@@ -48,6 +61,14 @@ export function esiKeys(prefix: string = config().queuePrefix) {
     bucketLog: (group: string) => `${p}:bucket:${group}:log`,
     pause: (groupOrRoute: string) => `${p}:pause:${groupOrRoute}`,
     memo: (url: string) => `${p}:memo:${url}`,
+    paceSlot: (cls: EsiClass) => `${p}:pace:${cls}`,
+    modes: `${p}:modes`,
+    downtime: `${p}:downtime`,
+    probeLock: `${p}:probe-lock`,
+    streak: `${p}:5xx-streak`,
+    statusCheck: `${p}:status-check`,
+    statusFresh: `${p}:status-fresh`,
+    routeErrors: `${p}:route-errors`,
   };
 }
 
@@ -56,8 +77,8 @@ const ACQUIRE = loadLua(new URL("./lua/acquire.lua", import.meta.url));
 const SETTLE = loadLua(new URL("./lua/settle.lua", import.meta.url));
 
 type BudgetCommands = {
-  esiAcquire(...args: (string | number)[]): Promise<[number, number, string]>;
-  esiSettle(...args: (string | number)[]): Promise<number>;
+  esiAcquire(...args: (string | number)[]): Promise<[number, number, string, number, string]>;
+  esiSettle(...args: (string | number)[]): Promise<[number, number, number, string]>;
 };
 
 const prepared = new WeakSet<Redis>();
@@ -95,21 +116,33 @@ async function groupOf(route: string): Promise<string | undefined> {
 let counter = 0;
 const instance = randomBytes(3).toString("hex");
 
-/** Options of one admission: how long to wait inline before giving up with EsiBlockedError. */
+/** Options of one admission: how long to wait inline before giving up with EsiBlockedError, and for whom. */
 export interface AcquireOptions {
   maxWaitMs?: number;
+  /** Who the call serves (default: the surrounding withEsiClass(), else "normal"); see caller.ts. */
+  class?: EsiClass;
 }
 
-const REASONS: Record<string, BlockReason> = { guard: "guard", pause: "pause", bucket: "bucket", errors: "guard", serial: "guard" };
+const REASONS: Record<string, BlockReason> = {
+  guard: "guard",
+  pause: "pause",
+  bucket: "bucket",
+  errors: "guard",
+  serial: "guard",
+  pace: "pace",
+  reserve: "reserve",
+  downtime: "downtime",
+};
 
 /**
  * Waits until the shared budget admits one request to `route` (a path template). Short waits happen
  * inline; when the budget will not admit it within maxWaitMs, throws EsiBlockedError with the time
- * to come back.
+ * to come back. During a downtime the caller whose turn it is sends the /status probe first.
  */
 export async function acquire(route: string, opts: AcquireOptions = {}): Promise<Ticket> {
   const s = upstreamSettings();
   const maxWaitMs = opts.maxWaitMs ?? s.esiMaxInlineWaitMs;
+  const cls = opts.class ?? currentEsiClass();
   const deadline = Date.now() + maxWaitMs;
   const k = esiKeys();
   const group = await groupOf(route);
@@ -117,7 +150,7 @@ export async function acquire(route: string, opts: AcquireOptions = {}): Promise
   const routePause = k.pause(`route:${route}`);
   for (;;) {
     // keys, then arguments, in the order of lua/acquire.lua's header
-    const [admitted, waitMs, reason] = await client().esiAcquire(
+    const [admitted, waitMs, reason, untilMs, reports] = await client().esiAcquire(
       k.guard,
       k.errors,
       k.inflight,
@@ -128,21 +161,77 @@ export async function acquire(route: string, opts: AcquireOptions = {}): Promise
       k.bucket(group ?? "-"),
       k.bucketLog(group ?? "-"),
       k.active,
+      k.paceSlot(cls),
+      k.modes,
+      k.downtime,
+      k.probeLock,
+      k.statusFresh,
+      k.routeErrors,
+      k.events,
       reqId,
       s.esiTimeoutMs + 5_000,
       s.esiErrorLowMark,
       RESERVE_COST,
       s.esiBucketMargin,
       group ? 1 : 0,
+      cls,
+      s.esiLiveReserve,
+      s.esiPacePercent,
+      s.esiDowntimeProbeMs,
     );
+    logReports(reports);
     if (admitted === 1) return { reqId, route, group };
+    if (reason === "probe") {
+      // this caller's turn to ask ESI whether Tranquility is back; then ask the budget again
+      await sendStatus({ reqId, route: STATUS_ROUTE, group: SPEC_ROUTE_GROUPS[STATUS_ROUTE] });
+      continue;
+    }
     const now = Date.now();
     if (now + waitMs > deadline) {
       // Short holds (serial lock, errors in flight) come back soon; do not bounce a job for a few ms.
-      throw new EsiBlockedError(REASONS[reason] ?? "guard", now + Math.max(waitMs, 1_000), { upstream: "esi", route });
+      throw new EsiBlockedError(REASONS[reason] ?? "guard", now + Math.max(untilMs, waitMs, 1_000), { upstream: "esi", route });
     }
     await sleep(waitMs);
   }
+}
+
+/**
+ * One GET /status under a ticket the budget gave (a downtime probe, or a check after a 5xx): its answer
+ * is settled like any other (a 5xx confirms or continues a downtime, anything else ends it).
+ */
+async function sendStatus(ticket: Ticket): Promise<SettleResult> {
+  const url = `${config().esiUrl}${STATUS_ROUTE}`;
+  let outcome: Outcome | undefined;
+  try {
+    const res = await httpRequest({
+      upstream: "esi",
+      route: STATUS_ROUTE,
+      url,
+      headers: esiHeaders(),
+      timeoutMs: upstreamSettings().esiTimeoutMs,
+    });
+    outcome = { status: res.status, headers: res.headers };
+    log("esi").debug({ route: STATUS_ROUTE, url, status: res.status, ms: res.ms }, "esi status probe");
+  } catch (err) {
+    log("esi").debug({ route: STATUS_ROUTE, url, status: 0, err: (err as Error).message }, "esi status probe failed");
+  }
+  return settle(ticket, outcome);
+}
+
+/**
+ * Asks GET /status now, when settle() said a 5xx calls for it: /status failing too means Tranquility is
+ * down. Never throws; returns whether a downtime is on after it (and until when to stay away).
+ */
+export async function checkStatus(): Promise<SettleResult> {
+  let ticket: Ticket;
+  try {
+    ticket = await acquire(STATUS_ROUTE, { maxWaitMs: 0, class: "high" });
+  } catch (err) {
+    // the budget says not now (guard, pause, a downtime started meanwhile): report the downtime if any
+    const until = err instanceof EsiBlockedError && err.reason === "downtime" ? err.until : 0;
+    return { down: until > 0, until, check: false };
+  }
+  return sendStatus(ticket);
 }
 
 /** What settle() needs of a response; undefined when none came (timeout, reset). */
@@ -159,8 +248,18 @@ export function parseRateLimit(value: string | undefined): { limit: number; wind
   return { limit: Number(m[1]), windowMs: Number(m[2]) * unit };
 }
 
-/** Records a response (or its absence) in the shared budget: error limit, guard, bucket, pauses. */
-export async function settle(ticket: Ticket, outcome: Outcome | undefined): Promise<void> {
+/** What the budget concluded from one answer. */
+export interface SettleResult {
+  /** A downtime is on (Tranquility is not answering): the caller's 5xx or missing answer is a wait, not a failure. */
+  down: boolean;
+  /** While down: epoch ms of the next /status probe (come back then). */
+  until: number;
+  /** The answer was the first 5xx of a run: check GET /status now (checkStatus()). */
+  check: boolean;
+}
+
+/** Records a response (or its absence) in the shared budget: error limit, guard, downtime, bucket, pauses. */
+export async function settle(ticket: Ticket, outcome: Outcome | undefined): Promise<SettleResult> {
   const s = upstreamSettings();
   const k = esiKeys();
   const h = outcome?.headers ?? {};
@@ -168,8 +267,10 @@ export async function settle(ticket: Ticket, outcome: Outcome | undefined): Prom
   if (group) learned.set(ticket.route, { group, until: Infinity });
   const rl = parseRateLimit(h["x-ratelimit-limit"]);
   const str = (n: number | undefined) => (n === undefined ? "" : String(n));
+  // a /status answer is not asked again before its Expires (ESI discourages it): no probe or check until then
+  const expires = ticket.route === STATUS_ROUTE && outcome && outcome.status < 400 ? httpDate(h.expires) : undefined;
   // keys, then arguments, in the order of lua/settle.lua's header
-  await client().esiSettle(
+  const [down, downIn, check, reports] = await client().esiSettle(
     k.guard,
     k.errors,
     k.inflight,
@@ -181,6 +282,13 @@ export async function settle(ticket: Ticket, outcome: Outcome | undefined): Prom
     k.events,
     k.groups,
     k.active,
+    k.modes,
+    k.downtime,
+    k.probeLock,
+    k.streak,
+    k.statusCheck,
+    k.statusFresh,
+    k.routeErrors,
     ticket.reqId,
     outcome?.status ?? 0,
     str(intHeader(h["x-esi-error-limit-remain"])),
@@ -195,25 +303,88 @@ export async function settle(ticket: Ticket, outcome: Outcome | undefined): Prom
     RESERVE_COST,
     ticket.route,
     outcome ? tokenCost(outcome.status) : -1,
+    s.esiDowntimeStreak,
+    s.esiDowntimeProbeMs,
+    expires === undefined ? 0 : Math.max(0, expires - Date.now()),
   );
+  logReports(reports);
+  return { down: down === 1, until: down === 1 ? Date.now() + Math.max(downIn, 1_000) : 0, check: check === 1 };
 }
 
-/** A guard or pause as recorded when it was set (newest first); for operators and tests. */
+/** A change of the budget's mode, or a guard or pause, as recorded when it happened (newest first). */
 export interface BudgetEvent {
-  kind: "guard" | "pause";
+  /**
+   * guard: the guard went up (low mark or 420); guard-down: it ended; pause: a 429 paused a group;
+   * pacing / pacing-end: error-counted requests are spaced out / a whole window passed without it;
+   * reserve / reserve-end: "normal" callers refused until the window resets / a new window;
+   * downtime / downtime-end: Tranquility not answering / a probe or call got an answer.
+   */
+  kind: "guard" | "guard-down" | "pause" | "pacing" | "pacing-end" | "reserve" | "reserve-end" | "downtime" | "downtime-end";
   reason: string;
   setAt: number;
+  /** guard, pause: its end; pacing, reserve: the window's reset; downtime: the first probe; *-end: when it ended. */
   until: number;
   group?: string;
   remain?: number;
+  /** The window's full allowance. */
+  max?: number;
   /** Requests already sent (in flight) when the guard went up. */
   inflight?: number;
   extends?: boolean;
+  /** Errors of the window per route (pacing, reserve, guard), 5xx of the run per route (downtime). */
+  routes?: Record<string, number>;
+  /** The route whose answer caused it (guard, downtime-end). */
+  route?: string;
+  /** downtime-end: when the downtime began. */
+  since?: number;
 }
 
 export async function budgetEvents(): Promise<BudgetEvent[]> {
   const raw = await client().lrange(esiKeys().events, 0, -1);
   return raw.map((r) => JSON.parse(r) as BudgetEvent);
+}
+
+/** The routes that spent most errors, for a log line: `/characters/{character_id} ×14, …`. */
+function topRoutes(routes: Record<string, number> | undefined): string {
+  const top = Object.entries(routes ?? {})
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3);
+  return top.length ? top.map(([r, n]) => `${r} ×${n}`).join(", ") : "no route of ours";
+}
+
+const at = (ms: number) => new Date(ms).toISOString();
+
+function describeEvent(e: BudgetEvent): string {
+  const left = `${e.remain} of ${e.max} errors left in the window`;
+  switch (e.kind) {
+    case "pacing":
+      return `esi pacing: ${left}; error-counted requests spaced out until ${at(e.until)} (spent by ${topRoutes(e.routes)})`;
+    case "pacing-end":
+      return "esi pacing ended: a whole error window passed without it";
+    case "reserve":
+      return `esi live reserve: ${left}; only live work (priority ≤ 2, on-demand) may call error-counted routes until ${at(e.until)} (spent by ${topRoutes(e.routes)})`;
+    case "reserve-end":
+      return "esi live reserve released: a new error window";
+    case "guard":
+      return `esi guard up (${e.reason}, answered on ${e.route}): no ESI call until ${at(e.until)} (errors of the window from ${topRoutes(e.routes)})`;
+    case "guard-down":
+      return "esi guard down: calls resume";
+    case "downtime":
+      return `esi downtime (${e.reason}): Tranquility is not answering; every call refused, /status probed from ${at(e.until)} (5xx from ${topRoutes(e.routes)})`;
+    case "downtime-end":
+      return `esi downtime over (${e.route} answered ${e.reason.replace("status-", "")}): calls resume after ${Math.round((e.setAt - (e.since ?? e.setAt)) / 1000)} s`;
+    default:
+      return `esi ${e.kind} (${e.reason})`;
+  }
+}
+
+/** One warn line per change of mode, from the one caller whose script call made it. */
+function logReports(reports: string): void {
+  if (!reports) return;
+  for (const e of JSON.parse(reports) as BudgetEvent[]) {
+    const { kind, ...fields } = e;
+    log("esi").warn({ transition: kind, ...fields }, describeEvent(e));
+  }
 }
 
 /** The shared state as operators see it (`guardUntil` 0 when no guard). */
@@ -224,14 +395,25 @@ export async function budgetState(): Promise<{
   errorResetAt: number | null;
   serialUntil: number;
   inflight: number;
+  /** Error-counted requests are being spaced out (the window's Remain is below the pacing threshold). */
+  pacing: boolean;
+  /** "Normal" callers are refused until the window resets (Remain at the low mark + the live reserve). */
+  reserve: boolean;
+  /** Tranquility is not answering: since when, why, and when the next /status probe may go. */
+  downtime: { since: number; reason: string; probeAt: number } | null;
+  /** Errors of the current window per route. */
+  routeErrors: Record<string, number>;
 }> {
   const k = esiKeys();
   const r = client();
-  const [guard, errors, serial, inflight] = await Promise.all([
+  const [guard, errors, serial, inflight, modes, downtime, routeErrors] = await Promise.all([
     r.hgetall(k.guard),
     r.hgetall(k.errors),
     r.get(k.serial),
     r.zcount(k.active, Date.now(), "+inf"),
+    r.hgetall(k.modes),
+    r.hgetall(k.downtime),
+    r.hgetall(k.routeErrors),
   ]);
   return {
     guardUntil: Number(guard.until ?? 0),
@@ -240,5 +422,12 @@ export async function budgetState(): Promise<{
     errorResetAt: errors.resetAt === undefined ? null : Number(errors.resetAt),
     serialUntil: Number(serial ?? 0),
     inflight,
+    pacing: modes.pacing === "1",
+    reserve: modes.reserve === "1",
+    downtime:
+      downtime.since === undefined
+        ? null
+        : { since: Number(downtime.since), reason: downtime.reason ?? "", probeAt: Number(downtime.probeAt ?? 0) },
+    routeErrors: Object.fromEntries(Object.entries(routeErrors).map(([route, n]) => [route, Number(n)])),
   };
 }

@@ -2,12 +2,14 @@
 // timeout → settlement → status mapped to a result or an error (errors.ts) → JSON validated with the
 // route's zod schema. GETs are conditional: a caller passes the ETag it stored; a Redis memo of
 // url → {etag, expires} shared by all processes answers "not modified" without asking ESI again
-// before Expires.
+// before Expires. A 5xx or a missing answer while Tranquility is down is a wait (EsiBlockedError
+// "downtime"), not a failure: no job spends an attempt on a downtime.
 import type { z } from "zod";
 import { config } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
 import { redis } from "../helpers/redis.ts";
-import { acquire, esiKeys, settle, type Ticket } from "./budget.ts";
+import { acquire, checkStatus, esiKeys, type SettleResult, settle, type Ticket } from "./budget.ts";
+import type { EsiClass } from "./caller.ts";
 import { EsiBlockedError, errorForStatus, RetryableError } from "./errors.ts";
 import { esiHeaders } from "./headers.ts";
 import { type HttpResponse, httpDate, httpRequest } from "./http.ts";
@@ -40,6 +42,8 @@ export interface ConditionalOptions {
 export interface CallOptions extends ConditionalOptions {
   /** How long to wait inline for the budget before throwing EsiBlockedError (default ESI_MAX_INLINE_WAIT_MS). */
   maxWaitMs?: number;
+  /** Who the call serves: "high" may spend the live reserve (default: the surrounding withEsiClass(), else "normal"). */
+  class?: EsiClass;
 }
 
 export interface EsiCall<T> {
@@ -99,8 +103,12 @@ export async function esiCall<T>(call: EsiCall<T>, opts: CallOptions = {}): Prom
   if (opts.etag && call.method === "GET") headers["if-none-match"] = opts.etag;
   if (call.body !== undefined) headers["content-type"] = "application/json";
 
-  const ticket: Ticket = await acquire(call.route, opts.maxWaitMs === undefined ? {} : { maxWaitMs: opts.maxWaitMs });
+  const ticket: Ticket = await acquire(call.route, {
+    ...(opts.maxWaitMs === undefined ? {} : { maxWaitMs: opts.maxWaitMs }),
+    ...(opts.class === undefined ? {} : { class: opts.class }),
+  });
   let res: HttpResponse | undefined;
+  let failure: unknown;
   try {
     res = await httpRequest({
       upstream: "esi",
@@ -112,12 +120,18 @@ export async function esiCall<T>(call: EsiCall<T>, opts: CallOptions = {}): Prom
       timeoutMs: upstreamSettings().esiTimeoutMs,
     });
   } catch (err) {
-    logger.debug({ route: call.route, url, status: 0, err: (err as Error).message }, "esi call failed");
-    throw err;
-  } finally {
-    await settle(ticket, res && { status: res.status, headers: res.headers });
+    failure = err;
+  }
+  let settled: SettleResult = await settle(ticket, res && { status: res.status, headers: res.headers });
+  // The first 5xx of a run: is it Tranquility (GET /status fails too) or this route?
+  if (settled.check) settled = await checkStatus();
+  if (!res) {
+    logger.debug({ route: call.route, url, status: 0, err: (failure as Error).message }, "esi call failed");
+    if (settled.down) throw new EsiBlockedError("downtime", settled.until, where);
+    throw failure;
   }
   logger.debug({ route: call.route, url, status: res.status, ms: res.ms }, "esi call");
+  if (res.status >= 500 && settled.down) throw new EsiBlockedError("downtime", settled.until, where);
 
   const expires = httpDate(res.headers.expires);
   const etag = res.headers.etag || undefined;

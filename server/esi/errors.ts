@@ -1,8 +1,8 @@
 // What an upstream call can end in, as error classes processors and BullMQ understand:
 // NotFoundError (404, permanent: the thing is gone), InvalidError (422 and other client errors:
 // permanent, BullMQ's UnrecoverableError so no retries), RetryableError (5xx, timeouts, resets,
-// malformed bodies: BullMQ retries with backoff) and EsiBlockedError (420/429/guard: wait, then try
-// again without spending an attempt; see withEsi in job.ts).
+// malformed bodies: BullMQ retries with backoff) and EsiBlockedError (420/429/guard/pace/reserve/downtime:
+// wait, then try again without spending an attempt; see withEsi in job.ts).
 import { UnrecoverableError } from "bullmq";
 
 export type Upstream = "esi" | "zkb" | "r2z2";
@@ -49,12 +49,18 @@ export class RetryableError extends Error {
   }
 }
 
-export type BlockReason = "guard" | "error-limit" | "rate-limit" | "pause" | "bucket" | "zkb-errors";
+/**
+ * Why a call must wait: guard (error-limit floor or 420 guard), error-limit / rate-limit (a 420 / 429 just
+ * came back), pause (a group's 429 pause), bucket (tokens spent), pace (error-counted requests spaced out),
+ * reserve (the rest of the window's errors is kept for live work), downtime (Tranquility not answering),
+ * zkb-errors (zKillboard API error budget).
+ */
+export type BlockReason = "guard" | "error-limit" | "rate-limit" | "pause" | "bucket" | "pace" | "reserve" | "downtime" | "zkb-errors";
 
 /**
  * The upstream must not be called before `until` (epoch ms): the shared error-limit guard is up, a
- * group's bucket is empty, or a 420/429 just came back. Not a failure: the job waits (withEsi) without
- * spending an attempt.
+ * group's bucket is empty, the pace or the live reserve holds the call back, Tranquility is down, or a
+ * 420/429 just came back. Not a failure: the job waits (withEsi) without spending an attempt.
  */
 export class EsiBlockedError extends Error {
   override name = "EsiBlockedError";

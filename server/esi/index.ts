@@ -2,6 +2,7 @@
 // read-only views. (zKillboard API and R2Z2 clients are in server/zkb/.)
 
 export { type BudgetEvent, budgetEvents, budgetState } from "./budget.ts";
+export { classOfPriority, type EsiClass, withEsiClass } from "./caller.ts";
 export {
   type CallOptions,
   COMPATIBILITY_DATE,

@@ -23,7 +23,8 @@ export interface QueueOverride {
 export interface UpstreamSettings {
   /** ESI: whole-request timeout (connect, headers and body), ms. */
   esiTimeoutMs: number;
-  /** ESI: when X-ESI-Error-Limit-Remain falls to this, every process stops calling ESI until the reset + 1 s. */
+  /** ESI: the hard floor: when X-ESI-Error-Limit-Remain falls to this, every process stops calling ESI
+   * until the reset + 1 s. */
   esiErrorLowMark: number;
   /** ESI: after a guard, one request at a time (across all processes) for this many ms. */
   esiSerialMs: number;
@@ -32,6 +33,16 @@ export interface UpstreamSettings {
   esiMaxInlineWaitMs: number;
   /** ESI: tokens of a rate-limit group kept unused as a safety margin. */
   esiBucketMargin: number;
+  /** ESI: errors of each window above the low mark that only "high" callers (live work, on-demand) may
+   * spend; "normal" callers stop at low mark + this (at most half of what lies above the low mark). */
+  esiLiveReserve: number;
+  /** ESI: pacing of error-counted requests starts once a caller's spendable errors (above its floor) fall
+   * to this share (%) of the window's; 0 = no pacing (only the floors). */
+  esiPacePercent: number;
+  /** ESI: this many 502/503/504 answers in a row, from at least two routes, mean Tranquility is down. */
+  esiDowntimeStreak: number;
+  /** ESI: during a downtime, the first spacing of /status probes, ms (doubles up to 4×). */
+  esiDowntimeProbeMs: number;
   /** zKillboard API: whole-request timeout, ms. */
   zkbTimeoutMs: number;
   /** zKillboard API: spacing between requests across all processes, ms (zKillboard asks ~1/s; 10 % more
@@ -179,6 +190,10 @@ const schema = z.object({
   ESI_SERIAL_SECONDS: int(0).default(60),
   ESI_MAX_INLINE_WAIT_MS: int(0).default(3_000),
   ESI_BUCKET_MARGIN: int(0).default(0),
+  ESI_LIVE_RESERVE: int(0, 100).default(15),
+  ESI_PACE_PERCENT: int(0, 100).default(50),
+  ESI_DOWNTIME_STREAK: int(2, 1000).default(5),
+  ESI_DOWNTIME_PROBE_SECONDS: int(1, 3600).default(15),
   ZKB_TIMEOUT_MS: int(1).default(15_000),
   ZKB_INTERVAL_MS: int(0).default(1_100),
   ZKB_ERROR_BUDGET: int(1).default(30),
@@ -270,6 +285,10 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       esiSerialMs: e.ESI_SERIAL_SECONDS * 1000,
       esiMaxInlineWaitMs: e.ESI_MAX_INLINE_WAIT_MS,
       esiBucketMargin: e.ESI_BUCKET_MARGIN,
+      esiLiveReserve: e.ESI_LIVE_RESERVE,
+      esiPacePercent: e.ESI_PACE_PERCENT,
+      esiDowntimeStreak: e.ESI_DOWNTIME_STREAK,
+      esiDowntimeProbeMs: e.ESI_DOWNTIME_PROBE_SECONDS * 1000,
       zkbTimeoutMs: e.ZKB_TIMEOUT_MS,
       zkbIntervalMs: e.ZKB_INTERVAL_MS,
       zkbErrorBudget: e.ZKB_ERROR_BUDGET,
