@@ -114,6 +114,27 @@ describe("pacing", () => {
     expect(first.length).toBeLessThanOrEqual(12 - LOW_MARK - 1);
     expect((await budgetState()).pacing).toBe(true);
   }, 60_000);
+
+  it("spends errors, not requests: a paced window with few errors admits more requests than errors it had left", async () => {
+    setUpstreamSettings({ esiPacePercent: 50, esiLiveReserve: 0 });
+    await learnAllowance();
+    // Down to the threshold (12 of 20) with errors, then lookups of which one in six is an error.
+    await stream(unknownIds.slice(0, 8), 1, 5_000);
+    const mixed = Array.from({ length: 48 }, (_, i) => (i % 6 === 0 ? unknownIds[20 + i / 6]! : pilots[100 + i]!));
+    const outcomes = await stream(mixed, 3, 30_000);
+    expect(outcomes.filter((o) => o === "ok")).toHaveLength(40);
+    expect(outcomes.filter((o) => o instanceof NotFoundError)).toHaveLength(8);
+
+    const [pacing] = (await budgetEvents()).filter((e) => e.kind === "pacing");
+    expect(pacing).toMatchObject({ remain: 12, threshold: 12 });
+    // 12 - 4 - 1 = 7 more errors fit in this window; answers that are not errors leave them untouched, so
+    // more requests went (and the share of errors pacing expects fell with them).
+    const rest = sim.requests().filter((r) => r.at >= pacing!.setAt && r.at < pacing!.until);
+    expect(rest.length).toBeGreaterThan(12 - LOW_MARK - 1);
+    for (const n of errorsPerWindow(sim.requests())) expect(n).toBeLessThanOrEqual(ERROR_LIMIT - LOW_MARK - 1);
+    expect((await budgetEvents()).filter((e) => e.kind === "guard")).toEqual([]);
+    expect((await budgetState()).errorShare).toBeLessThan(0.5);
+  }, 60_000);
 });
 
 describe("live reserve", () => {

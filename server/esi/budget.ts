@@ -1,10 +1,11 @@
 // The ESI budget every process shares through Redis: one admission check before every request and one
 // settlement after every response, each a Lua script (lua/) so all processes see one consistent state.
 //  - error limit: X-ESI-Error-Limit-Remain/-Reset of every response are recorded; requests in flight count
-//    as potential errors. Below a threshold, error-counted requests are paced (what remains above the
-//    caller's floor spread over the time left in the window); "normal" callers stop at the low mark + a live
-//    reserve, "high" ones (live work, on-demand) at the low mark, the hard floor: there, or on a 420, nobody
-//    may call ESI until the reset + 1 s, then one request at a time for a while.
+//    as potential errors. Below a threshold, error-counted requests are paced (the errors left above the
+//    caller's floor spread over the time left in the window, at the recent error share of answers);
+//    "normal" callers stop at the low mark + a live reserve, "high" ones (live work, on-demand) at the low
+//    mark, the hard floor: there, or on a 420, nobody may call ESI until the reset + 1 s, then one request
+//    at a time for a while.
 //  - Tranquility downtime: a run of 502/503/504 (from two routes, or confirmed by GET /status) refuses every
 //    call until a /status probe, one at a time and spaced, gets an answer.
 //  - per-group floating-window token buckets (X-Ratelimit-Group/-Limit/-Remaining): a request reserves the
@@ -393,6 +394,8 @@ export async function budgetState(): Promise<{
   guardReason: string | null;
   errorRemain: number | null;
   errorResetAt: number | null;
+  /** The share of errors among recent answers on error-counted routes (what pacing expects; 1 until known). */
+  errorShare: number;
   serialUntil: number;
   inflight: number;
   /** Error-counted requests are being spaced out (the window's Remain is below the pacing threshold). */
@@ -420,6 +423,7 @@ export async function budgetState(): Promise<{
     guardReason: guard.reason ?? null,
     errorRemain: errors.remain === undefined ? null : Number(errors.remain),
     errorResetAt: errors.resetAt === undefined ? null : Number(errors.resetAt),
+    errorShare: errors.share === undefined ? 1 : Number(errors.share),
     serialUntil: Number(serial ?? 0),
     inflight,
     pacing: modes.pacing === "1",

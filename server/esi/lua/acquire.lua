@@ -2,7 +2,7 @@
 -- Run by budget.ts acquire() before every request; all keys live under `${QUEUE_PREFIX}:esi:` (README.md beside budget.ts).
 --
 -- KEYS[1] guard: hash until/reason/setAt; no ESI call before until
--- KEYS[2] errors: hash remain/resetAt of the current error window, max = the full allowance seen, span = the window's length
+-- KEYS[2] errors: hash remain/resetAt of the current error window, max = the full allowance seen, span = the window's length, share = recent error share of answers
 -- KEYS[3] inflight: zset reqId → ms; admitted requests on error-counted routes, scored by when they stop counting
 -- KEYS[4] serial: string ms; one request at a time until then
 -- KEYS[5] serialLock: string reqId; the one request in flight in one-at-a-time mode
@@ -126,7 +126,8 @@ end
 -- time until a response tells); every request in flight may still come back as an error, so A = R - in flight.
 -- A caller's floor F is the low mark ('high') or the low mark + the live reserve ('normal'): admit only
 -- while A > F, so even if every request in flight fails the count stops at F. Below a pacing threshold
--- P = F + pacePercent% of (max - F), admit no faster than what remains above F spread over the time left.
+-- P = F + pacePercent% of (max - F), admit no faster than what remains above F spread over the time left
+-- (README.md beside budget.ts: the curve).
 local errorCounted = hasGroup ~= '1'
 local paceNext = nil
 if errorCounted then
@@ -197,14 +198,22 @@ if errorCounted then
     end
   end
 
+  -- decided on A (requests in flight may all fail), reported on R (above)
   local paceBelow = threshold(floor)
-  if current and paceBelow >= 0 and remain <= paceBelow then
+  if current and paceBelow >= 0 and avail <= paceBelow then
     local slot = tonumber(redis.call('GET', paceSlotKey) or '0')
     if slot > now then return reply(0, slot - now, 'pace') end
-    -- after this request, `left` more may fail before the floor: spread them over the time left, so that
-    -- even a stream of errors ends the window one above the floor
+    -- After this request, `left` more errors may come before the floor: spread them over the time left.
+    -- One request in p turns out an error, p the recent share of errors among answers (1 until known),
+    -- but never taken below 1/left: the last error above the floor is only ever admitted at the reset,
+    -- so even a stream of errors ends the window one above the floor.
     local left = avail - 1 - floor
-    if left > 0 then paceNext = now + math.floor((resetAt - now) / left) else paceNext = resetAt end
+    if left > 0 then
+      local p = math.max(tonumber(redis.call('HGET', errorsKey, 'share') or '1'), 1 / left)
+      paceNext = now + math.floor(p * (resetAt - now) / left)
+    else
+      paceNext = resetAt
+    end
   end
 end
 

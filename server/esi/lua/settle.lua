@@ -2,7 +2,7 @@
 -- Run by budget.ts settle() after every request acquire.lua admitted (and after its /status probes); keys as in acquire.lua.
 --
 -- KEYS[1] guard: hash until/reason/setAt; raised here at the low mark or on a 420
--- KEYS[2] errors: hash remain/resetAt/at/max/span; the lowest Remain of the current window, its end, the full allowance seen, the window's length
+-- KEYS[2] errors: hash remain/resetAt/at/max/span/share; the lowest Remain of the current window, its end, the full allowance seen, the window's length, the recent error share
 -- KEYS[3] inflight: zset reqId → ms; this request leaves it
 -- KEYS[4] serial: string ms; one request at a time until then, set after a guard
 -- KEYS[5] serialLock: string reqId; released when this request holds it
@@ -131,6 +131,15 @@ end
 if group == '' and status >= 400 and status ~= 420 then
   redis.call('HINCRBY', routeErrorsKey, route, 1)
   redis.call('PEXPIRE', routeErrorsKey, 3600000)
+end
+-- the share of errors among recent answers on error-counted routes (moving average over about ten
+-- answers; 1 until the first), which pacing expects of the requests it admits
+if group == '' and status > 0 then
+  local share = tonumber(redis.call('HGET', errorsKey, 'share') or '1')
+  local isError = 0
+  if status >= 400 then isError = 1 end
+  redis.call('HSET', errorsKey, 'share', share * 0.9 + isError * 0.1)
+  redis.call('PEXPIRE', errorsKey, 3600000)
 end
 
 local trigger = nil
