@@ -152,7 +152,8 @@ if errorCounted then
   -- Modes are judged on the window's Remain (it only falls within a window), not on requests in flight,
   -- so they change at most twice a window; pacing is reported ended after a whole window without it.
   if max >= 0 then
-    local closed = current and remain <= normalFloor
+    -- (without a reserve there is nothing to close: the low mark is the guard's)
+    local closed = live > 0 and current and remain <= normalFloor
     if closed ~= (redis.call('HGET', modesKey, 'reserve') == '1') then
       if closed then
         redis.call('HSET', modesKey, 'reserve', '1')
