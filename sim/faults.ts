@@ -5,8 +5,8 @@ import { z } from "zod";
 import { Rng } from "./world/rng.ts";
 
 export const faultRuleSchema = z.object({
-  /** Only requests to this service ("esi", "r2z2", "zkb", "everef"). */
-  service: z.enum(["esi", "r2z2", "zkb", "everef"]).optional(),
+  /** Only requests to this service ("esi", "r2z2", "zkb", "everef", "sso"). */
+  service: z.enum(["esi", "r2z2", "zkb", "everef", "sso"]).optional(),
   /** Only this route key (e.g. "killmail", "character", "ephemeral", "history_raw", "api", "archive"). */
   route: z.string().optional(),
   /** Only paths matching this regular expression. */

@@ -3,6 +3,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { FaultAction } from "./faults.ts";
 import type { ErrorLimiter, RateGate, ResolvedLimits, RollingCounter, TokenBuckets } from "./limits.ts";
+import type { SsoState } from "./sso.ts";
 import type { Recorder } from "./stats.ts";
 import type { World } from "./world/index.ts";
 
@@ -37,6 +38,13 @@ export interface Ctx {
   buckets: TokenBuckets;
   /** The `status` group's buckets (per client). */
   statusBuckets: TokenBuckets;
+  /** The authenticated groups' buckets (`char-killmail`, `corp-killmail`), per application + character. */
+  recentBuckets: TokenBuckets;
+  sso: SsoState;
+  /** Kills per page of the recent-kills routes. */
+  recentPageSize: number;
+  /** Expires of the recent-kills routes, seconds (ESI: 300). */
+  recentCacheSeconds: number;
   errors: ErrorLimiter;
   zkbGate: RateGate;
   zkbErrors: RollingCounter;

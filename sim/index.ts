@@ -29,6 +29,15 @@ const program = new Command()
   .option("--sequence-every <n>", "R2Z2 sequence.json rewritten every N kills", int("--sequence-every"), 5)
   .option("--zkb-delay <s>", "zKillboard API leaves out kills younger than this (seconds)", int("--zkb-delay"), 300)
   .option("--raw-missing <x>", "share (0–1) of kills left out of R2Z2 raw history files", num("--raw-missing"), 0)
+  .option(
+    "--private-share <x>",
+    "share (0–1) of kills nobody posted to zKillboard (ESI and members' tokens only)",
+    num("--private-share"),
+    0,
+  )
+  .option("--access-token-seconds <n>", "SSO access token lifetime", int("--access-token-seconds"), 1200)
+  .option("--recent-page-size <n>", "kills per page of the recent-kills routes", int("--recent-page-size"), 50)
+  .option("--recent-cache <s>", "Expires of the recent-kills routes (seconds)", int("--recent-cache"), 300)
   .option("--corpus", "serve the 106 real killmails from ../shared/killmails")
   .option("--no-corpus", "do not serve the real killmails")
   .option("--catalog <mode>", "type catalog: auto | builtin | shared", "auto")
@@ -55,6 +64,10 @@ const o = program.opts<{
   sequenceEvery: number;
   zkbDelay: number;
   rawMissing: number;
+  privateShare: number;
+  accessTokenSeconds: number;
+  recentPageSize: number;
+  recentCache: number;
   corpus?: boolean;
   catalog: string;
   killmailTokens: number;
@@ -86,6 +99,10 @@ try {
     sequenceEvery: o.sequenceEvery,
     zkbDelaySeconds: o.zkbDelay,
     rawMissing: o.rawMissing,
+    privateShare: Math.min(1, o.privateShare),
+    accessTokenSeconds: o.accessTokenSeconds,
+    recentPageSize: o.recentPageSize,
+    recentCacheSeconds: o.recentCache,
     ...(o.corpus !== undefined ? { corpus: o.corpus } : {}),
     catalog: o.catalog as "auto" | "builtin" | "shared",
     limits: {

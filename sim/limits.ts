@@ -7,6 +7,10 @@ export interface LimitOptions {
   killmailTokens?: number;
   /** ESI `killmail` group window in seconds (real: 900 = 15m). */
   killmailWindowSeconds?: number;
+  /** ESI `char-killmail` / `corp-killmail` tokens per window, per application + character (real: 30). */
+  recentKillmailTokens?: number;
+  /** Their window in seconds (real: 900 = 15m). */
+  recentKillmailWindowSeconds?: number;
   /** Non-2xx/3xx ESI responses allowed per window before 420 (real: 100). */
   errorLimit?: number;
   /** Error-limit window in seconds (real: 60). */
@@ -24,6 +28,8 @@ export type ResolvedLimits = Required<LimitOptions>;
 export const REAL_LIMITS: ResolvedLimits = {
   killmailTokens: 3600,
   killmailWindowSeconds: 900,
+  recentKillmailTokens: 30,
+  recentKillmailWindowSeconds: 900,
   errorLimit: 100,
   errorWindowSeconds: 60,
   zkbPerSecond: 1,

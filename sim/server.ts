@@ -12,11 +12,13 @@ import { esi, STATUS_TOKENS, STATUS_WINDOW_SECONDS } from "./routes/esi.ts";
 import { everef } from "./routes/everef.ts";
 import { r2z2 } from "./routes/r2z2.ts";
 import { zkb } from "./routes/zkb.ts";
+import { SsoState, sso } from "./sso.ts";
 import { Recorder, type SimRequest, type SimStats } from "./stats.ts";
 import type { CatalogChoice } from "./world/catalog.ts";
 import { World } from "./world/index.ts";
 
 export type { FaultRule, Faults } from "./faults.ts";
+export type { SsoState, SsoStats, TokenTweak } from "./sso.ts";
 export type { SimRequest, SimStats } from "./stats.ts";
 export type { World } from "./world/index.ts";
 
@@ -41,6 +43,14 @@ export interface SimulatorOptions {
   zkbDelaySeconds?: number;
   /** Share (0–1) of kills left out of R2Z2's raw history files (still listed with their hashes; default 0). */
   rawMissing?: number;
+  /** Share (0–1) of generated kills nobody posted to zKillboard: only ESI and members' tokens see them (default 0). */
+  privateShare?: number;
+  /** Lifetime of the SSO's access tokens, seconds (default 1200, as CCP's). */
+  accessTokenSeconds?: number;
+  /** Kills per page of /characters|corporations/{id}/killmails/recent (default 50). */
+  recentPageSize?: number;
+  /** Expires of the recent-kills routes, seconds (default 300, as ESI's). */
+  recentCacheSeconds?: number;
   /** Serve the 106 real killmails (default: when ../shared/killmails exists). */
   corpus?: boolean;
   catalog?: CatalogChoice;
@@ -55,6 +65,8 @@ export interface SimulatorOptions {
 export interface Simulator {
   url: string;
   world: World;
+  /** The EVE SSO's state: revoke or transfer a character, grant Director, spoil the next token. */
+  sso: SsoState;
   setFaults(f: Faults): void;
   faults(): FaultRule[];
   stats(): SimStats;
@@ -69,7 +81,8 @@ export interface Simulator {
   stop(): Promise<void>;
 }
 
-const SERVICES: [string, "r2z2" | "zkb" | "everef", Service][] = [
+const SERVICES: [string, "r2z2" | "zkb" | "everef" | "sso", Service][] = [
+  ["/sso", "sso", sso],
   ["/r2z2", "r2z2", r2z2],
   ["/zkb", "zkb", zkb],
   ["/everef", "everef", everef],
@@ -112,6 +125,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     ...(opts.sharedDir !== undefined ? { sharedDir: opts.sharedDir } : {}),
     ...(opts.feedShare !== undefined ? { feedShare: opts.feedShare } : {}),
     feedRate: opts.feedRate ?? 5,
+    ...(opts.privateShare !== undefined ? { privateShare: opts.privateShare } : {}),
   });
   const limits: ResolvedLimits = {
     ...REAL_LIMITS,
@@ -128,6 +142,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     limits,
     buckets: new TokenBuckets(limits.killmailTokens, limits.killmailWindowSeconds * 1000),
     statusBuckets: new TokenBuckets(STATUS_TOKENS, STATUS_WINDOW_SECONDS * 1000),
+    recentBuckets: new TokenBuckets(limits.recentKillmailTokens, limits.recentKillmailWindowSeconds * 1000),
+    sso: new SsoState(world, opts.accessTokenSeconds === undefined ? {} : { accessTokenSeconds: opts.accessTokenSeconds }),
+    recentPageSize: opts.recentPageSize ?? 50,
+    recentCacheSeconds: opts.recentCacheSeconds ?? 300,
     errors: new ErrorLimiter(limits.errorLimit, limits.errorWindowSeconds * 1000),
     zkbGate: new RateGate(limits.zkbPerSecond),
     zkbErrors: new RollingCounter(limits.zkbErrorLimit, 300_000),
@@ -251,6 +269,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   sim = {
     url,
     world,
+    sso: ctx.sso,
     setFaults: (f) => faultEngine.set(f),
     faults: () => faultEngine.get(),
     stats: () => recorder.stats(),
@@ -259,6 +278,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       recorder.reset();
       ctx.buckets.reset();
       ctx.statusBuckets.reset();
+      ctx.recentBuckets.reset();
+      ctx.sso.reset();
       ctx.errors.clear();
       ctx.zkbGate.clear();
       ctx.zkbErrors.clear();

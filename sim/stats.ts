@@ -8,7 +8,7 @@ export interface SimRequest {
   method: string;
   /** Path and query as sent (relative to the simulator origin). */
   url: string;
-  service: "esi" | "r2z2" | "zkb" | "everef" | "unknown";
+  service: "esi" | "r2z2" | "zkb" | "everef" | "sso" | "unknown";
   /** Route key, e.g. "killmail", "character", "ephemeral", "api", "archive". */
   route: string;
   /** HTTP status; 0 when no answer was sent (hang or reset). */

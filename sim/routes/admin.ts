@@ -63,6 +63,17 @@ export function admin(sim: Simulator, method: string, path: string, query: URLSe
         sim.forceErrorLimit(seconds);
         return json(200, { ok: true, seconds });
       }
+      case "GET /_sim/sso":
+        return json(200, sim.sso.stats());
+      case "POST /_sim/sso/revoke":
+        return json(200, { revoked: sim.sso.revokeCharacter(characterParam(query)) });
+      case "POST /_sim/sso/transfer":
+        return json(200, { owner: sim.sso.transferCharacter(characterParam(query)) });
+      case "POST /_sim/sso/director": {
+        const id = characterParam(query);
+        sim.sso.setDirector(id, query.get("on") !== "0");
+        return json(200, { character: id, director: sim.sso.isDirector(id) });
+      }
       case "GET /_sim/world":
         return json(200, worldSummary(sim));
       default:
@@ -73,10 +84,20 @@ export function admin(sim: Simulator, method: string, path: string, query: URLSe
   }
 }
 
+function characterParam(query: URLSearchParams): number {
+  return z.coerce.number().int().positive().parse(query.get("character"));
+}
+
 function feedState(sim: Simulator) {
   const w = sim.world;
   const head = w.feedHead();
-  return { head, sequence: SEQUENCE_BASE + head - 1, rate: w.feed.rate, generated: w.generatedCount, remaining: w.generatedCount - head };
+  return {
+    head,
+    sequence: SEQUENCE_BASE + w.publicCountBelow(head) - 1,
+    rate: w.feed.rate,
+    generated: w.generatedCount,
+    remaining: w.generatedCount - head,
+  };
 }
 
 function worldSummary(sim: Simulator) {

@@ -3,16 +3,21 @@
 // cache headers (ETag/Expires/Last-Modified, 304 on If-None-Match / If-Modified-Since) and User-Agent
 // bookkeeping. GET /status is how clients tell a Tranquility downtime (a fault answering 503) from a bad route.
 import { createHash } from "node:crypto";
+import { jwtVerify } from "jose";
+import { z } from "zod";
 import { ESI_5XX_MESSAGES, type FaultAction } from "../faults.ts";
 import { type Ctx, error, type Handled, header, type In, json, type Reply, userAgentOf } from "../http.ts";
 import { tokenCost, windowLabel } from "../limits.ts";
-import { THE_FORGE } from "../world/market.ts";
+import { CHARACTER_KILLMAILS_SCOPE, CORPORATION_KILLMAILS_SCOPE } from "../sso.ts";
+import { DAY_MS, THE_FORGE } from "../world/market.ts";
 
 export const ERROR_LIMIT_MESSAGE =
   "This software has exceeded the error limit for ESI. If you are a user, please contact the maintainer of this software. If you are a developer/maintainer, please make a greater effort in the future to receive valid responses. For tips on how, come have a chat with us on ##3rd-party-dev-and-esi on the EVE Online Discord. https://www.eveonline.com/discord";
 
 const ROUTES: [string, RegExp, string][] = [
   ["GET", /^\/killmails\/[^/]+\/[^/]+$/, "killmail"],
+  ["GET", /^\/characters\/[^/]+\/killmails\/recent$/, "character_killmails"],
+  ["GET", /^\/corporations\/[^/]+\/killmails\/recent$/, "corporation_killmails"],
   ["POST", /^\/characters\/affiliation$/, "affiliation"],
   ["GET", /^\/characters\/[^/]+$/, "character"],
   ["GET", /^\/corporations\/[^/]+$/, "corporation"],
@@ -183,6 +188,68 @@ async function route(ctx: Ctx, req: In, name: string): Promise<Reply> {
   }
 }
 
+/** The rate-limit group of a route (per IP for `killmail`, per application + character for the authenticated ones). */
+const GROUPS: Record<string, string> = {
+  killmail: "killmail",
+  character_killmails: "char-killmail",
+  corporation_killmails: "corp-killmail",
+};
+
+const accessClaims = z.object({
+  sub: z.string().regex(/^CHARACTER:EVE:\d+$/),
+  azp: z.string(),
+  scp: z.union([z.string(), z.array(z.string())]).optional(),
+});
+
+type Auth = { ok: true; characterId: number; clientId: string; scopes: string[] } | { ok: false; reply: Reply };
+
+/** The bearer token of an authenticated route: signed by the simulator's SSO and not expired. */
+async function authenticate(ctx: Ctx, req: In): Promise<Auth> {
+  const header_ = header(req, "authorization") ?? "";
+  if (!header_.startsWith("Bearer ")) return { ok: false, reply: error(401, "Authorization header missing") };
+  try {
+    const { payload } = await jwtVerify(header_.slice(7), ctx.sso.verificationKey, { algorithms: ["RS256"] });
+    const claims = accessClaims.parse(payload);
+    const scopes = claims.scp === undefined ? [] : typeof claims.scp === "string" ? [claims.scp] : claims.scp;
+    return { ok: true, characterId: Number(claims.sub.slice("CHARACTER:EVE:".length)), clientId: claims.azp, scopes };
+  } catch {
+    return { ok: false, reply: error(401, "Token is not valid: signature, expiry or claims refused") };
+  }
+}
+
+/** GET /characters|corporations/{id}/killmails/recent: id/hash pairs of the last 90 days, newest first, paged. */
+function recentKillmails(ctx: Ctx, req: In, name: string, auth: Extract<Auth, { ok: true }>): Reply {
+  const w = ctx.world;
+  const id = idParam(normalizeEsiPath(req.path).split("/")[2]);
+  if (id === undefined) return error(400, name === "character_killmails" ? "Invalid character_id" : "Invalid corporation_id");
+  const scope = name === "character_killmails" ? CHARACTER_KILLMAILS_SCOPE : CORPORATION_KILLMAILS_SCOPE;
+  if (!auth.scopes.includes(scope)) return error(403, `Token is not valid for scope(s): ${scope}`);
+  let indices: number[];
+  if (name === "character_killmails") {
+    if (auth.characterId !== id) return error(403, "Token is not valid for this character");
+    indices = w.entityKills("character", id);
+  } else {
+    const member = w.entities.characters.get(auth.characterId);
+    if (!member || member.corporationId !== id || !ctx.sso.isDirector(auth.characterId)) {
+      return error(403, "Character does not have required role(s): Director");
+    }
+    indices = w.entityKills("corporation", id);
+  }
+  // Kills that happened by now (the feed's head; private ones too), within 90 days of the newest.
+  const head = w.feedHead(req.now);
+  const happened = indices.filter((i) => i < head || i >= w.generatedCount);
+  const newest = Math.max(0, ...happened.map((i) => w.timeOfIndex(i)));
+  const recent = happened.filter((i) => w.timeOfIndex(i) >= newest - 90 * DAY_MS);
+  const size = Math.max(1, ctx.recentPageSize);
+  const pages = Math.max(1, Math.ceil(recent.length / size));
+  const pageParam = req.query.get("page") ?? "1";
+  const page = /^\d{1,6}$/.test(pageParam) ? Number(pageParam) : Number.NaN;
+  if (!(page >= 1)) return error(400, "Invalid page");
+  if (page > pages) return error(404, "Requested page does not exist!");
+  const body = recent.slice((page - 1) * size, page * size).map((i) => ({ killmail_hash: w.hashOfIndex(i), killmail_id: w.idOfIndex(i) }));
+  return json(200, body, { "X-Pages": String(pages) });
+}
+
 function etagOf(body: string | Buffer): string {
   return `"${createHash("sha1").update(body).digest("hex")}"`;
 }
@@ -207,8 +274,11 @@ async function handle(ctx: Ctx, req: In, name: string, injected: FaultAction): P
   const violations: string[] = [];
   if (!userAgentOf(req)) violations.push("missing-user-agent");
   const group = GROUPS[name];
-  const bucketKey = `${group}:${client}`;
-  const buckets = group === "status" ? ctx.statusBuckets : ctx.buckets;
+  const recent = name === "character_killmails" || name === "corporation_killmails";
+  const auth = recent ? await authenticate(ctx, req) : undefined;
+  // ESI keeps the authenticated groups' buckets per application + character, the others per IP.
+  const bucketKey = auth?.ok ? `${group}:${auth.clientId}:${auth.characterId}` : `${group}:${client}`;
+  const buckets = recent ? ctx.recentBuckets : group === "status" ? ctx.statusBuckets : ctx.buckets;
   let during420 = false;
   let reply: Reply;
 
@@ -234,10 +304,17 @@ async function handle(ctx: Ctx, req: In, name: string, injected: FaultAction): P
       ctx.retryAfter.set(bucketKey, now + retry * 1000);
       reply = error(429, "Too many requests", { "Retry-After": String(retry) });
     } else {
-      reply = await route(ctx, req, name);
-      const times = reply.status === 200 ? cacheTimes(name, now) : undefined;
+      if (auth && !auth.ok) reply = auth.reply;
+      else if (auth?.ok) reply = recentKillmails(ctx, req, name, auth);
+      else reply = await route(ctx, req, name);
+      const times =
+        reply.status !== 200
+          ? undefined
+          : recent
+            ? { expires: now + ctx.recentCacheSeconds * 1000, lastModified: now }
+            : cacheTimes(name, now);
       if (times && reply.body !== undefined) {
-        const key = `${client} ${req.method} ${normalizeEsiPath(req.path)}?${req.query.get("type_id") ?? ""}`;
+        const key = `${client} ${req.method} ${normalizeEsiPath(req.path)}?${req.query.get("type_id") ?? ""}&${req.query.get("page") ?? ""}`;
         const expiresAt = ctx.expiries.get(key);
         if (expiresAt !== undefined && now < expiresAt) violations.push("refetch-before-expires");
         if (ctx.expiries.size > 500_000) ctx.expiries.clear();
@@ -261,10 +338,7 @@ async function handle(ctx: Ctx, req: In, name: string, injected: FaultAction): P
     const cost = reply.status === 420 ? 0 : tokenCost(reply.status);
     buckets.spend(bucketKey, cost, now);
     reply.headers["X-Ratelimit-Group"] = group;
-    reply.headers["X-Ratelimit-Limit"] =
-      group === "status"
-        ? `${STATUS_TOKENS}/${windowLabel(STATUS_WINDOW_SECONDS)}`
-        : `${ctx.limits.killmailTokens}/${windowLabel(ctx.limits.killmailWindowSeconds)}`;
+    reply.headers["X-Ratelimit-Limit"] = `${buckets.maxTokens}/${windowLabel(buckets.windowMs / 1000)}`;
     reply.headers["X-Ratelimit-Remaining"] = String(Math.max(0, buckets.remaining(bucketKey, now)));
     reply.headers["X-Ratelimit-Used"] = String(cost);
   }

@@ -41,7 +41,8 @@ export function envelope(ctx: Ctx, index: number): Record<string, unknown> {
     esi: rec.esi,
     zkb: rec.zkb,
     uploaded_at: Math.floor(rec.timeMs / 1000) + 5 + (hash32(rec.killmail_id, 0x0a) % 600),
-    sequence_id: SEQUENCE_BASE + index,
+    // R2Z2 numbers the kills posted to zKillboard: private kills take no number.
+    sequence_id: SEQUENCE_BASE + ctx.world.publicCountBelow(index),
   };
 }
 
@@ -50,15 +51,15 @@ function route(ctx: Ctx, req: In, name: string): Reply {
   const head = w.feedHead(req.now);
   switch (name) {
     case "sequence": {
-      const latest = head - 1;
+      const latest = w.publicCountBelow(head) - 1;
       const every = Math.max(1, ctx.sequenceEvery);
       const reported = latest < 0 ? -1 : latest - (latest % every);
       return json(200, { sequence: SEQUENCE_BASE + reported }, { "Cache-Control": "public, max-age=1" });
     }
     case "ephemeral": {
       const n = Number(/(\d+)\.json$/.exec(req.path)![1]);
-      const index = n - SEQUENCE_BASE;
-      if (index < 0 || index >= head) return error(404, "Not found");
+      const index = w.indexOfPublicRank(n - SEQUENCE_BASE);
+      if (index === undefined || index >= head) return error(404, "Not found");
       return json(200, envelope(ctx, index), { "Cache-Control": "public, max-age=3600" });
     }
     case "history_totals":

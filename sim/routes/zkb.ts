@@ -17,7 +17,9 @@ function routeOf(method: string, _path: string): string {
 
 /** Published and older than the API's delay: what the API shows. */
 function visible(ctx: Ctx, index: number, now: number): boolean {
-  return ctx.world.isPublished(index, now) && ctx.world.publishedAt(index) <= now - ctx.zkbDelaySeconds * 1000;
+  return (
+    ctx.world.isPublished(index, now) && !ctx.world.isPrivate(index) && ctx.world.publishedAt(index) <= now - ctx.zkbDelaySeconds * 1000
+  );
 }
 
 /** /killID/{id}/: the kill as a one-element list (full ESI killmail plus zkb), `[]` when not shown. */

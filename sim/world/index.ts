@@ -12,7 +12,7 @@ import { FeedClock } from "./feed.ts";
 import type { EsiKillmail } from "./generate.ts";
 import { KillGenerator } from "./generate.ts";
 import { DAY_MS, dayOf, dayString, Market } from "./market.ts";
-import { hash32 } from "./rng.ts";
+import { hash32, unit } from "./rng.ts";
 import type { Zkb } from "./zkb.ts";
 import { computeZkb } from "./zkb.ts";
 
@@ -39,6 +39,11 @@ export interface WorldOptions {
   feedShare?: number;
   /** R2Z2 kills per second (0 = frozen). */
   feedRate?: number;
+  /**
+   * Share (0–1) of generated kills that nobody posted to zKillboard: R2Z2, its history, EVE Ref and the
+   * zKillboard API never show them; ESI serves them, and a member's token lists them (recent kills).
+   */
+  privateShare?: number;
 }
 
 export interface KillRecord {
@@ -68,9 +73,13 @@ export class World {
   private readonly cache = new Map<number, KillRecord>();
   private entityIndex: Map<string, number[]> | undefined;
   private readonly corpusDays = new Map<number, number[]>();
+  readonly privateShare: number;
+  /** publicBelow[i]: public generated kills with index < i (built on first use when privateShare > 0). */
+  private publicBelow: Uint32Array | undefined;
 
   constructor(opts: WorldOptions = {}) {
     this.seed = opts.seed ?? 1;
+    this.privateShare = Math.min(1, Math.max(0, opts.privateShare ?? 0));
     const sharedDir = opts.sharedDir ?? defaultSharedDir();
     this.generatedCount = Math.max(1, Math.floor(opts.killmails ?? 3000));
     const days = Math.max(1, Math.floor(opts.days ?? 30));
@@ -110,6 +119,43 @@ export class World {
 
   isPublished(index: number, nowMs = Date.now()): boolean {
     return index >= this.generatedCount ? index < this.killmailCount : index < this.feed.head(nowMs);
+  }
+
+  /** A kill nobody posted to zKillboard (stable per index; never a corpus kill). */
+  isPrivate(index: number): boolean {
+    return this.privateShare > 0 && index < this.generatedCount && unit(this.seed, index, 0x9a17) < this.privateShare;
+  }
+
+  private ranks(): Uint32Array {
+    if (!this.publicBelow) {
+      const below = new Uint32Array(this.generatedCount + 1);
+      for (let i = 0; i < this.generatedCount; i++) below[i + 1] = below[i]! + (this.isPrivate(i) ? 0 : 1);
+      this.publicBelow = below;
+    }
+    return this.publicBelow;
+  }
+
+  /** Public generated kills with an index below `index` (R2Z2 numbers public kills only). */
+  publicCountBelow(index: number): number {
+    if (this.privateShare === 0) return index;
+    return this.ranks()[Math.max(0, Math.min(index, this.generatedCount))]!;
+  }
+
+  /** The index of the public generated kill of this rank (undefined past the last one). */
+  indexOfPublicRank(rank: number): number | undefined {
+    if (rank < 0) return undefined;
+    if (this.privateShare === 0) return rank < this.generatedCount ? rank : undefined;
+    const below = this.ranks();
+    if (rank >= below[this.generatedCount]!) return undefined;
+    let lo = 0;
+    let hi = this.generatedCount - 1;
+    // the first index whose count-including-itself exceeds rank
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (below[mid + 1]! > rank) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   publishedAt(index: number): number {
@@ -183,7 +229,7 @@ export class World {
     const out: number[] = [];
     const from = this.gen.firstIndexAtOrAfter(day * DAY_MS);
     const to = Math.min(this.gen.firstIndexAtOrAfter((day + 1) * DAY_MS), this.feed.head(nowMs));
-    for (let i = from; i < to; i++) out.push(i);
+    for (let i = from; i < to; i++) if (!this.isPrivate(i)) out.push(i);
     out.push(...(this.corpusDays.get(day) ?? []));
     return out;
   }
@@ -207,7 +253,7 @@ export class World {
       const from = this.gen.firstIndexAtOrAfter(d * DAY_MS);
       const end = this.gen.firstIndexAtOrAfter((d + 1) * DAY_MS);
       if (completeOnly && end > head) continue;
-      const n = Math.max(0, Math.min(end, head) - from);
+      const n = Math.max(0, this.publicCountBelow(Math.min(end, head)) - this.publicCountBelow(from));
       if (n > 0) counts.set(d, (counts.get(d) ?? 0) + n);
     }
     const out: Record<string, number> = {};
