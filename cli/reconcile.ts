@@ -27,6 +27,7 @@ export function register(program: Command): void {
         print(`outbox: ${result.outboxChecked} relayed jobs checked, ${result.outboxRequeued} handed back to the relay`);
         print(`value backfills: ${result.valueRunsChecked} running runs checked, ${result.rangesRequeued} range jobs re-enqueued`);
         print(`batch bodies: ${result.batchBodiesDropped} no longer needed, dropped`);
+        print(`member syncs: ${result.syncsChecked} active syncs checked, ${result.syncsRequeued} re-created`);
       }),
     );
 }

@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import { log } from "./helpers/logger.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { authRoutes } from "./routes/auth.ts";
 import { type KillmailRouteDeps, killmailRoutes } from "./routes/killmails.ts";
 import { statusRoutes } from "./routes/status.ts";
 
@@ -17,6 +18,7 @@ export function createApp(deps: KillmailRouteDeps = {}): Hono {
   });
   app.route("/", statusRoutes());
   app.route("/", killmailRoutes(deps));
+  app.route("/", authRoutes());
   app.route("/", adminRoutes());
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {

@@ -301,7 +301,7 @@ describe("queue:add", () => {
     expect(badJson.stderr).toContain("not valid JSON");
     const badPriority = await cli("queue:add", "character", '{"id":1}', "--priority", "urgent");
     expect(badPriority.code).toBe(2);
-    expect(badPriority.stderr).toContain("use a tier (user, live, routine, enrichment, backfill) or a whole number");
+    expect(badPriority.stderr).toContain("use a tier (credentials, user, live, routine, enrichment, backfill) or a whole number");
     const badId = await cli("queue:add", "character", '{"id":1}', "--job-id", "a:b");
     expect(badId.code).toBe(2);
     expect(badId.stderr).toContain("contain no ':'");

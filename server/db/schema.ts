@@ -416,3 +416,52 @@ export const batchRanges = pgTable(
   },
   (t) => [primaryKey({ columns: [t.runId, t.fromId] })],
 );
+
+/**
+ * Characters logged in through the EVE SSO (server/sso): the refresh token, encrypted (AES-256-GCM,
+ * server/sso/crypto.ts; never stored, logged or returned in clear), its owner hash (a changed one means
+ * the character moved to another account: the token is dropped) and scopes. token_state: valid |
+ * revoked (with the reason: invalid_grant, owner changed, an operator). Access tokens live in Redis only,
+ * until they expire.
+ */
+export const ssoCharacters = pgTable("sso_characters", {
+  characterId: bigint("character_id", { mode: "number" }).primaryKey(),
+  name: text("name").notNull(),
+  ownerHash: text("owner_hash").notNull(),
+  scopes: text("scopes").array().notNull(),
+  corporationId: integer("corporation_id"),
+  refreshToken: text("refresh_token").notNull(),
+  tokenState: text("token_state").notNull().default("valid"),
+  revokedReason: text("revoked_reason"),
+  revokedAt: tstz("revoked_at"),
+  refreshedAt: tstz("refreshed_at"),
+  accessExpiresAt: tstz("access_expires_at"),
+  createdAt: tstz("created_at").notNull().defaultNow(),
+  updatedAt: tstz("updated_at").notNull().defaultNow(),
+});
+
+/**
+ * One sync of recent kills per character (its own token) or corporation (a director's token), polled
+ * by a `sync` job. status: active | no-role (403: the character is not a director; not polled again) |
+ * forbidden (another 403: scope or character) | stopped (token revoked). `etag`/`expires_at` of the
+ * first page make most polls a 304 that costs nothing new.
+ */
+export const ssoSyncs = pgTable(
+  "sso_syncs",
+  {
+    kind: text("kind").notNull(),
+    entityId: bigint("entity_id", { mode: "number" }).notNull(),
+    characterId: bigint("character_id", { mode: "number" }).notNull(),
+    status: text("status").notNull().default("active"),
+    etag: text("etag"),
+    expiresAt: tstz("expires_at"),
+    lastSyncAt: tstz("last_sync_at"),
+    nextSyncAt: tstz("next_sync_at"),
+    lastError: text("last_error"),
+    /** Kill ids the route listed, and of those the ones handed to the intake as new, over all syncs. */
+    killmailsSeen: integer("killmails_seen").notNull().default(0),
+    killmailsNew: integer("killmails_new").notNull().default(0),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.entityId] }), index("sso_syncs_character_idx").on(t.characterId)],
+);

@@ -30,10 +30,20 @@ import { upstreamSettings } from "./settings.ts";
 export const SPEC_ROUTE_GROUPS: Record<string, string> = {
   "/killmails/{killmail_id}/{killmail_hash}": "killmail",
   "/status": "status",
+  "/characters/{character_id}/killmails/recent": "char-killmail",
+  "/corporations/{corporation_id}/killmails/recent": "corp-killmail",
 };
 
 /** GET /status: the cluster's state; the budget's downtime checks and probes. */
 export const STATUS_ROUTE = "/status";
+
+/**
+ * The bucket a request draws on: the group's (per IP), or for an authenticated route the group's
+ * bucket of one character (ESI keeps those per application + character), `<group>:<scope>`.
+ */
+export function bucketName(group: string, scope: string | undefined): string {
+  return scope ? `${group}:${scope}` : group;
+}
 
 /** The worst token cost of one response (a 4xx); reserved before sending. */
 export const RESERVE_COST = 5;
@@ -99,6 +109,8 @@ export interface Ticket {
   reqId: string;
   route: string;
   group: string | undefined;
+  /** The character whose bucket of the group was drawn on (authenticated routes). */
+  scope?: string | undefined;
 }
 
 const learned = new Map<string, { group: string | undefined; until: number }>();
@@ -122,6 +134,8 @@ export interface AcquireOptions {
   maxWaitMs?: number;
   /** Who the call serves (default: the surrounding withEsiClass(), else "normal"); see caller.ts. */
   class?: EsiClass;
+  /** Authenticated routes: the character whose token is sent (its own bucket of the route's group). */
+  scope?: string;
 }
 
 const REASONS: Record<string, BlockReason> = {
@@ -149,6 +163,7 @@ export async function acquire(route: string, opts: AcquireOptions = {}): Promise
   const group = await groupOf(route);
   const reqId = `${process.pid}.${instance}.${++counter}`;
   const routePause = k.pause(`route:${route}`);
+  const bucket = group ? bucketName(group, opts.scope) : "-";
   for (;;) {
     // keys, then arguments, in the order of lua/acquire.lua's header
     const [admitted, waitMs, reason, untilMs, reports] = await client().esiAcquire(
@@ -157,10 +172,10 @@ export async function acquire(route: string, opts: AcquireOptions = {}): Promise
       k.inflight,
       k.serial,
       k.serialLock,
-      group ? k.pause(group) : routePause,
+      group ? k.pause(bucket) : routePause,
       routePause,
-      k.bucket(group ?? "-"),
-      k.bucketLog(group ?? "-"),
+      k.bucket(bucket),
+      k.bucketLog(bucket),
       k.active,
       k.paceSlot(cls),
       k.modes,
@@ -181,7 +196,7 @@ export async function acquire(route: string, opts: AcquireOptions = {}): Promise
       s.esiDowntimeProbeMs,
     );
     logReports(reports);
-    if (admitted === 1) return { reqId, route, group };
+    if (admitted === 1) return { reqId, route, group, scope: opts.scope };
     if (reason === "probe") {
       // this caller's turn to ask ESI whether Tranquility is back; then ask the budget again
       await sendStatus({ reqId, route: STATUS_ROUTE, group: SPEC_ROUTE_GROUPS[STATUS_ROUTE] });
@@ -266,6 +281,7 @@ export async function settle(ticket: Ticket, outcome: Outcome | undefined): Prom
   const h = outcome?.headers ?? {};
   const group = h["x-ratelimit-group"] || ticket.group || "";
   if (group) learned.set(ticket.route, { group, until: Infinity });
+  const bucket = group ? bucketName(group, ticket.scope) : "-";
   const rl = parseRateLimit(h["x-ratelimit-limit"]);
   const str = (n: number | undefined) => (n === undefined ? "" : String(n));
   // a /status answer is not asked again before its Expires (ESI discourages it): no probe or check until then
@@ -277,9 +293,9 @@ export async function settle(ticket: Ticket, outcome: Outcome | undefined): Prom
     k.inflight,
     k.serial,
     k.serialLock,
-    group ? k.pause(group) : k.pause(`route:${ticket.route}`),
-    k.bucket(group || "-"),
-    k.bucketLog(group || "-"),
+    group ? k.pause(bucket) : k.pause(`route:${ticket.route}`),
+    k.bucket(bucket),
+    k.bucketLog(bucket),
     k.events,
     k.groups,
     k.active,

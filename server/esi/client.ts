@@ -12,7 +12,7 @@ import { acquire, checkStatus, esiKeys, type SettleResult, settle, type Ticket }
 import type { EsiClass } from "./caller.ts";
 import { EsiBlockedError, errorForStatus, RetryableError } from "./errors.ts";
 import { esiHeaders } from "./headers.ts";
-import { type HttpResponse, httpDate, httpRequest } from "./http.ts";
+import { type HttpResponse, httpDate, httpRequest, intHeader } from "./http.ts";
 import { upstreamSettings } from "./settings.ts";
 
 export { COMPATIBILITY_DATE } from "./headers.ts";
@@ -25,6 +25,8 @@ export interface EsiOk<T> {
   /** Epoch ms before which ESI must not be asked again for this URL. */
   expires: number | undefined;
   lastModified: number | undefined;
+  /** X-Pages of a paged route. */
+  pages?: number | undefined;
 }
 
 export interface EsiNotModified {
@@ -57,6 +59,11 @@ export interface EsiCall<T> {
   schema: z.ZodType<T>;
   /** Keep a url → etag/expires memo (GETs of refreshable resources). */
   memo?: boolean;
+  /**
+   * An authenticated route: the character's access token (sent as a bearer token, never logged) and
+   * its id, whose own bucket of the route's group the budget draws on.
+   */
+  auth?: { accessToken: string; characterId: number };
 }
 
 export function esiUrl(path: string, query?: Record<string, string | number>): string {
@@ -102,10 +109,12 @@ export async function esiCall<T>(call: EsiCall<T>, opts: CallOptions = {}): Prom
   const headers: Record<string, string> = { ...base };
   if (opts.etag && call.method === "GET") headers["if-none-match"] = opts.etag;
   if (call.body !== undefined) headers["content-type"] = "application/json";
+  if (call.auth) headers.authorization = `Bearer ${call.auth.accessToken}`;
 
   const ticket: Ticket = await acquire(call.route, {
     ...(opts.maxWaitMs === undefined ? {} : { maxWaitMs: opts.maxWaitMs }),
     ...(opts.class === undefined ? {} : { class: opts.class }),
+    ...(call.auth ? { scope: String(call.auth.characterId) } : {}),
   });
   let res: HttpResponse | undefined;
   let failure: unknown;
@@ -156,7 +165,8 @@ export async function esiCall<T>(call: EsiCall<T>, opts: CallOptions = {}): Prom
       });
     }
     if (call.memo) await writeMemo(url, etag, expires);
-    return { status: "ok", data: parsed.data, etag, expires, lastModified: httpDate(res.headers["last-modified"]) };
+    const pages = intHeader(res.headers["x-pages"]);
+    return { status: "ok", data: parsed.data, etag, expires, lastModified: httpDate(res.headers["last-modified"]), pages };
   }
   if (s === 420 || s === 429) {
     const seconds = s === 429 ? Number(res.headers["retry-after"]) : Number(res.headers["x-esi-error-limit-reset"]);

@@ -5,7 +5,7 @@
 // wait, then try again without spending an attempt; see withEsi in job.ts).
 import { UnrecoverableError } from "bullmq";
 
-export type Upstream = "esi" | "zkb" | "r2z2";
+export type Upstream = "esi" | "zkb" | "r2z2" | "sso";
 
 interface Where {
   upstream: Upstream;

@@ -16,6 +16,7 @@ import {
   type EsiCharacter,
   type EsiCorporation,
   type EsiGroup,
+  type EsiKillmailRef,
   type EsiMarketHistoryDay,
   type EsiMarketPrice,
   type EsiStatus,
@@ -23,6 +24,7 @@ import {
   type EsiUniverseName,
   groupSchema,
   idListSchema,
+  killmailRefsSchema,
   marketHistorySchema,
   marketPricesSchema,
   statusSchema,
@@ -244,4 +246,50 @@ export function postUniverseNames(ids: readonly number[], opts: FetchOptions = {
     }),
     opts,
   );
+}
+
+/** A member's access token, for the authenticated routes. */
+export interface AuthOptions {
+  accessToken: string;
+  /** The character the token belongs to (its own rate-limit bucket). */
+  characterId: number;
+  /** 1-based page of a paged route (X-Pages tells how many). */
+  page?: number;
+  /** The ETag of the page held: ESI answers 304 while it is current. */
+  etag?: string | undefined;
+  maxWaitMs?: number;
+}
+
+function recentCall(route: string, path: string, opts: AuthOptions): [EsiCall<EsiKillmailRef[]>, CallOptions] {
+  const call: EsiCall<EsiKillmailRef[]> = {
+    method: "GET",
+    route,
+    path,
+    ...(opts.page && opts.page > 1 ? { query: { page: opts.page } } : {}),
+    schema: killmailRefsSchema,
+    auth: { accessToken: opts.accessToken, characterId: assertId("characterId", opts.characterId) },
+  };
+  const callOpts: CallOptions = {};
+  if (opts.etag) callOpts.etag = opts.etag;
+  if (opts.maxWaitMs !== undefined) callOpts.maxWaitMs = opts.maxWaitMs;
+  return [call, callOpts];
+}
+
+/**
+ * GET /characters/{id}/killmails/recent (scope esi-killmails.read_killmails.v1): id/hash pairs of the
+ * character's kills and losses of the last 90 days, paged; the `char-killmail` bucket of that character.
+ */
+export function getCharacterRecentKillmails(characterId: number, opts: AuthOptions): Promise<EsiResult<EsiKillmailRef[]>> {
+  const id = assertId("characterId", characterId);
+  return esiCall(...recentCall("/characters/{character_id}/killmails/recent", `/characters/${id}/killmails/recent`, opts));
+}
+
+/**
+ * GET /corporations/{id}/killmails/recent (scope esi-killmails.read_corporation_killmails.v1, Director
+ * role: 403 otherwise, an InvalidError): the corporation's kills and losses, the director's
+ * `corp-killmail` bucket.
+ */
+export function getCorporationRecentKillmails(corporationId: number, opts: AuthOptions): Promise<EsiResult<EsiKillmailRef[]>> {
+  const id = assertId("corporationId", corporationId);
+  return esiCall(...recentCall("/corporations/{corporation_id}/killmails/recent", `/corporations/${id}/killmails/recent`, opts));
 }

@@ -1,6 +1,7 @@
 // Response shapes of the ESI routes the killboard uses, written from openapi-2026-08-18.yaml (required
 // fields as the spec lists them; unknown fields are dropped). The killmail body is in killmail-schema.ts.
 import { z } from "zod";
+import { killmailHashSchema } from "./killmail-schema.ts";
 
 const int = z.number().int();
 const num = z.number().finite();
@@ -146,3 +147,7 @@ export const statusSchema = z.object({
   vip: z.boolean().optional(),
 });
 export type EsiStatus = z.infer<typeof statusSchema>;
+
+/** GET /characters|corporations/{id}/killmails/recent: the id/hash pairs of recent kills and losses. */
+export const killmailRefsSchema = z.array(z.object({ killmail_id: int.positive(), killmail_hash: killmailHashSchema }));
+export type EsiKillmailRef = z.infer<typeof killmailRefsSchema>[number];

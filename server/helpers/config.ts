@@ -79,6 +79,22 @@ export interface IntakeLimits {
   totalFetchesPerMinute: number;
 }
 
+/** EVE SSO login and members' kill syncs (server/sso/README.md). */
+export interface SsoSettings {
+  /** The application's client id at CCP; login is off without it. */
+  clientId: string | undefined;
+  /** The application's secret (web apps); without it the token requests use PKCE alone (public client). */
+  secret: string | undefined;
+  /** Where the SSO sends the browser back: this server's /auth/callback as registered at CCP. */
+  callbackUrl: string | undefined;
+  /** The SSO's base URL (metadata at /.well-known/oauth-authorization-server). */
+  url: string;
+  /** AES-256 keys for refresh tokens at rest: the first encrypts, every one decrypts (rotation). */
+  encryptionKeys: Buffer[];
+  /** Seconds between two syncs of one member's recent kills (jittered; never before ESI's Expires). */
+  syncIntervalSeconds: number;
+}
+
 export interface Config {
   redisUrl: string;
   databaseUrl: string;
@@ -114,6 +130,7 @@ export interface Config {
   /** `bun queue` creates the registry's default job schedulers when missing. */
   defaultSchedulers: boolean;
   upstream: UpstreamSettings;
+  sso: SsoSettings;
   queues: Partial<Record<QueueName, QueueOverride>>;
 }
 
@@ -142,6 +159,26 @@ const hostname = z
   .refine((v) => isIP(v) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(v), {
     message: "must be an IP address or a host name",
   });
+
+/** A 32-byte key, written as 64 hex digits or base64 (`openssl rand -base64 32`). */
+function decodeKey(v: string): Buffer | undefined {
+  const text = v.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(text)
+    ? Buffer.from(text, "hex")
+    : /^[A-Za-z0-9+/_-]{43}=?$/.test(text)
+      ? Buffer.from(text, "base64")
+      : undefined;
+  return bytes?.length === 32 ? bytes : undefined;
+}
+
+const encryptionKeys = z
+  .string()
+  .transform((v) => v.split(",").map(decodeKey))
+  .refine(
+    (keys) => keys.every((k) => k !== undefined),
+    "must be 32-byte keys (64 hex digits or base64), comma-separated: the first encrypts",
+  )
+  .transform((keys) => keys as Buffer[]);
 
 /** Every variable, with its default. The keys are the documented names. */
 const schema = z.object({
@@ -202,6 +239,18 @@ const schema = z.object({
   R2Z2_ATTEMPTS: int(1).default(4),
   R2Z2_BACKOFF_MS: int(0).default(500),
   R2Z2_GAP_RETRY_MINUTES: int(0).default(30),
+  EVE_SSO_URL: httpUrl.default("https://login.eveonline.com"),
+  EVE_SSO_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{8,128}$/, "must be the client id CCP gave the application (letters and digits)")
+    .optional(),
+  EVE_SSO_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_.~+/=-]{8,512}$/, "must be the secret CCP gave the application (letters, digits, _ . ~ + / = -)")
+    .optional(),
+  EVE_SSO_CALLBACK_URL: url(["http:", "https:"]).optional(),
+  TOKEN_ENCRYPTION_KEY: encryptionKeys.optional(),
+  SSO_SYNC_INTERVAL_SECONDS: int(1, 86_400).default(900),
 });
 
 /** The documented variables (README "Configuration"), besides the per-queue QUEUE_<NAME>_* overrides. */
@@ -298,6 +347,14 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       r2z2BackoffMs: e.R2Z2_BACKOFF_MS,
       r2z2GapRetryMinutes: e.R2Z2_GAP_RETRY_MINUTES,
     },
+    sso: {
+      clientId: e.EVE_SSO_CLIENT_ID,
+      secret: e.EVE_SSO_SECRET,
+      callbackUrl: e.EVE_SSO_CALLBACK_URL,
+      url: e.EVE_SSO_URL,
+      encryptionKeys: e.TOKEN_ENCRYPTION_KEY ?? [],
+      syncIntervalSeconds: e.SSO_SYNC_INTERVAL_SECONDS,
+    },
     queues,
   };
 }
@@ -366,6 +423,14 @@ export function describeConfig(cfg: Config = config()): Record<string, unknown> 
     storeTransactionKills: cfg.storeTransactionKills,
     storeTransactionWaitMs: cfg.storeTransactionWaitMs,
     defaultSchedulers: cfg.defaultSchedulers,
+    sso: {
+      url: cfg.sso.url,
+      clientId: cfg.sso.clientId ?? null,
+      secret: cfg.sso.secret ? "***" : null,
+      callbackUrl: cfg.sso.callbackUrl ?? null,
+      encryptionKeys: cfg.sso.encryptionKeys.length,
+      syncIntervalSeconds: cfg.sso.syncIntervalSeconds,
+    },
     queues: cfg.queues,
   };
 }

@@ -7,6 +7,22 @@ import pino, { type DestinationStream, type Logger } from "pino";
 import pretty from "pino-pretty";
 import { config } from "./config.ts";
 
+/** Field names whose values never reach a log line. */
+export const SECRET_FIELDS = [
+  "password",
+  "token",
+  "adminToken",
+  "secret",
+  "accessToken",
+  "refreshToken",
+  "access_token",
+  "refresh_token",
+  "code",
+  "codeVerifier",
+  "code_verifier",
+  "authorization",
+];
+
 let root: Logger | undefined;
 
 /** Where the lines go: pretty when asked for, or at a terminal with LOG_FORMAT=auto. */
@@ -29,7 +45,8 @@ export function logger(): Logger {
     {
       level: config().logLevel,
       base: { pid: process.pid, hostname: hostname() },
-      redact: { paths: ["password", "token", "adminToken", "*.password", "*.token", "headers.authorization"], censor: "***" },
+      // Secrets by name, at the top or one level down: passwords, the admin token, SSO tokens and codes.
+      redact: { paths: SECRET_FIELDS.flatMap((f) => [f, `*.${f}`]).concat("headers.authorization", "headers.cookie"), censor: "***" },
     },
     destination(),
   );

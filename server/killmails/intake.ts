@@ -15,7 +15,7 @@ import { missingWorkKeys } from "../queues/queue.ts";
 import { killmailJobKey, type PayloadOf } from "../queues/registry.ts";
 import { batchBodies, writeBatchBodies } from "./intake-batches.ts";
 
-export type IntakeSource = "r2z2" | "http" | "history" | "everef" | "zkb" | "reconcile" | "cli" | "bench";
+export type IntakeSource = "r2z2" | "http" | "history" | "everef" | "zkb" | "sso" | "reconcile" | "cli" | "bench";
 
 export interface IntakeItem {
   killmailId: number;
@@ -40,6 +40,7 @@ const SOURCE_TIERS: Record<IntakeSource, PriorityTier> = {
   http: "user",
   cli: "user",
   r2z2: "live",
+  sso: "live",
   history: "backfill",
   everef: "backfill",
   zkb: "backfill",

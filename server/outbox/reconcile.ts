@@ -14,6 +14,7 @@ import { dropOrphanBatchBodies } from "../killmails/intake-batches.ts";
 import { missingWorkKeys } from "../queues/queue.ts";
 import type { QueueName } from "../queues/registry.ts";
 import type { RunnerService } from "../runner/run.ts";
+import { requeueLostSyncs } from "../sso/jobs.ts";
 
 export interface ReconcileResult {
   /** Pending intake rows examined / re-enqueued. */
@@ -27,6 +28,9 @@ export interface ReconcileResult {
   rangesRequeued: number;
   /** Kept batch bodies no ledger row names any more, dropped. */
   batchBodiesDropped: number;
+  /** Active member syncs examined / their job re-created (server/sso/sync.ts). */
+  syncsChecked: number;
+  syncsRequeued: number;
 }
 
 const CHUNK = 2000;
@@ -98,7 +102,18 @@ export async function reconcile(): Promise<ReconcileResult> {
   const [outboxChecked, outboxRequeued] = await reconcileOutbox();
   const [valueRunsChecked, rangesRequeued] = await requeueOrphanedRanges(sql());
   const batchBodiesDropped = await dropOrphanBatchBodies();
-  return { intakeChecked, intakeRequeued, outboxChecked, outboxRequeued, valueRunsChecked, rangesRequeued, batchBodiesDropped };
+  const [syncsChecked, syncsRequeued] = await requeueLostSyncs();
+  return {
+    intakeChecked,
+    intakeRequeued,
+    outboxChecked,
+    outboxRequeued,
+    valueRunsChecked,
+    rangesRequeued,
+    batchBodiesDropped,
+    syncsChecked,
+    syncsRequeued,
+  };
 }
 
 /** A reconcile round holds its lease at most this long (a process that died mid-round frees it then). */
@@ -119,7 +134,8 @@ export function reconcileService(everyMs = 5 * 60_000): RunnerService {
       }
       try {
         const result = await reconcile();
-        if (result.intakeRequeued || result.outboxRequeued || result.rangesRequeued) logger.warn(result, "re-enqueued work Redis had lost");
+        if (result.intakeRequeued || result.outboxRequeued || result.rangesRequeued || result.syncsRequeued)
+          logger.warn(result, "re-enqueued work Redis had lost");
         else logger.info(result, "reconcile: Redis holds all outstanding work");
       } finally {
         await release();

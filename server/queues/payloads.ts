@@ -92,3 +92,25 @@ export const backfillPayload = z.discriminatedUnion("task", [
   /** Member and corporation counts of every alliance on a day (default today, UTC). */
   z.object({ task: z.literal("alliance-snapshot"), date: z.iso.date().optional() }),
 ]);
+
+/** A member's SSO token to refresh (server/sso/tokens.ts). */
+export const tokenPayload = z.object({ characterId: entityId });
+
+/** What a sync polls with a member's token: a character's recent kills, or a corporation's (a director's token). */
+export const SYNC_KINDS = ["character", "corporation"] as const;
+export const syncPayload = z.object({
+  kind: z.enum(SYNC_KINDS),
+  id: entityId,
+  /**
+   * Where a first read of many pages stopped when the character's bucket ran dry (the job waits, then
+   * goes on from there): the page, the page count and page 1's ETag and Expires.
+   */
+  resume: z
+    .object({
+      page: z.number().int().min(2),
+      pages: z.number().int().min(2),
+      etag: z.string().optional(),
+      expires: z.number().int().optional(),
+    })
+    .optional(),
+});

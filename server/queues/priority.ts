@@ -2,10 +2,12 @@
 // prioritized ones, so "no priority" would jump every queue). Lower numbers run first; priorities
 // order jobs within one queue only.
 export const Priority = {
+  /** A token refresh: a member's access token must be fresh before a sync needs it (the token queue). */
+  credentials: 1,
   /** A person is waiting for the answer: an HTTP post, an operator's command, an on-demand lookup. */
-  user: 1,
-  /** The live feed: kills happening now. */
-  live: 2,
+  user: 2,
+  /** The live feed and members' recent kills: kills happening now. */
+  live: 3,
   /** Scheduled upkeep: daily prices, revaluation of flagged kills, alliance snapshots. */
   routine: 5,
   /** What stored kills name and we lack (the fan-out of names and types). */

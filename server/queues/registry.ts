@@ -14,6 +14,8 @@ import {
   killmailPayload,
   pricePayload,
   type SingleKillmailPayload,
+  syncPayload,
+  tokenPayload,
 } from "./payloads.ts";
 import type { PriorityTier } from "./priority.ts";
 
@@ -234,6 +236,24 @@ export const QUEUES = {
         priority: "routine",
       },
     ],
+  }),
+  token: declare({
+    description: "refreshes a member's EVE SSO token ahead of its expiry, one refresh per token at a time",
+    payload: tokenPayload,
+    key: (p) => `token-${p.characterId}`,
+    priority: "credentials",
+    worker: { concurrency: 4 },
+    // The SSO's 5xx and timeouts: about ten minutes of retries; invalid_grant is never retried.
+    retry: { attempts: 8, delay: 5_000, maxDelay: 120_000, jitter: 0.5 },
+  }),
+  sync: declare({
+    description: "polls a member's (or a director's corporation's) recent kills with its token and hands new ones to the intake",
+    payload: syncPayload,
+    key: (p) => `sync-${p.kind}-${p.id}`,
+    priority: "live",
+    // Each member has its own ESI bucket (30 tokens / 15 min): a few polls at once are plenty.
+    worker: { concurrency: 4, lockDuration: 60_000 },
+    retry: DEFAULT_RETRY,
   }),
 };
 

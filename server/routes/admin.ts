@@ -15,6 +15,7 @@ import { reconcile } from "../outbox/reconcile.ts";
 import { relayOutbox } from "../outbox/relay.ts";
 import { getQueue } from "../queues/queue.ts";
 import { isQueueName, QUEUE_NAMES, type QueueName } from "../queues/registry.ts";
+import { listSso, revokeSso, syncSsoNow } from "../sso/manage.ts";
 import { presentsAdminToken } from "./admin-token.ts";
 import { metricsText } from "./metrics.ts";
 
@@ -98,6 +99,19 @@ export function adminRoutes(): Hono {
     }
     const { intake, outbox } = body.data;
     return c.json(await retryLedgerFailures({ ...(intake ? { intake } : {}), ...(outbox ? { outbox } : {}) }));
+  });
+  app.get("/admin/api/sso", async (c) => c.json(await listSso()));
+  app.post("/admin/api/sso/:id{[0-9]{1,12}}/sync", async (c) => {
+    const id = Number(c.req.param("id"));
+    const started = await syncSsoNow(id);
+    if (started.length === 0) return c.json({ error: `no active sync of character or corporation ${id}` }, 404);
+    return c.json({ id, started });
+  });
+  app.post("/admin/api/sso/:id{[0-9]{1,12}}/revoke", async (c) => {
+    const id = Number(c.req.param("id"));
+    const result = await revokeSso(id);
+    if (!result.found) return c.json({ error: `no character ${id} logged in` }, 404);
+    return c.json({ characterId: id, ...result });
   });
   app.post("/admin/api/reconcile", async (c) => c.json(await reconcile()));
   app.post("/admin/api/relay", async (c) => c.json(await relayOutbox()));

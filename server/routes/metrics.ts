@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client): queue counts per state, pipeline ledgers, collected on scrape.
 import { Gauge, Registry } from "prom-client";
 import { getQueueStats, JOB_STATES } from "../queues/queue.ts";
+import { ssoCounts } from "../sso/store.ts";
 import { enrichmentCounts, pipelineCounts } from "./status.ts";
 
 const registry = new Registry();
@@ -30,8 +31,16 @@ const enrichment = new Gauge({
   registers: [registry],
 });
 
+const sso = new Gauge({
+  name: "killboard_sso",
+  help: "EVE SSO: characters, valid and revoked tokens, syncs by state, kills found only through members' tokens",
+  labelNames: ["what"],
+  registers: [registry],
+});
+
 export async function metricsText(): Promise<{ contentType: string; body: string }> {
-  const [stats, counts, enriching] = await Promise.all([getQueueStats(), pipelineCounts(), enrichmentCounts()]);
+  const [stats, counts, enriching, members] = await Promise.all([getQueueStats(), pipelineCounts(), enrichmentCounts(), ssoCounts()]);
+  for (const [what, n] of Object.entries(members)) sso.set({ what }, n);
   for (const [what, n] of Object.entries(enriching)) enrichment.set({ what }, n);
   for (const s of stats) {
     for (const state of JOB_STATES) jobs.set({ queue: s.queue, state }, s[state]);

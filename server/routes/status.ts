@@ -12,6 +12,7 @@ import { config } from "../helpers/config.ts";
 import { createRedis } from "../helpers/redis.ts";
 import { withTimeout } from "../helpers/timeout.ts";
 import { getQueueStats } from "../queues/queue.ts";
+import { ssoCounts } from "../sso/store.ts";
 
 export interface PipelineCounts {
   killmails: number;
@@ -98,8 +99,14 @@ export async function enrichmentCounts(): Promise<EnrichmentCounts> {
 export function statusRoutes(): Hono {
   const app = new Hono();
   app.get("/api/status", async (c) => {
-    const [queues, pipeline, enrichment, esi] = await Promise.all([getQueueStats(), pipelineCounts(), enrichmentCounts(), budgetState()]);
-    return c.json({ at: new Date().toISOString(), queues, pipeline, enrichment, esi });
+    const [queues, pipeline, enrichment, esi, sso] = await Promise.all([
+      getQueueStats(),
+      pipelineCounts(),
+      enrichmentCounts(),
+      budgetState(),
+      ssoCounts(),
+    ]);
+    return c.json({ at: new Date().toISOString(), queues, pipeline, enrichment, esi, sso });
   });
   app.get("/health", async (c) => {
     const checks = await Promise.allSettled([
