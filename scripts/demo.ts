@@ -3,10 +3,13 @@
 // real processes pointed at the simulator, lets a few thousand kills flow in live, prints a summary
 // (kills stored and valued, entities fetched, ESI budget used, queue stats) with the URLs to look at,
 // and keeps running until CTRL+C, which stops everything cleanly. `--exit` stops after the summary.
+// It also logs one character in through the EVE SSO (the real HTTP flow: /auth/login → the simulator's
+// SSO → /auth/callback) and shows its private kills — never on R2Z2 or zKillboard — arriving via its token.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, openSync } from "node:fs";
+import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import postgres from "postgres";
@@ -85,6 +88,8 @@ sim = await startSimulator({
   seed: opts.seed,
   killmails: opts.kills * 2,
   feedShare: 0.5,
+  // A share of the kills nobody posted to zKillboard: only the members' tokens see them.
+  privateShare: 0.05,
   // Frozen until the listener runs: it starts at the feed's head, like a real first start.
   feedRate: 0,
   // The built-in catalog (~200 real types) keeps the demo's static-data fetches short; the full
@@ -121,6 +126,16 @@ for (let cursor = "0"; ; ) {
 cleaner.disconnect();
 
 // ---- the processes -----------------------------------------------------------------------------
+// The SSO's callback URL must be known before the server starts: pick the port now when asked for any.
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+const port = opts.port === 0 ? await freePort() : opts.port;
 const env = {
   ...process.env,
   DATABASE_URL: dbUrl.toString(),
@@ -131,7 +146,12 @@ const env = {
   EVEREF_URL: `${sim.url}/everef`,
   ESI_USER_AGENT: "killboard-demo/1.0 (local simulator; demo@localhost)",
   ADMIN_TOKEN: adminToken,
-  PORT: String(opts.port),
+  PORT: String(port),
+  EVE_SSO_URL: `${sim.url}/sso`,
+  EVE_SSO_CLIENT_ID: "killboarddemo",
+  EVE_SSO_SECRET: randomBytes(16).toString("hex"),
+  EVE_SSO_CALLBACK_URL: `http://127.0.0.1:${port}/auth/callback`,
+  TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("hex"),
   LOG_LEVEL: "info",
   // The simulator has no rate limits on these routes; real ESI keeps the processors' polite defaults.
   QUEUE_CHARACTER_RATE: "300",
@@ -159,7 +179,7 @@ const server = launch("server", "server/index.ts", []);
 launch("listener", "cli.ts", ["listen:r2z2"]);
 
 // The server prints its URL (port 0 picks a free one).
-let apiUrl = `http://127.0.0.1:${opts.port}`;
+let apiUrl = `http://127.0.0.1:${port}`;
 const deadline = Date.now() + 30_000;
 while (Date.now() < deadline) {
   const log = await Bun.file(resolve(logDir, "server.log"))
@@ -234,6 +254,42 @@ while (c.kills < opts.kills || (await backlog()) > 0) {
   }
 }
 
+// ---- a member logs in through the EVE SSO ---------------------------------------------------------
+// The character with the most private kills so far (they happened: below the feed's head).
+const world = sim.world;
+const head = world.feedHead();
+const candidates = world.entities.pilots
+  .filter((id) => world.character(id))
+  .map((id) => ({ id, priv: world.entityKills("character", id).filter((i) => i < head && world.isPrivate(i)) }))
+  .sort((a, b) => b.priv.length - a.priv.length);
+const member = candidates[0]!;
+const memberName = world.entities.characters.get(member.id)!.name;
+const privateIds = member.priv.map((i) => world.idOfIndex(i));
+out(`▶ ${memberName} (${member.id}) logs in through the EVE SSO: GET /auth/login → the SSO → /auth/callback`);
+let ssoOk = false;
+try {
+  const begin = await fetch(`${apiUrl}/auth/login`, { redirect: "manual" });
+  const cookie = (begin.headers.get("set-cookie") ?? "").split(";")[0]!;
+  const authorize = new URL(begin.headers.get("location") ?? "");
+  // At the real SSO the member types a password; the simulator's SSO takes the character from the URL.
+  authorize.searchParams.set("character", String(member.id));
+  const back = await fetch(authorize, { redirect: "manual" });
+  const callback = await fetch(back.headers.get("location") ?? "", { headers: { cookie } });
+  const answer = (await callback.json()) as { status?: string; error?: string };
+  ssoOk = callback.status === 200;
+  out(`  callback: ${callback.status} ${answer.status ?? answer.error}`);
+} catch (err) {
+  out(`  login failed: ${(err as Error).message}`);
+}
+const privateStored = async () =>
+  privateIds.length === 0
+    ? 0
+    : (await sql()<{ n: number }[]>`select count(*)::int as n from killmails where killmail_id = any(${privateIds}::int8[])`)[0]!.n;
+out(`  its recent kills are read with its own token; ${privateIds.length} of them were never posted to zKillboard …`);
+while (ssoOk && (await privateStored()) < privateIds.length && Date.now() - started < opts.timeout * 1000) await Bun.sleep(500);
+const privateCount = await privateStored();
+out(`  ${privateCount} / ${privateIds.length} private kills stored (each fetched once from ESI; its public kills were already here)`);
+
 // Prices of the types just learned arrive through the price queue; the flagged value backfill (which
 // the scheduler runs every 10 minutes) then values the kills that waited for them. The demo runs it now.
 /** Jobs still to run on a queue, not counting the next runs its schedulers keep delayed. */
@@ -268,6 +324,10 @@ out(
 );
 out(`upstream requests   ${stats.total} (ESI: ${esiRoutes || "none"})`);
 out(
+  `EVE SSO member      ${memberName} (${member.id}): ${privateCount} of ${privateIds.length} private kills stored via its token` +
+    ` (${sim.sso.stats().codeExchanges} login, ${sim.sso.stats().refreshes} refreshes)`,
+);
+out(
   `ESI budget          ${stats.errorLimited} × 420, ${stats.rateLimited} × 429, ${stats.notModified} × 304, ${stats.violations} violations`,
 );
 out(
@@ -282,9 +342,10 @@ out(`API status          ${apiUrl}/api/status`);
 if (sample) out(`a killmail          ${apiUrl}/api/killmails/${sample.id}`);
 out(`dashboard           ${apiUrl}/admin/queues   (user: admin, password: ${adminToken})`);
 out(`metrics             ${apiUrl}/metrics        (Authorization: Bearer ${adminToken})`);
+out(`members (SSO)       ${apiUrl}/admin/api/sso   (Authorization: Bearer ${adminToken}); bun cli sso:list`);
 out(`simulator stats     ${sim.url}/_sim/stats`);
 out(`logs                ${logDir}/{workers,server,listener}.log`);
 out("══════════════════════════════════════════════════════════════════════════════════════");
 
-if (opts.exit) await stopAll(c.kills >= opts.kills ? 0 : 1);
+if (opts.exit) await stopAll(c.kills >= opts.kills && privateCount === privateIds.length ? 0 : 1);
 out("running; press CTRL+C to stop everything.");

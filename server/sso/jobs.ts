@@ -15,18 +15,26 @@ async function pendingJob(queue: "token" | "sync", key: string): Promise<Job | u
   return id ? ((await getQueue(queue).getJob(id)) ?? undefined) : undefined;
 }
 
-/** Adds the job, or makes the pending one run now when it waits in the delayed set. Returns its id. */
-async function runNow<Q extends "token" | "sync">(queue: Q, payload: PayloadOf<Q>, priority: PriorityTier): Promise<string> {
+/**
+ * Adds the job, or makes the pending one run now when it waits in the delayed set for its time (not
+ * when it waits out a retry's backoff: that one is left alone). `retrying`: the pending job has failed
+ * before and waits to be retried.
+ */
+async function runNow<Q extends "token" | "sync">(
+  queue: Q,
+  payload: PayloadOf<Q>,
+  priority: PriorityTier,
+): Promise<{ jobId: string; retrying: boolean }> {
   const added = await enqueueJob(queue, payload, { priority });
-  if (!added.added) {
-    const job = await getQueue(queue).getJob(added.jobId);
-    if (job && (await job.getState()) === "delayed") await job.promote().catch(() => {});
-  }
-  return added.jobId;
+  if (added.added) return { jobId: added.jobId, retrying: false };
+  const job = await getQueue(queue).getJob(added.jobId);
+  const retrying = (job?.attemptsMade ?? 0) > 0;
+  if (job && !retrying && (await job.getState()) === "delayed") await job.promote().catch(() => {});
+  return { jobId: added.jobId, retrying };
 }
 
 /** A refresh of this character's token as soon as possible (the token queue's first tier). */
-export function refreshNow(characterId: number): Promise<string> {
+export function refreshNow(characterId: number): Promise<{ jobId: string; retrying: boolean }> {
   return runNow("token", { characterId }, "credentials");
 }
 
@@ -36,8 +44,8 @@ export async function refreshAt(characterId: number, at: number): Promise<void> 
 }
 
 /** Polls this sync now. */
-export function syncNow(kind: SyncKind, id: number, priority: PriorityTier = "user"): Promise<string> {
-  return runNow("sync", { kind, id }, priority);
+export async function syncNow(kind: SyncKind, id: number, priority: PriorityTier = "user"): Promise<string> {
+  return (await runNow("sync", { kind, id }, priority)).jobId;
 }
 
 /** Removes a sync's pending job (a revoked token, a sync that ended); an active one ends by itself. */

@@ -11,7 +11,7 @@
 // one job per sync across every process; Postgres keeps `next_sync_at`, so reconcile re-creates a job
 // Redis lost. The access token comes from the token queue: missing or about to expire, a refresh is
 // asked for at once and the sync waits a moment (in the delayed set, no attempt spent).
-import { DelayedError, type Job } from "bullmq";
+import { DelayedError, type Job, UnrecoverableError } from "bullmq";
 import { InvalidError, NotFoundError, RetryableError } from "../esi/errors.ts";
 import type { EsiResult } from "../esi/index.ts";
 import { withEsi } from "../esi/job.ts";
@@ -25,8 +25,9 @@ import { refreshAt, refreshNow } from "./jobs.ts";
 import { endSync, loadSync, recordSync, type SyncKind } from "./store.ts";
 import { accessToken, accessTokenTtl, dropAccessToken, REFRESH_AHEAD_MS } from "./tokens.ts";
 
-/** How long a sync waits for a token refresh it asked for. */
+/** How long a sync waits for a token refresh it asked for (longer while the refresh is being retried). */
 const TOKEN_WAIT_MS = 2_000;
+const TOKEN_RETRY_WAIT_MS = 30_000;
 /** After a transient failure (5xx, timeout), the next poll. */
 const FAILURE_RETRY_MS = 60_000;
 
@@ -61,10 +62,15 @@ export async function runSync(payload: PayloadOf<"sync">, job: Job): Promise<Syn
     return { state: "stopped", reason: !row ? "no such sync" : row.status !== "active" ? `sync ${row.status}` : "token revoked" };
   }
   const characterId = row.character_id;
+  if (config().sso.encryptionKeys.length === 0 || !config().sso.clientId) {
+    // This process cannot open tokens: fail for good (reconcile re-creates the job in a configured process).
+    throw new UnrecoverableError("EVE SSO is not configured in this process (EVE_SSO_CLIENT_ID, TOKEN_ENCRYPTION_KEY)");
+  }
   const token = await accessToken(characterId);
   if (!token) {
-    await refreshNow(characterId);
-    return waitUntil(job, Date.now() + TOKEN_WAIT_MS, `waiting for a token refresh of ${characterId}`);
+    // While the refresh waits out a retry's backoff (the SSO is down), look again less often.
+    const { retrying } = await refreshNow(characterId);
+    return waitUntil(job, Date.now() + (retrying ? TOKEN_RETRY_WAIT_MS : TOKEN_WAIT_MS), `waiting for a token refresh of ${characterId}`);
   }
 
   let seen = 0;

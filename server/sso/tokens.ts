@@ -68,7 +68,17 @@ export async function revokeCharacter(characterId: number, reason: string): Prom
 
 /** One refresh against the SSO, the caller holding the lease. */
 async function refreshOnce(characterId: number): Promise<RefreshOutcome> {
-  const stored = await refreshToken(characterId);
+  let stored: Awaited<ReturnType<typeof refreshToken>>;
+  try {
+    stored = await refreshToken(characterId);
+  } catch (err) {
+    // Sealed with a key TOKEN_ENCRYPTION_KEY no longer lists (or tampered with): unusable for good. A
+    // process without any key fails the job instead (its configuration is wrong, not the token).
+    if (!(err instanceof SealError) || config().sso.encryptionKeys.length === 0) throw err;
+    const reason = `refresh token cannot be opened (${err.message}): the member must log in again`;
+    await revokeCharacter(characterId, reason);
+    return { state: "revoked", reason };
+  }
   if (!stored) return { state: "gone" };
   let tokens: Awaited<ReturnType<typeof refreshTokens>>;
   try {
