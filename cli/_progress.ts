@@ -39,7 +39,10 @@ async function barProgress(opts: ProgressOptions, stream: NodeJS.WritableStream)
       stream,
       format: (options, params, payload) =>
         (params.total > 0 ? withTotal : withoutTotal)
-          .replace("{bar}", "#".repeat(Math.round(params.progress * (options.barsize ?? 40))).padEnd(options.barsize ?? 40, "-"))
+          .replace(
+            "{bar}",
+            drawBar(params.progress, options.barsize ?? 40, options.barCompleteChar ?? "#", options.barIncompleteChar ?? "-"),
+          )
           .replace("{percentage}", String(Math.floor(params.progress * 100)))
           .replace("{value}", String(params.value))
           .replace("{total}", String(params.total))
@@ -70,6 +73,12 @@ async function barProgress(opts: ProgressOptions, stream: NodeJS.WritableStream)
       bar.stop();
     },
   };
+}
+
+/** The bar's cells: the done share in the preset's complete character, the rest in its incomplete one. */
+function drawBar(progress: number, size: number, done: string, left: string): string {
+  const cells = Math.max(0, Math.min(size, Math.round(progress * size)));
+  return done.repeat(cells) + left.repeat(size - cells);
 }
 
 function lineProgress(opts: ProgressOptions, stream: NodeJS.WritableStream): Progress {
