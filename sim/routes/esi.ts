@@ -33,8 +33,16 @@ const ROUTES: [string, RegExp, string][] = [
   ["GET", /^\/status$/, "status"],
 ];
 
-/** Rate-limit groups of the spec's x-rate-limit that the simulator enforces: route key → group. */
-const GROUPS: Record<string, string> = { killmail: "killmail", status: "status" };
+/**
+ * Rate-limit groups of the spec's x-rate-limit that the simulator enforces: route key → group (per IP for
+ * `killmail` and `status`, per application + character for the authenticated ones).
+ */
+const GROUPS: Record<string, string> = {
+  killmail: "killmail",
+  status: "status",
+  character_killmails: "char-killmail",
+  corporation_killmails: "corp-killmail",
+};
 
 /** The spec's `status` group: 600 tokens per 15 minutes (fixed; tests shrink only the killmail group). */
 export const STATUS_TOKENS = 600;
@@ -187,13 +195,6 @@ async function route(ctx: Ctx, req: In, name: string): Promise<Reply> {
       return error(404, "Not found");
   }
 }
-
-/** The rate-limit group of a route (per IP for `killmail`, per application + character for the authenticated ones). */
-const GROUPS: Record<string, string> = {
-  killmail: "killmail",
-  character_killmails: "char-killmail",
-  corporation_killmails: "corp-killmail",
-};
 
 const accessClaims = z.object({
   sub: z.string().regex(/^CHARACTER:EVE:\d+$/),
