@@ -86,7 +86,7 @@ describe("queue:retry", () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
       retried: 0,
-      queues: [{ queue: "character", retried: 0, skipped: 1, gone: 0 }],
+      queues: [{ queue: "character", retried: 0, skipped: 1, notTransient: 0, gone: 0 }],
     });
     expect(await stats("character")).toMatchObject({ failed: 1, prioritized: 1 });
   });

@@ -45,3 +45,20 @@ export function isTransientFailure(err: unknown): boolean {
   if (e?.name === "MaxRetriesPerRequestError") return true;
   return typeof e?.message === "string" && /Connection is closed|Stream isn't writeable|connect ECONNREFUSED/.test(e.message);
 }
+
+/** Names of errors a retry can outlive (the classes above, as a failed job records them). */
+const TRANSIENT_NAMES = new Set(["RetryableError", "TimeoutError", "MaxRetriesPerRequestError"]);
+/** Names of errors no retry fixes (UnrecoverableError and the upstream 404/4xx classes). */
+const PERMANENT_NAMES = new Set(["UnrecoverableError", "NotFoundError", "InvalidError", "InvalidPayloadError"]);
+
+/**
+ * isTransientFailure for a failure known only by its error name and message — a failed job keeps no
+ * more (BullMQ stores the message and the stack). A Postgres SQLSTATE is not in the message, so database
+ * faults count as transient only when their message names a connection problem.
+ */
+export function isTransientReason(name: string, message: string): boolean {
+  if (PERMANENT_NAMES.has(name)) return false;
+  if (TRANSIENT_NAMES.has(name)) return true;
+  if ([...NETWORK_CODES].some((code) => message.includes(code))) return true;
+  return /Connection is closed|Stream isn't writeable|connect ECONNREFUSED|timed out|did not answer within|terminating connection|too many clients|deadlock detected|could not serialize/i.test(message);
+}

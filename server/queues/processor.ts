@@ -1,8 +1,10 @@
 // The contract of a queue/<name>.ts file and the factory that builds one from the registry: the
 // payload is validated before the handler sees it, outbox queues close (or fail) the outbox row of
 // their work, and createWorker() applies the queue's declared worker options with the environment's
-// overrides (QUEUE_<NAME>_CONCURRENCY / _RATE / _LOCK_SECONDS).
-import { type Job, type Processor, UnrecoverableError, Worker, type WorkerOptions } from "bullmq";
+// overrides (QUEUE_<NAME>_CONCURRENCY / _RATE / _LOCK_SECONDS), a name saying where it runs (host:pid, shown
+// by the dashboard) and BullMQ's per-minute metrics (the dashboard's charts).
+import { hostname } from "node:os";
+import { type Job, MetricsTime, type Processor, UnrecoverableError, Worker, type WorkerOptions } from "bullmq";
 import { config } from "../helpers/config.ts";
 import { createRedis } from "../helpers/redis.ts";
 import { closeOutbox, failOutbox, noteOutboxError } from "../outbox/rows.ts";
@@ -17,6 +19,10 @@ import {
   type WorkerDeclaration,
   workKey,
 } from "./registry.ts";
+import { noteSchedulerRun } from "./schedulers.ts";
+
+/** Who runs a worker, as the dashboard shows it: host and process id. */
+export const WORKER_NAME = `${hostname()}:${process.pid}`;
 
 export type ProcessorWrapper = <T>(processor: Processor<T>) => Processor<T>;
 
@@ -68,6 +74,8 @@ async function settlingOutbox<Q extends QueueName>(
 export function defineProcessor<Q extends QueueName>(queue: Q, handle: JobHandler<Q>): ProcessorModule<Q> {
   const declaration = queueDeclaration(queue);
   const processor: Processor<PayloadOf<Q>> = async (job) => {
+    // A scheduler's job: its start is the scheduler's "last run" (never worth failing the job for).
+    if (job.repeatJobKey) await noteSchedulerRun(job.repeatJobKey).catch(() => {});
     let payload: PayloadOf<Q>;
     try {
       payload = parsePayload(queue, job.data);
@@ -91,6 +99,8 @@ export function defineProcessor<Q extends QueueName>(queue: Q, handle: JobHandle
         prefix: config().queuePrefix,
         concurrency: opts.concurrency,
         autorun: false,
+        name: WORKER_NAME,
+        metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
         settings: { backoffStrategy: cappedBackoff },
         ...overrides,
       };
