@@ -60,5 +60,7 @@ export function isTransientReason(name: string, message: string): boolean {
   if (PERMANENT_NAMES.has(name)) return false;
   if (TRANSIENT_NAMES.has(name)) return true;
   if ([...NETWORK_CODES].some((code) => message.includes(code))) return true;
-  return /Connection is closed|Stream isn't writeable|connect ECONNREFUSED|timed out|did not answer within|terminating connection|too many clients|deadlock detected|could not serialize/i.test(message);
+  return /Connection is closed|Stream isn't writeable|connect ECONNREFUSED|timed out|did not answer within|terminating connection|too many clients|deadlock detected|could not serialize/i.test(
+    message,
+  );
 }

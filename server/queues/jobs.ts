@@ -93,12 +93,18 @@ export async function listJobs(
   const take = Math.min(Math.max(1, limit), MAX_PAGE);
   if (state === "paused" && !(await q.isPaused())) return { queue, state, total: 0, start, jobs: [] };
   const type = state === "paused" ? "waiting" : state;
-  const [jobs, total] = await Promise.all([q.getJobs([type], start, start + take - 1, type !== "completed" && type !== "failed"), q.getJobCountByTypes(type)]);
+  const [jobs, total] = await Promise.all([
+    q.getJobs([type], start, start + take - 1, type !== "completed" && type !== "failed"),
+    q.getJobCountByTypes(type),
+  ]);
   return { queue, state, total, start, jobs: jobs.filter((j): j is Job => Boolean(j)).map(summary) };
 }
 
 /** Failed or active jobs of every queue, newest first, at most `limit` of each queue. */
-export async function jobsAcrossQueues(state: "failed" | "active", limit = 50): Promise<{ state: string; total: number; jobs: (JobSummary & { queue: QueueName })[] }> {
+export async function jobsAcrossQueues(
+  state: "failed" | "active",
+  limit = 50,
+): Promise<{ state: string; total: number; jobs: (JobSummary & { queue: QueueName })[] }> {
   const pages = await Promise.all(QUEUE_NAMES.map((queue) => listJobs(queue, state, 0, limit)));
   const jobs = pages.flatMap((p) => p.jobs.map((j) => ({ queue: p.queue, ...j })));
   jobs.sort((a, b) => (b.finishedOn ?? b.processedOn ?? b.timestamp) - (a.finishedOn ?? a.processedOn ?? a.timestamp));

@@ -14,14 +14,7 @@ import { log } from "../helpers/logger.ts";
 import { redis } from "../helpers/redis.ts";
 import { scheduleJob } from "./enqueue.ts";
 import { getQueue } from "./queue.ts";
-import {
-  QUEUE_NAMES,
-  QUEUES,
-  type QueueDeclaration,
-  type QueueName,
-  type SchedulerDeclaration,
-  schedulerDeclaration,
-} from "./registry.ts";
+import { QUEUE_NAMES, QUEUES, type QueueDeclaration, type QueueName, type SchedulerDeclaration, schedulerDeclaration } from "./registry.ts";
 
 /** When a scheduler fires: a cron pattern (UTC) or an interval in ms. */
 export type SchedulerTiming = { cron: string } | { every: number };
@@ -111,7 +104,11 @@ export async function noteSchedulerRun(schedulerId: string, at = Date.now()): Pr
 /** Every scheduler of every queue, running and paused, ordered by queue and id. */
 export async function listSchedulers(): Promise<SchedulerInfo[]> {
   const [paused, lastRuns] = await Promise.all([pausedSpecs(), redis().hgetall(lastRunKey())]);
-  const info = (id: string, queue: QueueName, fields: Omit<SchedulerInfo, "id" | "queue" | "lastRun" | "declared" | "description">): SchedulerInfo => {
+  const info = (
+    id: string,
+    queue: QueueName,
+    fields: Omit<SchedulerInfo, "id" | "queue" | "lastRun" | "declared" | "description">,
+  ): SchedulerInfo => {
     const declared = declaredSchedulerOf(id);
     return {
       id,
@@ -140,7 +137,9 @@ export async function listSchedulers(): Promise<SchedulerInfo[]> {
   }
   for (const [id, spec] of paused) {
     if (rows.some((r) => r.id === id)) continue; // re-created meanwhile by hand: it runs
-    rows.push(info(id, spec.queue, { pattern: spec.pattern, every: spec.every, tz: spec.tz, paused: true, next: null, data: spec.template.data }));
+    rows.push(
+      info(id, spec.queue, { pattern: spec.pattern, every: spec.every, tz: spec.tz, paused: true, next: null, data: spec.template.data }),
+    );
   }
   return rows.sort((a, b) => a.queue.localeCompare(b.queue) || a.id.localeCompare(b.id));
 }
@@ -152,7 +151,11 @@ async function findRunning(id: string): Promise<{ queue: QueueName; spec: Paused
   for (const queue of queues) {
     const s = await getQueue(queue).getJobScheduler(id);
     if (!s) continue;
-    const template = { name: s.name || queue, data: s.template?.data as unknown, opts: (s.template?.opts ?? {}) as Record<string, unknown> };
+    const template = {
+      name: s.name || queue,
+      data: s.template?.data as unknown,
+      opts: (s.template?.opts ?? {}) as Record<string, unknown>,
+    };
     return { queue, spec: { queue, pattern: s.pattern ?? null, every: s.every ? Number(s.every) : null, tz: s.tz ?? null, template } };
   }
   return null;
@@ -203,12 +206,18 @@ export async function removeScheduler(id: string): Promise<boolean> {
  * existing one of any queue (keeping its job). A paused one stays paused with the new timing. Throws
  * for an id that is neither declared nor existing (see schedulerExists).
  */
-export async function upsertScheduler(id: string, timing?: SchedulerTiming): Promise<{ queue: QueueName; paused: boolean } & SchedulerTiming> {
+export async function upsertScheduler(
+  id: string,
+  timing?: SchedulerTiming,
+): Promise<{ queue: QueueName; paused: boolean } & SchedulerTiming> {
   const declared = declaredSchedulerOf(id);
   const paused = (await pausedSpecs()).get(id);
   if (paused) {
     const when = timing ?? (declared ? timingOf(declared.scheduler) : paused.pattern ? { cron: paused.pattern } : { every: paused.every! });
-    const spec: PausedSpec = "cron" in when ? { ...paused, pattern: when.cron, every: null, tz: "UTC" } : { ...paused, pattern: null, every: when.every, tz: null };
+    const spec: PausedSpec =
+      "cron" in when
+        ? { ...paused, pattern: when.cron, every: null, tz: "UTC" }
+        : { ...paused, pattern: null, every: when.every, tz: null };
     await redis().hset(pausedKey(), id, JSON.stringify(spec));
     return { queue: paused.queue, paused: true, ...when };
   }
@@ -219,7 +228,12 @@ export async function upsertScheduler(id: string, timing?: SchedulerTiming): Pro
   }
   const running = await findRunning(id);
   if (!running || !timing) throw new Error(`no job scheduler '${id}'`);
-  await createFrom(id, "cron" in timing ? { ...running.spec, pattern: timing.cron, every: null, tz: "UTC" } : { ...running.spec, pattern: null, every: timing.every, tz: null });
+  await createFrom(
+    id,
+    "cron" in timing
+      ? { ...running.spec, pattern: timing.cron, every: null, tz: "UTC" }
+      : { ...running.spec, pattern: null, every: timing.every, tz: null },
+  );
   return { queue: running.queue, paused: false, ...timing };
 }
 

@@ -1,12 +1,14 @@
 // The operator's web surface, behind ADMIN_TOKEN (Authorization: Bearer <token>, or Basic with any user
 // and the token as password so a browser can open the dashboard): the bull-board dashboard at
-// /admin/queues, a small JSON admin API (pause/resume/retry/clean a queue, reconcile, relay) and
-// Prometheus metrics at /metrics. Without ADMIN_TOKEN all of it answers 403.
+// /admin/queues, the JSON admin API (queues and single jobs: admin-jobs.ts; schedulers: admin-schedulers.ts;
+// ledger, SSO, reconcile, relay here) and Prometheus metrics at /metrics. Without ADMIN_TOKEN all of it
+// answers 403.
 
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { HonoAdapter } from "@bull-board/hono";
-import { Hono, type MiddlewareHandler } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { serveStatic } from "hono/bun";
 import { z } from "zod";
 import { config } from "../helpers/config.ts";
@@ -14,8 +16,10 @@ import { listLedgerFailures, retryLedgerFailures } from "../outbox/failures.ts";
 import { reconcile } from "../outbox/reconcile.ts";
 import { relayOutbox } from "../outbox/relay.ts";
 import { getQueue } from "../queues/queue.ts";
-import { isQueueName, QUEUE_NAMES, type QueueName } from "../queues/registry.ts";
+import { QUEUE_NAMES } from "../queues/registry.ts";
 import { listSso, revokeSso, syncSsoNow } from "../sso/manage.ts";
+import { adminJobRoutes } from "./admin-jobs.ts";
+import { adminSchedulerRoutes } from "./admin-schedulers.ts";
 import { presentsAdminToken } from "./admin-token.ts";
 import { metricsText } from "./metrics.ts";
 
@@ -35,12 +39,8 @@ export function requireAdmin(): MiddlewareHandler {
 const idsOrAll = z.union([z.literal("all"), z.array(z.number().int().positive()).min(1).max(100_000)]);
 const retryBody = z.object({ intake: idsOrAll.optional(), outbox: idsOrAll.optional() }).strict();
 
-function queueParam(name: string): QueueName | null {
-  return isQueueName(name) ? name : null;
-}
-
-export function adminRoutes(): Hono {
-  const app = new Hono();
+export function adminRoutes(): OpenAPIHono {
+  const app = new OpenAPIHono();
   app.use("/admin/*", requireAdmin());
   app.use("/metrics", requireAdmin());
 
@@ -53,39 +53,10 @@ export function adminRoutes(): Hono {
   });
   app.route("/admin/queues", board.registerPlugin());
 
-  const unknownQueue = (name: string) => ({ error: `unknown queue '${name}'`, queues: QUEUE_NAMES });
+  // Queues, single jobs and schedulers: documented routes (OpenAPI), behind the same token.
+  app.route("/", adminJobRoutes());
+  app.route("/", adminSchedulerRoutes());
 
-  app.post("/admin/api/queues/:queue/pause", async (c) => {
-    const q = queueParam(c.req.param("queue"));
-    if (!q) return c.json(unknownQueue(c.req.param("queue")), 404);
-    await getQueue(q).pause();
-    return c.json({ queue: q, paused: true });
-  });
-  app.post("/admin/api/queues/:queue/resume", async (c) => {
-    const q = queueParam(c.req.param("queue"));
-    if (!q) return c.json(unknownQueue(c.req.param("queue")), 404);
-    await getQueue(q).resume();
-    return c.json({ queue: q, paused: false });
-  });
-  app.post("/admin/api/queues/:queue/retry-failed", async (c) => {
-    const q = queueParam(c.req.param("queue"));
-    if (!q) return c.json(unknownQueue(c.req.param("queue")), 404);
-    const failed = await getQueue(q).getFailed();
-    let retried = 0;
-    for (const job of failed) {
-      await job.retry("failed");
-      retried++;
-    }
-    return c.json({ queue: q, retried });
-  });
-  app.post("/admin/api/queues/:queue/clean", async (c) => {
-    const q = queueParam(c.req.param("queue"));
-    if (!q) return c.json(unknownQueue(c.req.param("queue")), 404);
-    const state = c.req.query("state") ?? "completed";
-    if (state !== "completed" && state !== "failed") return c.json({ error: "state must be completed or failed" }, 400);
-    const removed = await getQueue(q).clean(0, 100_000, state);
-    return c.json({ queue: q, state, removed: removed.length });
-  });
   app.get("/admin/api/ledger/failed", async (c) => {
     const limit = Number(c.req.query("limit") ?? 50);
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
