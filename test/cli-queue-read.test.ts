@@ -1,5 +1,5 @@
 // `bun cli` read-only queue commands as real processes: queue:stats (table, JSON, --watch),
-// queue:failed, queue:schedulers, --help of every command, and the exit codes of usage, configuration
+// queue:failed, schedulers:list, --help of every command, and the exit codes of usage, configuration
 // and connection errors.
 
 import { readdirSync } from "node:fs";
@@ -157,9 +157,9 @@ describe("queue:failed", () => {
   });
 });
 
-describe("queue:schedulers", () => {
+describe("schedulers:list", () => {
   it("lists the schedulers of every queue with their pattern or interval and next run", async () => {
-    const result = await cli("queue:schedulers", "--json");
+    const result = await cli("schedulers:list", "--json");
     expect(result.code).toBe(0);
     const rows = JSON.parse(result.stdout) as Record<string, unknown>[];
     const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
@@ -169,7 +169,7 @@ describe("queue:schedulers", () => {
     expect(new Date(next).getUTCHours()).toBe(11);
     expect(new Date(next).getUTCMinutes()).toBe(15);
 
-    const text = await cli("queue:schedulers");
+    const text = await cli("schedulers:list");
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/price-daily\s+price\s+cron 15 11 \* \* \* \(UTC\)\s+\d{4}-\d\d-\d\d 11:15:00Z \(in /);
     expect(text.stdout).toMatch(/alliance-snapshot-hourly\s+backfill\s+every 1h\s+/);

@@ -7,20 +7,9 @@ import { redis } from "../helpers/redis.ts";
 import { isTransientReason } from "../helpers/transient.ts";
 import { getQueue } from "./queue.ts";
 import { QUEUE_NAMES, type QueueName } from "./registry.ts";
+import { type CleanState, type ListState, MAX_PAGE } from "./states.ts";
 
-/**
- * The states a listing takes. `paused` is BullMQ 6's paused queue seen as a state: a paused queue's jobs
- * stay waiting (pausing is a flag), so it lists the waiting jobs of a paused queue and nothing otherwise.
- */
-export const LIST_STATES = ["waiting", "active", "delayed", "prioritized", "completed", "failed", "paused", "waiting-children"] as const;
-export type ListState = (typeof LIST_STATES)[number];
-
-/** The most jobs one page lists. */
-export const MAX_PAGE = 1_000;
-
-/** The states `clean` empties (never active: those are being worked on). */
-export const CLEAN_STATES = ["completed", "failed", "delayed", "waiting", "prioritized"] as const;
-export type CleanState = (typeof CLEAN_STATES)[number];
+export { CLEAN_STATES, type CleanState, LIST_STATES, type ListState, MAX_PAGE } from "./states.ts";
 
 /** A job as a listing shows it. */
 export interface JobSummary {
