@@ -2,7 +2,7 @@
 // and the CLI (job:*, jobs:list, queue:retry, queue:clean): list by state (paged), one job in detail (logs,
 // cut stack trace), retry with the de-duplication rule (a fresh set of attempts; skipped when the same
 // work is pending again in a newer job), remove, promote, clean. Nothing here prints or answers HTTP.
-import type { Job } from "bullmq";
+import type { Job, JobType } from "bullmq";
 import { redis } from "../helpers/redis.ts";
 import { isTransientReason } from "../helpers/transient.ts";
 import { getQueue } from "./queue.ts";
@@ -81,11 +81,9 @@ export async function listJobs(
   const q = getQueue(queue);
   const take = Math.min(Math.max(1, limit), MAX_PAGE);
   if (state === "paused" && !(await q.isPaused())) return { queue, state, total: 0, start, jobs: [] };
-  const type = state === "paused" ? "waiting" : state;
-  const [jobs, total] = await Promise.all([
-    q.getJobs([type], start, start + take - 1, type !== "completed" && type !== "failed"),
-    q.getJobCountByTypes(type),
-  ]);
+  const types: JobType[] = state === "paused" ? ["waiting", "prioritized"] : [state];
+  const asc = state !== "completed" && state !== "failed";
+  const [jobs, total] = await Promise.all([q.getJobs(types, start, start + take - 1, asc), q.getJobCountByTypes(...types)]);
   return { queue, state, total, start, jobs: jobs.filter((j): j is Job => Boolean(j)).map(summary) };
 }
 

@@ -38,15 +38,17 @@ export const cronPattern = z
     }
   }, "not a valid cron pattern (5 fields: minute hour day-of-month month day-of-week, UTC)");
 
-/** A scheduler's timing as given by an operator: exactly one of cron or every (ms). */
+/** A scheduler's timing as given by an operator: one of cron or every (ms); neither: a default's declared timing. */
 export const schedulerTiming = z
   .object({
     cron: cronPattern.optional(),
     every: z.number().int().min(MIN_EVERY_MS).max(MAX_EVERY_MS).optional(),
   })
   .strict()
-  .refine((t) => (t.cron === undefined) !== (t.every === undefined), { message: "give exactly one of cron or every" })
-  .transform((t): SchedulerTiming => (t.cron !== undefined ? { cron: t.cron } : { every: t.every! }));
+  .refine((t) => t.cron === undefined || t.every === undefined, { message: "give one of cron or every, not both" })
+  .transform((t): SchedulerTiming | undefined =>
+    t.cron !== undefined ? { cron: t.cron } : t.every !== undefined ? { every: t.every } : undefined,
+  );
 
 /** A scheduler as operators see it. */
 export interface SchedulerInfo {
@@ -235,6 +237,11 @@ export async function upsertScheduler(
       : { ...running.spec, pattern: null, every: timing.every, tz: null },
   );
   return { queue: running.queue, paused: false, ...timing };
+}
+
+/** Whether the id is a default scheduler (declared in the registry), which an upsert may give its declared timing. */
+export function isDeclaredScheduler(id: string): boolean {
+  return declaredSchedulerOf(id) !== null;
 }
 
 /** Whether upsertScheduler knows this id: declared in the registry, running or paused. */

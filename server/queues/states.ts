@@ -3,7 +3,7 @@
 
 /**
  * The states a listing takes. `paused` is BullMQ 6's paused queue seen as a state: a paused queue's jobs
- * stay waiting (pausing is a flag), so it lists the waiting jobs of a paused queue and nothing otherwise.
+ * stay waiting (pausing is a flag), so it lists the waiting and prioritized jobs of a paused queue and nothing otherwise.
  */
 export const LIST_STATES = ["waiting", "active", "delayed", "prioritized", "completed", "failed", "paused", "waiting-children"] as const;
 export type ListState = (typeof LIST_STATES)[number];

@@ -3,6 +3,7 @@
 // remove, and upsert with a validated cron pattern or interval. Shared with the CLI's schedulers:*.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import {
+  isDeclaredScheduler,
   listSchedulers,
   pauseScheduler,
   removeScheduler,
@@ -36,7 +37,8 @@ const schedulerSchema = z
   .openapi("Scheduler");
 // The timing's rules (exactly one of cron or every, a parsable pattern, bounds): one schema, shared with the CLI.
 const timingBody = schedulerTiming.openapi("SchedulerTiming", {
-  description: 'exactly one of {"cron": "15 11 * * *"} (UTC, 5 fields) or {"every": 600000} (ms, 1,000 to a year)',
+  description:
+    'one of {"cron": "15 11 * * *"} (UTC, 5 fields) or {"every": 600000} (ms, 1,000 to a year); {} gives a default scheduler its declared timing',
 });
 
 const base = { tags: ["admin: schedulers"], security: ADMIN_SECURITY };
@@ -111,6 +113,11 @@ export function adminSchedulerRoutes(): OpenAPIHono {
     const { id } = c.req.valid("param");
     const timing = c.req.valid("json");
     if (!(await schedulerExists(id))) return c.json({ error: `no job scheduler '${id}' (declared in the registry or existing)` }, 404);
+    if (!timing && !isDeclaredScheduler(id))
+      return c.json(
+        { error: "invalid json 'cron': give cron or every (only a default scheduler has a declared timing)", field: "cron" },
+        400,
+      );
     await upsertScheduler(id, timing);
     return c.json((await find(id))!, 200);
   });

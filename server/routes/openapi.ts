@@ -42,7 +42,7 @@ export const ADMIN_ERRORS = {
   400: jsonResponse(errorSchema, "invalid input: the field is named"),
   401: jsonResponse(errorSchema, "no or wrong admin token"),
   403: jsonResponse(errorSchema, "admin API disabled (ADMIN_TOKEN unset)"),
-} as const;
+};
 
 const anyJson = z.looseObject({}).openapi("Json");
 
