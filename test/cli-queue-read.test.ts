@@ -171,8 +171,8 @@ describe("schedulers:list", () => {
 
     const text = await cli("schedulers:list");
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/price-daily\s+price\s+cron 15 11 \* \* \* \(UTC\)\s+\d{4}-\d\d-\d\d 11:15:00Z \(in /);
-    expect(text.stdout).toMatch(/alliance-snapshot-hourly\s+backfill\s+every 1h\s+/);
+    expect(text.stdout).toMatch(/price-daily\s+price\s+cron 15 11 \* \* \* \(UTC\)\s+running\s+\d{4}-\d\d-\d\d 11:15:00Z \(in /);
+    expect(text.stdout).toMatch(/alliance-snapshot-hourly\s+backfill\s+every 1h\s+running\s+/);
   });
 });
 
