@@ -7,6 +7,7 @@ import { sql } from "../db/client.ts";
 import { getAllianceCorporations, isNotFound, withEsi } from "../esi/index.ts";
 import { NPC_CORPORATION_MAX } from "../eve/ids.ts";
 import { enqueueJobs } from "../queues/enqueue.ts";
+import { jobProgress } from "../queues/job-report.ts";
 import { allianceCorporationsListName, cachedIdList, esiAllianceIds } from "./esi-lists.ts";
 
 export interface QueueAlliancesResult {
@@ -105,8 +106,10 @@ export async function allianceCorporationsTask(payload: { allianceId: number }, 
     ids = (await cachedIdList(allianceCorporationsListName(allianceId), () => withEsi(job, () => getAllianceCorporations(allianceId)))).ids;
   } catch (err) {
     if (!isNotFound(err)) throw err;
+    await jobProgress(job, 100, `ESI: alliance ${allianceId} not found (closed): nothing to do`);
     return { allianceId, corporations: 0, missing: 0, enqueued: 0, pending: 0, notFound: true };
   }
+  await jobProgress(job, 50, `ESI lists ${ids.length} corporations in alliance ${allianceId}`);
   const missing = await missingCorporations(ids);
   const r = missing.length
     ? await enqueueJobs(
@@ -115,5 +118,10 @@ export async function allianceCorporationsTask(payload: { allianceId: number }, 
         { priority: "backfill" },
       )
     : { added: 0, deduplicated: 0 };
+  await jobProgress(
+    job,
+    100,
+    `${missing.length} missing from our table: ${r.added} corporation jobs enqueued, ${r.deduplicated} already pending`,
+  );
   return { allianceId, corporations: ids.length, missing: missing.length, enqueued: r.added, pending: r.deduplicated };
 }

@@ -4,7 +4,9 @@
 // with the current counts instead of adding one. The daily job scheduler (backfill queue, task
 // `alliance-snapshot`, declared in the registry) is created by `bun queue` or
 // `bun cli snapshot:alliances --schedule`.
+import type { Job } from "bullmq";
 import { sql } from "../db/client.ts";
+import { jobLog, jobProgress } from "../queues/job-report.ts";
 import { ALLIANCE_SNAPSHOT_SCHEDULER_ID } from "../queues/registry.ts";
 import { removeScheduler, upsertScheduler } from "../queues/schedulers.ts";
 
@@ -46,8 +48,16 @@ export async function snapshotAlliances(date: string = utcDate()): Promise<Snaps
 }
 
 /** The `alliance-snapshot` backfill task (what the daily scheduler enqueues). */
-export function allianceSnapshotTask(payload: { date?: string | undefined }): Promise<SnapshotResult> {
-  return snapshotAlliances(payload.date ?? utcDate());
+export async function allianceSnapshotTask(payload: { date?: string | undefined }, job?: Job): Promise<SnapshotResult> {
+  const date = payload.date ?? utcDate();
+  await jobLog(job, `snapshot of every alliance for ${date}`);
+  const r = await snapshotAlliances(date);
+  await jobProgress(
+    job,
+    100,
+    `${r.alliances} alliances: ${r.inserted} rows new, ${r.updated} rewritten (${r.members} members, ${r.corporations} corporations)`,
+  );
+  return r;
 }
 
 /** Creates or updates the daily scheduler (idempotent: one scheduler id); default: the registry's cron. */

@@ -17,6 +17,7 @@ import { sql } from "../db/client.ts";
 import { InvalidError, NotFoundError } from "../esi/errors.ts";
 import { checkEsiKillmail, type EsiKillmail } from "../esi/killmail-schema.ts";
 import { config } from "../helpers/config.ts";
+import { jobProgress } from "../queues/job-report.ts";
 import { isControlFlowError, isFinalAttempt, isPermanentFailure } from "../queues/outcome.ts";
 import { killsOf, type PayloadOf, workKey } from "../queues/registry.ts";
 import { findBodies, type JobKill } from "./bodies.ts";
@@ -136,7 +137,12 @@ export async function ingestKillmailJob(payload: PayloadOf<"killmail">, job: Job
     throw err;
   }
   // The ledger kept this batch job's bodies until its kills were stored (or failed, whose rows keep them).
-  if (kills.length > 1) await releaseBatchBodies(jobKey);
+  if (kills.length > 1) {
+    await releaseBatchBodies(jobKey);
+    // An import's batch: what became of its kills, for the dashboard's job view.
+    const counts = Object.entries(outcome).filter(([, n]) => n > 0);
+    await jobProgress(job, 100, `${kills.length} kills: ${counts.map(([what, n]) => `${n} ${what}`).join(", ") || "nothing to do"}`);
+  }
   if (outcome.stored + outcome.existing + outcome.requeued === 0 && refusals.length > 0) {
     // Nothing of this job could be stored: it fails, with the reason, where an operator looks for failures.
     throw new UnrecoverableError(refusals[0]!.reason);
