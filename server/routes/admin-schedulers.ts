@@ -35,11 +35,10 @@ const schedulerSchema = z
     data: z.unknown(),
   })
   .openapi("Scheduler");
-// The timing's rules (exactly one of cron or every, a parsable pattern, bounds): one schema, shared with the CLI.
-const timingBody = schedulerTiming.openapi("SchedulerTiming", {
-  description:
-    'one of {"cron": "15 11 * * *"} (UTC, 5 fields) or {"every": 600000} (ms, 1,000 to a year); {} gives a default scheduler its declared timing',
-});
+// The timing's rules (one of cron or every, a parsable pattern, bounds) live in one schema, shared with the
+// CLI (server/queues/schedulers.ts; not extended with .openapi(): it may be built before @hono/zod-openapi loads).
+const TIMING_HELP =
+  'one of {"cron": "15 11 * * *"} (UTC, 5 fields) or {"every": 600000} (ms, 1,000 to a year); {} gives a default scheduler its declared timing';
 
 const base = { tags: ["admin: schedulers"], security: ADMIN_SECURITY };
 const notFound = { 404: jsonResponse(errorSchema, "no such scheduler") };
@@ -81,7 +80,7 @@ const routes = {
     method: "put",
     path: "/admin/api/schedulers/{id}",
     summary: "Create (a default one) or retime a scheduler: a cron pattern or an interval",
-    request: { params, body: { required: true, content: { "application/json": { schema: timingBody } } } },
+    request: { params, body: { required: true, description: TIMING_HELP, content: { "application/json": { schema: schedulerTiming } } } },
     responses: { 200: jsonResponse(schedulerSchema, "the scheduler as it is now"), ...notFound, ...ADMIN_ERRORS },
   }),
 };
