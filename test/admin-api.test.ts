@@ -4,6 +4,7 @@
 // resumed, 404 for an unknown queue and 400 naming the field; every admin route refuses a caller
 // without the token and leaks nothing; /openapi.json documents every route the app serves.
 import { randomBytes } from "node:crypto";
+import { compileErrors, validate } from "@readme/openapi-parser";
 import { UnrecoverableError, type Worker } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../server/app.ts";
@@ -393,6 +394,9 @@ describe("/openapi.json", () => {
       components: { securitySchemes: Record<string, { type: string; scheme: string }> };
     };
     expect(doc.openapi).toMatch(/^3\.0\.\d$/);
+    // Valid against the OpenAPI 3.0 schema (and the parser's own rules: unique ids, declared path parameters).
+    const validation = await validate(structuredClone(doc) as never);
+    expect(validation.valid ? "" : compileErrors(validation)).toBe("");
     expect(doc.info.title).toBeTruthy();
     expect(doc.components.securitySchemes.adminToken).toMatchObject({ type: "http", scheme: "bearer" });
 
