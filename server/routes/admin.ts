@@ -10,6 +10,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { serveStatic } from "hono/bun";
 import { z } from "zod";
 import { config } from "../helpers/config.ts";
+import { metricsText } from "../metrics/collect.ts";
 import { listLedgerFailures, retryLedgerFailures } from "../outbox/failures.ts";
 import { reconcile } from "../outbox/reconcile.ts";
 import { relayOutbox } from "../outbox/relay.ts";
@@ -17,7 +18,6 @@ import { getQueue } from "../queues/queue.ts";
 import { isQueueName, QUEUE_NAMES, type QueueName } from "../queues/registry.ts";
 import { listSso, revokeSso, syncSsoNow } from "../sso/manage.ts";
 import { presentsAdminToken } from "./admin-token.ts";
-import { metricsText } from "./metrics.ts";
 
 /** Accepts `Bearer <token>` or `Basic <anything>:<token>`. */
 export function requireAdmin(): MiddlewareHandler {
