@@ -18,36 +18,44 @@ export async function ensureKillPartitions(maxId?: number): Promise<number> {
   return row!.created;
 }
 
-/** Killmail ids a day when the stored kills of the last week cannot tell (old imports only): about EVE's rate. */
+/** Killmail ids a day when the stored kills cannot tell (too few, or over less than an hour): about EVE's rate. */
 export const DEFAULT_IDS_PER_DAY = 40_000;
+/** The rate of new killmail ids is measured over this many ids back from the newest kill. */
+const RATE_SPAN_IDS = 200_000;
 
 export interface PartitionRunway {
   /** Killmail ids between the newest stored or announced kill and the end of the last partition. */
   idsAhead: number;
-  /** idsAhead at the recent rate of new killmail ids (the last week's kills, else DEFAULT_IDS_PER_DAY). */
+  /** idsAhead at the rate of new killmail ids of the newest kills (else DEFAULT_IDS_PER_DAY). */
   daysAhead: number;
 }
 
-/** How far the kill partitions reach beyond the newest kill: index probes and the catalog, no table scan. */
+/**
+ * How far the kill partitions reach beyond the newest kill. Primary-key probes (the newest kill, the
+ * kill RATE_SPAN_IDS before it) and the catalog: the cost does not grow with the kills stored.
+ */
 export async function partitionRunway(): Promise<PartitionRunway> {
-  const [row] = await sql()<{ upper: number | null; newest: number; recentId: number | null; recentAt: Date | null }[]>`
+  const [row] = await sql()<{ upper: number | null; newestId: number | null; newestAt: Date | null; intakeId: number | null }[]>`
     select
       (select max(substring(pg_get_expr(c.relpartbound, c.oid) from 'TO \\(''?(\\d+)''?\\)')::int8)
          from pg_inherits i join pg_class c on c.oid = i.inhrelid
         where i.inhparent = 'killmails'::regclass) as upper,
-      greatest(coalesce((select max(killmail_id) from killmails), 0),
-               coalesce((select max(killmail_id) from killmail_intake), 0))::int8 as newest,
-      r.killmail_id as "recentId", r.killmail_time as "recentAt"
+      n.killmail_id as "newestId", n.killmail_time as "newestAt",
+      (select killmail_id from killmail_intake order by killmail_id desc limit 1) as "intakeId"
     from (select 1) one
-    left join lateral (select killmail_id, killmail_time from killmails
-                        where killmail_time > now() - interval '7 days'
-                        order by killmail_time limit 1) r on true`;
-  const idsAhead = Math.max(0, (row?.upper ?? 0) - (row?.newest ?? 0));
+    left join lateral (select killmail_id, killmail_time from killmails order by killmail_id desc limit 1) n on true`;
+  const newest = Math.max(row?.newestId ?? 0, row?.intakeId ?? 0);
+  const idsAhead = Math.max(0, (row?.upper ?? 0) - newest);
   let idsPerDay = DEFAULT_IDS_PER_DAY;
-  if (row?.recentId && row.recentAt) {
-    const days = (Date.now() - row.recentAt.getTime()) / 86_400_000;
-    const ids = row.newest - row.recentId;
-    if (days >= 1 && ids > 0) idsPerDay = ids / days;
+  if (row?.newestId && row.newestAt) {
+    const [back] = await sql()<{ id: number; at: Date }[]>`
+      select killmail_id as id, killmail_time as at from killmails
+      where killmail_id <= ${Math.max(0, row.newestId - RATE_SPAN_IDS)} order by killmail_id desc limit 1`;
+    const [oldest] = back
+      ? [back]
+      : await sql()<{ id: number; at: Date }[]>`select killmail_id as id, killmail_time as at from killmails order by killmail_id limit 1`;
+    const days = (row.newestAt.getTime() - (oldest?.at.getTime() ?? 0)) / 86_400_000;
+    if (oldest && days >= 1 / 24 && row.newestId > oldest.id) idsPerDay = (row.newestId - oldest.id) / days;
   }
   return { idsAhead, daysAhead: idsAhead / idsPerDay };
 }
