@@ -5,6 +5,7 @@ import { config, describeConfig, exitOnConfigError } from "./server/helpers/conf
 import { log } from "./server/helpers/logger.ts";
 import { closeRedis, evictionPolicy, redis } from "./server/helpers/redis.ts";
 import { withTimeout } from "./server/helpers/timeout.ts";
+import { serveMetrics } from "./server/metrics/serve.ts";
 import { closeQueues } from "./server/queues/queue.ts";
 import { DEFAULT_PROCESSOR_DIR, discoverProcessors, selectProcessors } from "./server/runner/discover.ts";
 import { runWorkers } from "./server/runner/run.ts";
@@ -59,6 +60,8 @@ const program = new Command("queue")
       process.exit(1);
     }
 
+    // Prometheus scrapes this process's job counters, ESI answers and process metrics here (METRICS_PORT).
+    const metrics = serveMetrics("queue");
     const running = await runWorkers({
       modules: selected,
       limit: opts.limit,
@@ -70,6 +73,7 @@ const program = new Command("queue")
       registerSchedulers: opts.schedulers && config().defaultSchedulers,
     });
     await running.done;
+    await metrics?.stop();
     await closeQueues();
     await closeRedis();
     process.exit(0);

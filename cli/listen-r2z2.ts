@@ -29,14 +29,18 @@ export function register(program: Command): void {
     )
     .action(
       runCommand(async (opts: Options) => {
-        const [{ listenR2z2 }, { closeDb }, { requireEsiUserAgent }, { log }] = await Promise.all([
+        const [{ listenR2z2 }, { closeDb }, { requireEsiUserAgent }, { log }, { serveMetrics }] = await Promise.all([
           import("../server/feeds/r2z2-listener.ts"),
           import("../server/db/client.ts"),
           import("../server/helpers/config.ts"),
           import("../server/helpers/logger.ts"),
+          import("../server/metrics/serve.ts"),
         ]);
         requireEsiUserAgent();
         onCleanup(closeDb);
+        // cursor, lag, last success, process metrics for Prometheus (METRICS_PORT; 0: off)
+        const metrics = serveMetrics("listener");
+        if (metrics) onCleanup(() => metrics.stop());
         const logger = log("r2z2");
         let lastLog = 0;
         const listener = listenR2z2({

@@ -19,6 +19,9 @@ interface Service {
   healthcheck?: { test: string[] };
   ports?: string[];
   restart?: string;
+  profiles?: string[];
+  volumes?: string[];
+  entrypoint?: string[];
 }
 
 const source = readFileSync(join(ROOT, "docker-compose.yml"), "utf8");
@@ -30,10 +33,11 @@ const compose = parse(source, { merge: true, uniqueKeys: true, strict: true }) a
 const services = compose.services;
 const APP = ["migrate", "workers-killmail", "workers-entities", "workers-values", "server", "listener"];
 const WORKERS = ["workers-killmail", "workers-entities", "workers-values"];
+const MONITORING = ["prometheus", "grafana"];
 
 describe("docker-compose.yml", () => {
   it("has Redis, PostgreSQL 15, migrations, the worker groups, the server and the listener", () => {
-    expect(Object.keys(services).sort()).toEqual([...APP, "postgres", "redis"].sort());
+    expect(Object.keys(services).sort()).toEqual([...APP, ...MONITORING, "postgres", "redis"].sort());
     expect(services.postgres!.image).toMatch(/^postgres:15/);
     const redisCommand = services.redis!.command!.join(" ");
     expect(redisCommand).toContain("--appendonly yes");
@@ -72,7 +76,7 @@ describe("docker-compose.yml", () => {
         migrate: { condition: "service_completed_successfully" },
       });
     }
-    expect(Object.keys(compose.volumes).sort()).toEqual(["postgres-data", "redis-data"]);
+    expect(Object.keys(compose.volumes).sort()).toEqual(["grafana-data", "postgres-data", "prometheus-data", "redis-data"]);
   });
 
   it("configures the app from the documented variables; secrets come from the environment", () => {
@@ -86,6 +90,8 @@ describe("docker-compose.yml", () => {
         expect(env[v], `${name} ${v}`).toBe(`\${${v}:-}`);
       }
     }
+    // The workers and the listener serve /metrics on a fixed port inside the network (Prometheus' targets).
+    for (const name of [...WORKERS, "listener"]) expect(services[name]!.environment!.METRICS_PORT, name).toBe("9464");
     expect(services.postgres!.environment!.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
     expect(services.server!.environment!.PORT).toBe("${PORT:-3000}");
     expect(services.server!.ports).toEqual(["${PORT:-3000}:${PORT:-3000}"]);
@@ -98,6 +104,51 @@ describe("docker-compose.yml", () => {
         }
       }
     }
+  });
+
+  it("runs Prometheus and Grafana only under the monitoring profile, wired to every process and to the shipped files", () => {
+    for (const name of Object.keys(services)) {
+      expect(services[name]!.profiles, name).toEqual(MONITORING.includes(name) ? ["monitoring"] : undefined);
+    }
+    const prometheus = services.prometheus!;
+    expect(prometheus.volumes).toContain("./deploy/prometheus:/etc/killboard:ro");
+    expect(prometheus.environment).toMatchObject({ ADMIN_TOKEN: "${ADMIN_TOKEN:-}", SERVER_PORT: "${PORT:-3000}" });
+    expect(prometheus.ports).toEqual(["127.0.0.1:${PROMETHEUS_PORT:-9090}:9090"]);
+    const config = parse(readFileSync(join(ROOT, "deploy/prometheus/prometheus.yml"), "utf8")) as {
+      rule_files: string[];
+      scrape_configs: {
+        job_name: string;
+        static_configs?: { targets: string[] }[];
+        dns_sd_configs?: { names: string[]; port: number }[];
+        authorization?: { credentials_file: string };
+      }[];
+    };
+    expect(config.rule_files).toEqual(["/etc/killboard/alerts.yml"]);
+    const jobs = Object.fromEntries(config.scrape_configs.map((j) => [j.job_name, j]));
+    expect(Object.keys(jobs).sort()).toEqual(["listener", "server", "workers"]);
+    // The entrypoint puts the server's PORT in place of 3000 and the token where every job reads it.
+    expect(jobs.server!.static_configs![0]!.targets).toEqual(["server:3000"]);
+    expect(prometheus.command!.join(" ")).toContain('sed "s/server:3000/server:$$SERVER_PORT/"');
+    for (const job of Object.values(jobs)) expect(job.authorization?.credentials_file, job.job_name).toBe("/tmp/admin-token");
+    expect(jobs.workers!.dns_sd_configs![0]).toMatchObject({ names: WORKERS, port: 9464 });
+    expect(jobs.listener!.static_configs![0]!.targets).toEqual(["listener:9464"]);
+
+    const grafana = services.grafana!;
+    expect(grafana.volumes).toEqual(
+      expect.arrayContaining([
+        "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro",
+        "./deploy/grafana/dashboards:/etc/grafana/dashboards:ro",
+      ]),
+    );
+    expect(grafana.ports).toEqual(["127.0.0.1:${GRAFANA_PORT:-3001}:3000"]);
+    const datasources = parse(readFileSync(join(ROOT, "deploy/grafana/provisioning/datasources/prometheus.yml"), "utf8")) as {
+      datasources: { uid: string; url: string }[];
+    };
+    expect(datasources.datasources[0]).toMatchObject({ uid: "killboard-prometheus", url: "http://prometheus:9090" });
+    const providers = parse(readFileSync(join(ROOT, "deploy/grafana/provisioning/dashboards/killboard.yml"), "utf8")) as {
+      providers: { options: { path: string } }[];
+    };
+    expect(providers.providers[0]!.options.path).toBe("/etc/grafana/dashboards");
   });
 
   it("is accepted by `docker-compose config -q` (or, without the binary, is well-formed YAML with resolvable anchors)", () => {
@@ -130,6 +181,14 @@ describe("docker-compose.yml", () => {
       REDIS_URL: "redis://redis:6379",
     });
     expect(resolved.services.server!.environment!.PORT).toBe("8080");
+
+    const monitoring = parse(
+      compose({ ...secrets, ADMIN_TOKEN: "a-token-of-16-chars", PORT: "8080" }, "--profile", "monitoring", "config").stdout,
+    ) as {
+      services: Record<string, Service>;
+    };
+    expect(monitoring.services.prometheus!.environment).toMatchObject({ ADMIN_TOKEN: "a-token-of-16-chars", SERVER_PORT: "8080" });
+    expect(monitoring.services.grafana).toBeDefined();
 
     const missing = compose({ ESI_USER_AGENT: secrets.ESI_USER_AGENT }, "config", "-q");
     expect(missing.status).not.toBe(0);

@@ -87,6 +87,8 @@ describe("the documented configuration", () => {
     ["bun queue", "queue.ts", [], { KILLMAIL_BATCH_SIZE: "500" }, "KILLMAIL_BATCH_SIZE"],
     ["bun queue", "queue.ts", [], { RECONCILE_INTERVAL_MS: "5m" }, "RECONCILE_INTERVAL_MS"],
     ["bun server", "server/index.ts", [], { PORT: "99999" }, "PORT"],
+    ["bun queue", "queue.ts", [], { METRICS_PORT: "9464x" }, "METRICS_PORT"],
+    ["bun cli listen:r2z2", "cli.ts", ["listen:r2z2", "--once"], { METRICS_PORT: "-1" }, "METRICS_PORT"],
     ["bun queue", "queue.ts", [], { QUEUE_KILLMAIL_CONCURRENCY: "-1" }, "QUEUE_KILLMAIL_CONCURRENCY"],
     ["bun cli", "cli.ts", ["health"], { QUEUE_NOPE_RATE: "3" }, "QUEUE_NOPE_RATE"],
   ] as const)("%s with %o exits 2 naming %s", async (_, entry, args, env, variable) => {

@@ -367,6 +367,22 @@ export const cursors = pgTable("cursors", {
   updatedAt: tstz("updated_at").notNull().defaultNow(),
 });
 
+/**
+ * Row counts of the big kill tables (killmails, killmail_values), kept exact by statement-level triggers
+ * (drizzle/0011_row_counts.sql) so /api/status and /metrics never count whole tables: the sum of a
+ * table's rows is its count. Sharded by backend (pg_backend_pid() % 64) so concurrent store
+ * transactions do not queue on one row.
+ */
+export const rowCounts = pgTable(
+  "row_counts",
+  {
+    tableName: text("table_name").notNull(),
+    shard: smallint("shard").notNull(),
+    n: bigint("n", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tableName, t.shard] })],
+);
+
 /** Per-alliance daily member and corporation counts. */
 export const allianceSnapshots = pgTable(
   "alliance_snapshots",

@@ -20,6 +20,7 @@ import { config } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
 import { loadLua } from "../helpers/lua.ts";
 import { redis } from "../helpers/redis.ts";
+import { esiResponseClass, esiResponses } from "../metrics/registry.ts";
 import { currentEsiClass, type EsiClass } from "./caller.ts";
 import { type BlockReason, EsiBlockedError } from "./errors.ts";
 import { esiHeaders } from "./headers.ts";
@@ -280,6 +281,7 @@ export async function settle(ticket: Ticket, outcome: Outcome | undefined): Prom
   const k = esiKeys();
   const h = outcome?.headers ?? {};
   const group = h["x-ratelimit-group"] || ticket.group || "";
+  esiResponses.inc({ group: group || "none", class: esiResponseClass(outcome?.status) });
   if (group) learned.set(ticket.route, { group, until: Infinity });
   const bucket = group ? bucketName(group, ticket.scope) : "-";
   const rl = parseRateLimit(h["x-ratelimit-limit"]);
@@ -450,4 +452,54 @@ export async function budgetState(): Promise<{
         : { since: Number(downtime.since), reason: downtime.reason ?? "", probeAt: Number(downtime.probeAt ?? 0) },
     routeErrors: Object.fromEntries(Object.entries(routeErrors).map(([route, n]) => [route, Number(n)])),
   };
+}
+
+/** One route group's shared token bucket as operators see it (per IP; the per-character buckets are not listed). */
+export interface GroupState {
+  group: string;
+  /** Tokens per window (X-Ratelimit-Limit), null until an answer told us. */
+  limit: number | null;
+  windowSeconds: number | null;
+  /** Tokens spent or reserved in the current floating window. */
+  used: number;
+  /** limit − used (null while the limit is unknown). */
+  tokensLeft: number | null;
+  /** A 429 paused the group until then (epoch ms; 0: not paused). */
+  pausedUntil: number;
+}
+
+/** Every route group known (from the spec or learned from answers) with its bucket and pause. */
+export async function groupStates(now: number = Date.now()): Promise<GroupState[]> {
+  const k = esiKeys();
+  const r = client();
+  const learnedGroups = Object.values(await r.hgetall(k.groups));
+  const groups = [...new Set([...Object.values(SPEC_ROUTE_GROUPS), ...learnedGroups])].filter((g) => g !== "").sort();
+  const pipeline = r.pipeline();
+  for (const g of groups) {
+    pipeline.hgetall(k.bucket(g));
+    pipeline.get(k.pause(g));
+  }
+  const replies = (await pipeline.exec()) ?? [];
+  const states: GroupState[] = [];
+  for (const [i, group] of groups.entries()) {
+    const bucket = (replies[i * 2]?.[1] ?? {}) as Record<string, string>;
+    const pause = Number(replies[i * 2 + 1]?.[1] ?? 0);
+    const limit = bucket.limit === undefined ? null : Number(bucket.limit);
+    const windowMs = bucket.windowMs === undefined ? null : Number(bucket.windowMs);
+    // The log holds the window's spendings (`[r:]<reqId>|<cost>` → ms); `used` in the hash is only trimmed on acquire.
+    let used = 0;
+    if (windowMs) {
+      for (const m of await r.zrangebyscore(k.bucketLog(group), now - windowMs, "+inf"))
+        used += Number(m.slice(m.lastIndexOf("|") + 1)) || 0;
+    }
+    states.push({
+      group,
+      limit,
+      windowSeconds: windowMs === null ? null : windowMs / 1000,
+      used,
+      tokensLeft: limit === null ? null : Math.max(0, limit - used),
+      pausedUntil: pause > now ? pause : 0,
+    });
+  }
+  return states;
 }

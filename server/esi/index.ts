@@ -1,7 +1,7 @@
 // What processors import: the typed ESI route functions, the outcome errors, withEsi, and the budget's
 // read-only views. (zKillboard API and R2Z2 clients are in server/zkb/.)
 
-export { type BudgetEvent, budgetEvents, budgetState } from "./budget.ts";
+export { type BudgetEvent, budgetEvents, budgetState, type GroupState, groupStates } from "./budget.ts";
 export { classOfPriority, type EsiClass, withEsiClass } from "./caller.ts";
 export {
   type CallOptions,

@@ -16,6 +16,7 @@ import { config } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
 import { importHistory } from "../imports/history.ts";
 import { submitKillmails } from "../killmails/intake.ts";
+import { r2z2Cursor, r2z2Gaps, r2z2Head, r2z2Kills, r2z2Lag, r2z2LastSuccess } from "../metrics/registry.ts";
 import { getEphemeral, getSequence, type R2z2Envelope } from "../zkb/r2z2.ts";
 import { readCursor, writeCursor } from "./cursor.ts";
 
@@ -145,11 +146,36 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
     const cursor: R2z2Cursor = { sequence: last, gaps };
     const time = batch.at(-1)?.esi.killmail_time ?? lastTime;
     if (time) cursor.killmailTime = time;
-    if ((await persist("saving the cursor", () => writeCursor(R2Z2_CURSOR, cursor))) === undefined && stopping) return false;
+    // persist() answers undefined only when it gave up on a stop (writeCursor itself returns nothing)
+    const written = await persist("saving the cursor", async () => {
+      await writeCursor(R2Z2_CURSOR, cursor);
+      return true;
+    });
+    if (!written) return false;
     stats.sequence = last;
     stats.gaps = gaps.length;
+    r2z2Kills.inc(batch.length);
+    observePosition(last);
+    r2z2LastSuccess.set(Date.now() / 1000);
     opts.onBatch?.({ ...stats });
     return true;
+  }
+
+  /** The head as last seen: sequence.json, or the last number read when that is further. */
+  let head = 0;
+  let headAskedAt = 0;
+  /** While catching up the head is not asked for by the reads: ask sequence.json every 30 s for the lag. */
+  async function refreshHead(): Promise<void> {
+    if (Date.now() - headAskedAt < 30_000) return;
+    headAskedAt = Date.now();
+    head = Math.max(head, await getSequence());
+  }
+  function observePosition(cursor: number): void {
+    head = Math.max(head, cursor);
+    r2z2Cursor.set(cursor);
+    r2z2Head.set(head);
+    r2z2Lag.set(head - cursor);
+    r2z2Gaps.set(gaps.length);
   }
 
   function addGap(sequence: number, reason: R2z2Gap["reason"], now = Date.now()): void {
@@ -172,6 +198,7 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
     let last: number = start;
     stats.sequence = last;
     stats.gaps = gaps.length;
+    observePosition(last);
     // The first start remembers where the feed stood, so nothing published after it is ever missed.
     if (!saved || opts.from !== undefined)
       await persist("saving the cursor", () => writeCursor(R2Z2_CURSOR, { sequence: last, gaps } satisfies R2z2Cursor));
@@ -181,6 +208,7 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
       const batch: R2z2Envelope[] = [];
       let caughtUp = false;
       try {
+        await refreshHead();
         await askGaps(batch);
         caughtUp = await readBatch(batch);
         failures = 0;
@@ -225,9 +253,11 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
           continue;
         }
         // 404: past the head, or not readable yet although sequence.json is past it (or expired).
-        const head = await getSequence();
-        if (next > head) return true;
-        logger.info({ sequence: next, head }, "R2Z2 number missing behind the head; recorded as a gap, asked again later");
+        const seen = await getSequence();
+        head = Math.max(head, seen);
+        headAskedAt = Date.now();
+        if (next > seen) return true;
+        logger.info({ sequence: next, head: seen }, "R2Z2 number missing behind the head; recorded as a gap, asked again later");
         addGap(next, "missing");
         last = next;
       }

@@ -115,6 +115,8 @@ export interface Config {
   /** HTTP server: address and port to listen on. */
   host: string;
   port: number;
+  /** `bun queue` and `bun cli listen:r2z2`: port of their /metrics and /health (0: off). */
+  metricsPort: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** json, pretty, or auto: pretty when stderr is a terminal. */
   logFormat: "auto" | "json" | "pretty";
@@ -212,6 +214,7 @@ const schema = z.object({
   INTAKE_TOTAL_FETCHES_PER_MINUTE: int(0).default(15),
   HOST: hostname.default("0.0.0.0"),
   PORT: int(0, 65535).default(3000),
+  METRICS_PORT: int(0, 65535).default(0),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
   FANOUT_RECHECK_SECONDS: int(0).default(300),
@@ -320,6 +323,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     },
     host: e.HOST,
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     fanOutRecheckSeconds: e.FANOUT_RECHECK_SECONDS,
@@ -417,6 +421,7 @@ export function describeConfig(cfg: Config = config()): Record<string, unknown> 
     intake: cfg.intake,
     host: cfg.host,
     port: cfg.port,
+    metricsPort: cfg.metricsPort,
     logLevel: cfg.logLevel,
     reconcileIntervalMs: cfg.reconcileIntervalMs,
     batchJobKills: cfg.batchJobKills,

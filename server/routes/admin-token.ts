@@ -13,8 +13,12 @@ function sameSecret(given: string, expected: string): boolean {
 
 /** True when the request carries `token` (false when no token is configured). */
 export function presentsAdminToken(c: Context, token: string | undefined): boolean {
-  if (!token) return false;
-  const header = c.req.header("authorization") ?? "";
+  return authorizationCarries(c.req.header("authorization"), token);
+}
+
+/** True when an Authorization header value carries `token` (also for servers outside hono: metrics endpoints). */
+export function authorizationCarries(header: string | null | undefined, token: string | undefined): boolean {
+  if (!token || !header) return false;
   let given = "";
   if (header.startsWith("Bearer ")) given = header.slice(7);
   else if (header.startsWith("Basic ")) given = Buffer.from(header.slice(6), "base64").toString().split(":").slice(1).join(":");

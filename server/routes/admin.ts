@@ -12,6 +12,7 @@ import type { MiddlewareHandler } from "hono";
 import { serveStatic } from "hono/bun";
 import { z } from "zod";
 import { config } from "../helpers/config.ts";
+import { metricsText } from "../metrics/collect.ts";
 import { listLedgerFailures, retryLedgerFailures } from "../outbox/failures.ts";
 import { reconcile } from "../outbox/reconcile.ts";
 import { relayOutbox } from "../outbox/relay.ts";
@@ -21,7 +22,6 @@ import { listSso, revokeSso, syncSsoNow } from "../sso/manage.ts";
 import { adminJobRoutes } from "./admin-jobs.ts";
 import { adminSchedulerRoutes } from "./admin-schedulers.ts";
 import { presentsAdminToken } from "./admin-token.ts";
-import { metricsText } from "./metrics.ts";
 
 /** Accepts `Bearer <token>` or `Basic <anything>:<token>`. */
 export function requireAdmin(): MiddlewareHandler {

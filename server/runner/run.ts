@@ -5,6 +5,7 @@
 import { type Job, type Processor, UnrecoverableError, WaitingError, type Worker } from "bullmq";
 import { log } from "../helpers/logger.ts";
 import { onStopSignals } from "../helpers/signals.ts";
+import { instrumentWorker } from "../metrics/workers.ts";
 import type { ProcessorModule } from "../queues/processor.ts";
 import { registerDefaultSchedulers } from "../queues/schedulers.ts";
 
@@ -78,6 +79,7 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
         }
       };
     const worker: Worker = mod.createWorker({}, track);
+    instrumentWorker(worker, mod.name);
     tally.set(mod.name, { completed: 0, failed: 0 });
 
     worker.on("completed", () => {

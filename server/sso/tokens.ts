@@ -3,11 +3,13 @@
 // character runs at a time and the others find its result. The SSO rotates refresh tokens: the new one
 // replaces the old in one compare-and-swap statement. invalid_grant, or an access token whose owner
 // hash changed (the character moved to another account), revokes the token and stops its syncs.
+
 import { UnrecoverableError } from "bullmq";
 import { config } from "../helpers/config.ts";
 import { underLease } from "../helpers/lease.ts";
 import { log } from "../helpers/logger.ts";
 import { redis } from "../helpers/redis.ts";
+import { ssoRefreshFailures, ssoTokensRevoked } from "../metrics/registry.ts";
 import { InvalidGrantError, refreshTokens, SsoRequestError, TokenRejectedError, validateAccessToken } from "./client.ts";
 import { SealError, seal, unseal } from "./crypto.ts";
 import { removeSyncJob } from "./jobs.ts";
@@ -62,7 +64,10 @@ export async function revokeCharacter(characterId: number, reason: string): Prom
   const character = await loadCharacter(characterId);
   await removeSyncJob("character", characterId);
   if (character?.corporation_id) await removeSyncJob("corporation", character.corporation_id);
-  if (changed) log("sso").warn({ characterId, reason }, "token revoked: its syncs stopped");
+  if (changed) {
+    ssoTokensRevoked.inc();
+    log("sso").warn({ characterId, reason }, "token revoked: its syncs stopped");
+  }
   return changed;
 }
 
@@ -134,8 +139,11 @@ export async function refreshCharacter(characterId: number): Promise<RefreshOutc
       30_000,
     );
   } catch (err) {
-    if (err instanceof SsoRequestError || err instanceof SealError) throw new UnrecoverableError(err.message);
+    const permanent = err instanceof SsoRequestError || err instanceof SealError;
+    ssoRefreshFailures.inc({ kind: permanent ? "permanent" : "transient" });
+    if (permanent) throw new UnrecoverableError((err as Error).message);
     throw err;
   }
+  if ((outcome as RefreshOutcome).state === "revoked") ssoRefreshFailures.inc({ kind: "revoked" });
   return outcome;
 }
