@@ -37,16 +37,24 @@ export async function underLease(name: string, done: () => Promise<boolean>, wor
 
 /**
  * Takes the lease `name` for `leaseMs` if nobody holds it; returns a release function, or undefined when
- * another process holds it (a singleton's round is then theirs: reconcile, partition upkeep).
+ * another process holds it (a singleton's round is then theirs: reconcile, partition upkeep). Released
+ * with `keepMs`, the lease stays for that long (the round is done: others skip it) instead of going at once.
  */
-export async function tryLease(name: string, leaseMs: number): Promise<(() => Promise<void>) | undefined> {
-  const key = `${config().queuePrefix}:lease:${name}`;
-  const token = randomBytes(8).toString("hex");
+export async function tryLease(name: string, leaseMs: number): Promise<((keepMs?: number) => Promise<void>) | undefined> {
+  const key = leaseKey(name);
+  const token = `${processName()}:${randomBytes(4).toString("hex")}`;
   if ((await redis().set(key, token, "PX", leaseMs, "NX")) !== "OK") return undefined;
-  return async () => {
-    if ((await redis().get(key)) === token) await redis().del(key);
+  return async (keepMs = 0) => {
+    await client().leaseKeep(key, token, keepMs);
   };
 }
+
+/** Who holds the lease `name` (host:pid:random, and a fencing token for fenced leases), if anyone. */
+export async function leaseHolder(name: string): Promise<string | undefined> {
+  return (await redis().get(leaseKey(name))) ?? undefined;
+}
+
+const leaseKey = (name: string) => `${config().queuePrefix}:lease:${name}`;
 
 /** This process, as leases and singleton logs name it: host and pid. */
 export function processName(): string {
@@ -95,7 +103,7 @@ export type FencedLeaseAttempt = { lease: FencedLease } | { lease?: undefined; h
  * When another process holds it, says who (`host:pid` and its token).
  */
 export async function acquireFencedLease(name: string, ttlMs: number, floor = 0): Promise<FencedLeaseAttempt> {
-  const key = `${config().queuePrefix}:lease:${name}`;
+  const key = leaseKey(name);
   const holder = `${processName()}:${randomBytes(3).toString("hex")}`;
   const [fence, value] = await client().leaseAcquire(key, `${key}:fence`, holder, ttlMs, floor);
   if (fence === 0) return { heldBy: value };
