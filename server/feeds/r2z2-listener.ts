@@ -13,7 +13,7 @@
 //
 // One listener is active whatever the number of processes or hosts (server/feeds/leadership.ts): it runs
 // under a fenced lease and writes the cursor with its fencing token; a refused write (another process
-// holds a newer lease) stops it at once, before it reads anything more.
+// holds a newer lease) stops it at once: it never moves the cursor again.
 
 import { RetryableError } from "../esi/errors.ts";
 import { config } from "../helpers/config.ts";
