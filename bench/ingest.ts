@@ -161,8 +161,7 @@ const [check] = await sql()<{ kills: number; distinct: number; values: number; i
          (select count(*) from attackers)::int as attackers, (select count(*) from items)::int as items`;
 const expectedAttackers = kills.reduce((n, k) => n + k.esi.attackers.length, 0);
 const expectedItems = kills.reduce((n, k) => n + k.items, 0);
-const exactlyOnce =
-  check!.kills === N && check!.distinct === N && check!.attackers === expectedAttackers && check!.items === expectedItems;
+const exactlyOnce = check!.kills === N && check!.distinct === N && check!.attackers === expectedAttackers && check!.items === expectedItems;
 const expected = { character: characters.size, corporation: corporations.size, alliance: alliances.size, type: types.size };
 const dedupOk = JSON.stringify(fanned) === JSON.stringify(expected);
 say(`stored ${N} kills in ${(storedMs / 1000).toFixed(2)} s; producer (intake + enqueue) done after ${(producerMs / 1000).toFixed(2)} s`);

@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { useTestQueues } from "../../test/support/isolation.ts";
 import { until } from "../../test/support/poll.ts";
-import { config } from "./config.ts";
+import { startRedisServer } from "../../test/support/redis-server.ts";
+import { config, setConfig } from "./config.ts";
 import { acquireFencedLease, tryLease, underLease } from "./lease.ts";
 import { redis } from "./redis.ts";
 
@@ -91,5 +92,25 @@ describe("acquireFencedLease", () => {
     await held.lease!.release();
     // Releasing a lost lease leaves the new holder's alone.
     expect(await redis().get(`${config().queuePrefix}:lease:listener-c`)).toBe("other:1:abc 2");
+  });
+});
+
+describe("acquireFencedLease when Redis goes away", () => {
+  it("reports the lease lost once it could not be renewed for a whole TTL", async () => {
+    const shared = config().redisUrl;
+    const server = await startRedisServer();
+    setConfig({ redisUrl: server.url });
+    const client = redis();
+    client.on("error", () => {}); // refused reconnections, expected here
+    try {
+      const held = await acquireFencedLease("listener-d", 900);
+      await server.stop(); // renewals now fail, or wait while the client reconnects
+      await until(async () => held.lease!.lost.aborted, 10_000, "the lease reported lost");
+      expect((held.lease!.lost.reason as Error).message).toMatch(/could not be renewed within its TTL/);
+      await held.lease!.release();
+    } finally {
+      setConfig({ redisUrl: shared });
+      client.disconnect();
+    }
   });
 });

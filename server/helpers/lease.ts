@@ -114,14 +114,20 @@ export async function acquireFencedLease(name: string, ttlMs: number, floor = 0)
     clearInterval(timer);
     if (!controller.signal.aborted) controller.abort(new Error(reason));
   };
+  let renewing = false;
   const timer = setInterval(
     async () => {
+      // Not renewed for a whole TTL (Redis down, or a call that hangs while it reconnects): it may be anyone's.
+      if (Date.now() - renewedAt >= ttlMs) return lose("the lease could not be renewed within its TTL");
+      if (renewing) return;
+      renewing = true;
       try {
         if ((await client().leaseKeep(key, value, ttlMs)) === 1) renewedAt = Date.now();
         else if (!released) lose("the lease expired and was taken by another process");
-      } catch (err) {
-        // Redis unreachable: the lease is ours until its TTL runs out, then it may be anyone's.
-        if (Date.now() - renewedAt >= ttlMs) lose(`the lease could not be renewed within its TTL (${(err as Error).message})`);
+      } catch {
+        // Redis unreachable: the lease is ours until its TTL runs out (checked above).
+      } finally {
+        renewing = false;
       }
     },
     Math.max(50, Math.floor(ttlMs / 3)),
