@@ -45,6 +45,7 @@ export function register(program: Command): void {
         onCleanup(closeDb);
         const logger = log("r2z2");
         let lastLog = 0;
+        let started = 0;
         const leadership = lead({
           lease: "r2z2-listener",
           cursor: R2Z2_CURSOR,
@@ -53,7 +54,8 @@ export function register(program: Command): void {
           maxStandbyMs: opts.once ? LEASE_TTL_MS + 2_000 : undefined,
           start: (fence) =>
             listenR2z2({
-              from: opts.from,
+              // A replay starts once: after a lost lease is taken back, the listener goes on from the cursor.
+              from: started++ === 0 ? opts.from : undefined,
               once: opts.once,
               fence,
               onBatch: (s) => {

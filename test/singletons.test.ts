@@ -19,7 +19,7 @@ import { useTestDatabase } from "./support/database.ts";
 import { queuedKills } from "./support/imports.ts";
 import { useTestQueues } from "./support/isolation.ts";
 import { until } from "./support/poll.ts";
-import { killAll, type Spawned, start } from "./support/spawn.ts";
+import { killAll, run, type Spawned, start } from "./support/spawn.ts";
 
 const queues = useTestQueues("singletons");
 const database = useTestDatabase("singletons");
@@ -129,7 +129,12 @@ describe("two listeners and two workers on one feed", () => {
     b.child.kill("SIGCONT");
     await b.waitFor(/lost the lease|another listener holds a newer lease/, 15_000);
     await b.waitFor("no longer the active listener: standing by", 15_000);
-    await Bun.sleep(10_000);
+    // A one-shot run does not wait for ever behind an active listener: it says so and fails.
+    const once = await run("cli.ts", ["listen:r2z2", "--once"], { ...feedEnv, ESI_USER_AGENT: "listener-once/1.0 tests@localhost" });
+    expect(once.code).toBe(1);
+    expect(once.stderr).toContain("another listener is active");
+    expect(byAgent("listener-once")).toEqual([]);
+    await Bun.sleep(5_000);
 
     // The feed stops; the active listener catches up and the workers store everything.
     sim.setFeedRate(0);
