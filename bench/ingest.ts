@@ -153,18 +153,25 @@ for (;;) {
   await Bun.sleep(100);
 }
 const fanOutMs = performance.now() - t0;
-const [check] = await sql()<{ values: number; intake: number; attackers: number; items: number }[]>`
-  select (select count(*) from killmail_values)::int as values, (select count(*) from killmail_intake)::int as intake,
-         (select count(*) from attackers)::int as attackers, (select count(*) from items)::int as items`;
-
 await Promise.all(workers.map((w) => w.stop()));
+// Counted once the workers are stopped: with several worker processes, nothing may be stored twice.
+const [check] = await sql()<{ kills: number; distinct: number; values: number; intake: number; attackers: number; items: number }[]>`
+  select (select count(*) from killmails)::int as kills, (select count(distinct killmail_id) from killmails)::int as distinct,
+         (select count(*) from killmail_values)::int as values, (select count(*) from killmail_intake)::int as intake,
+         (select count(*) from attackers)::int as attackers, (select count(*) from items)::int as items`;
+const expectedAttackers = kills.reduce((n, k) => n + k.esi.attackers.length, 0);
+const expectedItems = kills.reduce((n, k) => n + k.items, 0);
+const exactlyOnce = check!.kills === N && check!.distinct === N && check!.attackers === expectedAttackers && check!.items === expectedItems;
 const expected = { character: characters.size, corporation: corporations.size, alliance: alliances.size, type: types.size };
 const dedupOk = JSON.stringify(fanned) === JSON.stringify(expected);
 say(`stored ${N} kills in ${(storedMs / 1000).toFixed(2)} s; producer (intake + enqueue) done after ${(producerMs / 1000).toFixed(2)} s`);
 say(
   `CPU per kill (µs): producer ${cpuUs.bench}, worker process(es) ${cpuUs.workers}, Postgres ${cpuUs.postgres}, Redis ${cpuUs.redis}; total ${cpuUs.bench + cpuUs.workers + cpuUs.postgres + cpuUs.redis} on ${availableParallelism()} cores`,
 );
-say(`valued ${check!.values}, intake rows left ${check!.intake}, attackers ${check!.attackers}, items ${check!.items}`);
+say(`valued ${check!.values}, intake rows left ${check!.intake}`);
+say(
+  `stored exactly once by ${WORKERS} worker process(es): ${exactlyOnce ? "yes" : "NO"} — kills ${check!.kills} (${check!.distinct} distinct) of ${N}, attackers ${check!.attackers} of ${expectedAttackers}, items ${check!.items} of ${expectedItems}`,
+);
 say(
   `fan-out jobs ${JSON.stringify(fanned)} vs distinct named ${JSON.stringify(expected)}: ${dedupOk ? "de-duplicated exactly" : "MISMATCH"} (all relayed after ${(fanOutMs / 1000).toFixed(2)} s)`,
 );
@@ -191,6 +198,7 @@ const result = {
   cpu_us_per_killmail: cpuUs,
   valued: check!.values,
   fan_out_deduplicated: dedupOk,
+  stored_exactly_once: exactlyOnce,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
-process.exit(dedupOk && check!.values === N && check!.intake === 0 ? 0 : 1);
+process.exit(dedupOk && exactlyOnce && check!.values === N && check!.intake === 0 ? 0 : 1);

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "../server/db/client.ts";
 import { setUpstreamSettings } from "../server/esi/settings.ts";
-import { readCursor } from "../server/feeds/cursor.ts";
+import { claimCursor, FencedOutError, readCursor, readCursorFence, writeCursor } from "../server/feeds/cursor.ts";
 import { listenR2z2, R2Z2_CURSOR, type R2z2Cursor } from "../server/feeds/r2z2-listener.ts";
 import { setConfig } from "../server/helpers/config.ts";
 import { Priority } from "../server/queues/priority.ts";
@@ -138,5 +138,33 @@ describe("listen:r2z2", () => {
     const saved = (await readCursor<R2z2Cursor>(R2Z2_CURSOR))!;
     expect(saved.sequence).toBeGreaterThanOrEqual(cursor + 6);
     expect(saved.gaps?.map((g) => [g.sequence, g.reason, Boolean(g.filledAt)])).toEqual([[bad, "bad-file", true]]);
+  });
+});
+
+describe("the cursor under a fenced lease", () => {
+  it("refuses a write with an older fencing token; the listener that made it stops without moving the cursor", async () => {
+    const saved = (await readCursor<R2z2Cursor>(R2Z2_CURSOR))!;
+    const fence = await readCursorFence(R2Z2_CURSOR);
+    // A newer holder claims the cursor, as a standby that took the lease over does.
+    await claimCursor(R2Z2_CURSOR, fence + 2);
+    await expect(writeCursor(R2Z2_CURSOR, { sequence: 1 }, fence + 1)).rejects.toBeInstanceOf(FencedOutError);
+    await expect(claimCursor(R2Z2_CURSOR, fence + 1)).rejects.toBeInstanceOf(FencedOutError);
+
+    // The old holder, resumed after a pause, reads on: its first cursor write is refused and it stops.
+    const [intakeBefore, jobsBefore] = [(await intake()).length, (await jobs()).length];
+    sim.advanceFeed(5);
+    const stale = listenR2z2({ fence: fence + 1, idleMs: 100 });
+    const stats = await stale.done;
+    expect(stale.fencedOut()).toBe(true);
+    expect(stats.sequence).toBe(saved.sequence);
+    expect((await readCursor<R2z2Cursor>(R2Z2_CURSOR))!.sequence).toBe(saved.sequence);
+    expect(await readCursorFence(R2Z2_CURSOR)).toBe(fence + 2);
+
+    // The holder of the newest token goes on from the cursor: the five kills once each, nothing skipped.
+    const current = await listenR2z2({ fence: fence + 2, once: true }).done;
+    expect(current).toMatchObject({ sequence: saved.sequence + 5, kills: 5 });
+    expect(await intake()).toHaveLength(intakeBefore + 5);
+    expect(await jobs()).toHaveLength(jobsBefore + 5);
+    expect(await readCursorFence(R2Z2_CURSOR)).toBe(fence + 2);
   });
 });

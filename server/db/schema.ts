@@ -360,10 +360,15 @@ export const outbox = pgTable(
   ],
 );
 
-/** Cursors of long-running readers (the R2Z2 feed, imports): resume points that survive restarts. */
+/**
+ * Cursors of long-running readers (the R2Z2 feed, imports): resume points that survive restarts.
+ * `fence`: the fencing token of the lease whose holder may move the cursor (server/feeds/cursor.ts): a
+ * write bearing a lower one than stored is refused, so a listener that lost its lease cannot move it.
+ */
 export const cursors = pgTable("cursors", {
   name: text("name").primaryKey(),
   value: jsonb("value").notNull(),
+  fence: bigint("fence", { mode: "number" }).notNull().default(0),
   updatedAt: tstz("updated_at").notNull().defaultNow(),
 });
 

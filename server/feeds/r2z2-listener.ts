@@ -10,6 +10,10 @@
 // answer after R2Z2_GAP_RETRY_MINUTES is filled from the daily history of the days around it (the
 // history import skips kills already stored), logged at error. An outage of R2Z2, Postgres or Redis is
 // waited out in the process, with backoff; nothing read is dropped meanwhile.
+//
+// One listener is active whatever the number of processes or hosts (server/feeds/leadership.ts): it runs
+// under a fenced lease and writes the cursor with its fencing token; a refused write (another process
+// holds a newer lease) stops it at once: it never moves the cursor again.
 
 import { RetryableError } from "../esi/errors.ts";
 import { config } from "../helpers/config.ts";
@@ -18,7 +22,7 @@ import { importHistory } from "../imports/history.ts";
 import { submitKillmails } from "../killmails/intake.ts";
 import { r2z2Cursor, r2z2Gaps, r2z2Head, r2z2Kills, r2z2Lag, r2z2LastSuccess } from "../metrics/registry.ts";
 import { getEphemeral, getSequence, type R2z2Envelope } from "../zkb/r2z2.ts";
-import { readCursor, writeCursor } from "./cursor.ts";
+import { FencedOutError, readCursor, writeCursor } from "./cursor.ts";
 
 export const R2Z2_CURSOR = "r2z2";
 
@@ -57,6 +61,8 @@ export interface ListenOptions {
   idleMs?: number;
   /** Called after every saved batch. */
   onBatch?: (stats: ListenStats) => void;
+  /** The fencing token of the lease this listener runs under: cursor writes are refused once a newer one claimed it. */
+  fence?: number;
 }
 
 export interface ListenStats {
@@ -73,10 +79,15 @@ export interface ListenStats {
 }
 
 export interface Listener {
-  /** Resolves when the listener stops (after stop(), or when caught up with `once`). */
+  /** Resolves when the listener stops (after stop(), or when caught up with `once`, or fenced out). */
   done: Promise<ListenStats>;
   stop(): void;
+  /** True once a cursor write was refused: another process holds a newer lease. */
+  fencedOut(): boolean;
 }
+
+/** What persist() returns when it gave up because the listener is stopping. */
+const STOPPED: unique symbol = Symbol("stopped");
 
 /** At most this many gaps are kept; past it the oldest go straight to history (an outage that expired files). */
 const MAX_GAPS = 5_000;
@@ -100,6 +111,7 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
   const idleMs = opts.idleMs ?? 6_000;
   const giveUpMs = config().upstream.r2z2GapRetryMinutes * 60_000;
   let stopping = false;
+  let fencedOut = false;
   let wake: (() => void) | undefined;
   const stats: ListenStats = { sequence: 0, kills: 0, enqueued: 0, gaps: 0, gapsRecovered: 0, gapsFilled: 0, caughtUp: false };
   let gaps: R2z2Gap[] = [];
@@ -114,17 +126,27 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
       };
     });
 
-  /** Runs `step` until it succeeds or the listener stops, backing off on failures (an outage). */
-  async function persist<T>(what: string, step: () => Promise<T>): Promise<T | undefined> {
+  /**
+   * Runs `step` until it succeeds or the listener stops, backing off on failures (an outage). A step
+   * that succeeded returns its value even when stop() came meanwhile; STOPPED means it did not happen.
+   */
+  async function persist<T>(what: string, step: () => Promise<T>): Promise<T | typeof STOPPED> {
     for (let failures = 1; ; failures++) {
       try {
         return await step();
       } catch (err) {
-        if (stopping) return undefined;
+        if (err instanceof FencedOutError) {
+          // Another process took the lease over (this one was paused, or cut off from Redis): stop now.
+          logger.error({ fence: err.fence }, "another listener holds a newer lease: this one stops");
+          fencedOut = true;
+          stopping = true;
+          return STOPPED;
+        }
+        if (stopping) return STOPPED;
         const waitMs = Math.min(60_000, 500 * 2 ** Math.min(failures, 7));
         logger.error({ err: (err as Error).message, retryInMs: waitMs }, `${what} failed; keeping what was read and trying again`);
         await sleep(waitMs);
-        if (stopping) return undefined;
+        if (stopping) return STOPPED;
       }
     }
   }
@@ -139,19 +161,14 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
           { source: "r2z2", batchJobKills: config().batchJobKills },
         ),
       );
-      if (!result) return false;
+      if (result === STOPPED) return false;
       stats.kills += batch.length;
       stats.enqueued += result.enqueued;
     }
     const cursor: R2z2Cursor = { sequence: last, gaps };
     const time = batch.at(-1)?.esi.killmail_time ?? lastTime;
     if (time) cursor.killmailTime = time;
-    // persist() answers undefined only when it gave up on a stop (writeCursor itself returns nothing)
-    const written = await persist("saving the cursor", async () => {
-      await writeCursor(R2Z2_CURSOR, cursor);
-      return true;
-    });
-    if (!written) return false;
+    if ((await persist("saving the cursor", () => writeCursor(R2Z2_CURSOR, cursor, opts.fence))) === STOPPED) return false;
     stats.sequence = last;
     stats.gaps = gaps.length;
     r2z2Kills.inc(batch.length);
@@ -190,18 +207,22 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
 
   const done = (async (): Promise<ListenStats> => {
     const saved = await persist("reading the cursor", () => readCursor<R2z2Cursor>(R2Z2_CURSOR));
-    if (stopping) return { ...stats };
+    if (saved === STOPPED) return { ...stats };
     gaps = opts.from === undefined ? [...(saved?.gaps ?? [])] : [];
     lastTime = saved?.killmailTime;
     const start = opts.from ?? saved?.sequence ?? (await persist("asking R2Z2 for its head", getSequence));
-    if (start === undefined) return { ...stats };
+    if (start === STOPPED) return { ...stats };
     let last: number = start;
     stats.sequence = last;
     stats.gaps = gaps.length;
     observePosition(last);
     // The first start remembers where the feed stood, so nothing published after it is ever missed.
-    if (!saved || opts.from !== undefined)
-      await persist("saving the cursor", () => writeCursor(R2Z2_CURSOR, { sequence: last, gaps } satisfies R2z2Cursor));
+    if (
+      (!saved || opts.from !== undefined) &&
+      (await persist("saving the cursor", () => writeCursor(R2Z2_CURSOR, { sequence: last, gaps } satisfies R2z2Cursor, opts.fence))) ===
+        STOPPED
+    )
+      return { ...stats };
     logger.info({ from: last + 1, gaps: gaps.length, resumed: opts.from === undefined && saved !== undefined }, "following the R2Z2 feed");
     let failures = 0;
     while (!stopping) {
@@ -306,7 +327,7 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
       let alreadyStored = 0;
       for (const day of days) {
         const result = await persist("filling gaps from history", () => importHistory(day, day, { force: true }));
-        if (!result || result.days.some((d) => d.status === "failed")) return;
+        if (result === STOPPED || result.days.some((d) => d.status === "failed")) return;
         imported += result.counts.enqueued;
         alreadyStored += result.counts.alreadyStored;
       }
@@ -329,5 +350,6 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
       stopping = true;
       wake?.();
     },
+    fencedOut: () => fencedOut,
   };
 }

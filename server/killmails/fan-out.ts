@@ -3,6 +3,12 @@
 // (queue, key) while outstanding, so a thousand kills naming the same fifty pilots make fifty rows.
 // A key checked by a committed transaction is not checked again by this process for a while: the
 // entity was fresh (fresh for a day at least, see entities/ttl.ts) or its refresh was queued then.
+//
+// The memo is per process on purpose, and bounded in its waste across processes and hosts: with W worker
+// processes, a key is checked against Postgres at most W times per FANOUT_RECHECK_SECONDS instead of
+// once — an index probe inside a statement the transaction runs anyway; what it decides is shared (the
+// outbox keeps one row per key while outstanding, the work key one job). Sharing it in Redis would cost
+// a round trip per transaction to save those probes. Memory: at most MAX_REMEMBERED keys per queue.
 import type { TransactionSql } from "postgres";
 import { pgArray } from "../db/arrays.ts";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";

@@ -7,12 +7,12 @@
 import { requeueOrphanedRanges } from "../backfill/values-run.ts";
 import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
-import { tryLease } from "../helpers/lease.ts";
 import { log } from "../helpers/logger.ts";
 import { type IntakeRow, intakeJobKey, requeueIntakeRows } from "../killmails/intake.ts";
 import { dropOrphanBatchBodies } from "../killmails/intake-batches.ts";
 import { missingWorkKeys } from "../queues/queue.ts";
 import type { QueueName } from "../queues/registry.ts";
+import { runRound } from "../runner/rounds.ts";
 import type { RunnerService } from "../runner/run.ts";
 import { requeueLostSyncs } from "../sso/jobs.ts";
 
@@ -35,14 +35,26 @@ export interface ReconcileResult {
 
 const CHUNK = 2000;
 
-export async function reconcileIntake(onProgress?: (checked: number, requeued: number) => void): Promise<[number, number]> {
+export interface ReconcileOptions {
+  /**
+   * Leave intake rows received and outbox rows relayed less than this long ago alone (default 0: all):
+   * a producer may still be enqueuing them. The periodic rounds use RECONCILE_MIN_AGE_MS.
+   */
+  minAgeMs?: number;
+}
+
+export async function reconcileIntake(
+  onProgress?: (checked: number, requeued: number) => void,
+  opts: ReconcileOptions = {},
+): Promise<[number, number]> {
+  const minAge = `${Math.max(0, Math.floor(opts.minAgeMs ?? 0))} milliseconds`;
   let after = 0;
   let checked = 0;
   let requeued = 0;
   for (;;) {
     const rows = await sql()<{ killmail_id: number; job_key: string | null }[]>`
       select killmail_id, job_key from killmail_intake
-      where status = 'pending' and killmail_id > ${after}
+      where status = 'pending' and killmail_id > ${after} and received_at <= now() - ${minAge}::interval
       order by killmail_id limit ${CHUNK}`;
     if (rows.length === 0) break;
     after = rows.at(-1)!.killmail_id;
@@ -67,14 +79,15 @@ interface OutboxRow {
   job_key: string;
 }
 
-export async function reconcileOutbox(): Promise<[number, number]> {
+export async function reconcileOutbox(opts: ReconcileOptions = {}): Promise<[number, number]> {
+  const minAge = `${Math.max(0, Math.floor(opts.minAgeMs ?? 0))} milliseconds`;
   let after = 0;
   let checked = 0;
   let requeued = 0;
   for (;;) {
     const rows = await sql()<OutboxRow[]>`
       select id, queue, job_key from outbox
-      where relayed_at is not null and failed_at is null and id > ${after}
+      where relayed_at is not null and relayed_at <= now() - ${minAge}::interval and failed_at is null and id > ${after}
       order by id limit ${CHUNK}`;
     if (rows.length === 0) break;
     after = rows.at(-1)!.id;
@@ -97,9 +110,9 @@ export async function reconcileOutbox(): Promise<[number, number]> {
 }
 
 /** Re-enqueues every outstanding piece of work Redis does not hold. */
-export async function reconcile(): Promise<ReconcileResult> {
-  const [intakeChecked, intakeRequeued] = await reconcileIntake();
-  const [outboxChecked, outboxRequeued] = await reconcileOutbox();
+export async function reconcile(opts: ReconcileOptions = {}): Promise<ReconcileResult> {
+  const [intakeChecked, intakeRequeued] = await reconcileIntake(undefined, opts);
+  const [outboxChecked, outboxRequeued] = await reconcileOutbox(opts);
   const [valueRunsChecked, rangesRequeued] = await requeueOrphanedRanges(sql());
   const batchBodiesDropped = await dropOrphanBatchBodies();
   const [syncsChecked, syncsRequeued] = await requeueLostSyncs();
@@ -118,28 +131,27 @@ export async function reconcile(): Promise<ReconcileResult> {
 
 /** A reconcile round holds its lease at most this long (a process that died mid-round frees it then). */
 const RECONCILE_LEASE_MS = 10 * 60_000;
+/** The periodic rounds leave intake rows younger than this alone: their producer may still be enqueuing them. */
+export const RECONCILE_MIN_AGE_MS = 60_000;
 
-/** Runs reconcile at start-up and then every `everyMs` (0 = only at start-up), in one process at a time. */
+/**
+ * Runs reconcile at start-up and then every `everyMs` (0 = only at start-up), in one process at a time:
+ * a round's lease is kept until 90 % of the interval after it began (10 s with no interval), so of the
+ * processes started together, or ticking apart, one reconciles and the others skip (server/runner/rounds.ts).
+ */
 export function reconcileService(everyMs = 5 * 60_000): RunnerService {
   const logger = log("reconcile");
   let timer: ReturnType<typeof setInterval> | undefined;
   let running: Promise<unknown> = Promise.resolve();
+  const holdMs = everyMs > 0 ? Math.floor(everyMs * 0.9) : 10_000;
   const once = async () => {
     try {
-      // One process at a time, whatever the number of worker processes or hosts: the others skip the round.
-      const release = await tryLease("reconcile", RECONCILE_LEASE_MS);
-      if (!release) {
-        logger.debug("reconcile: another process is reconciling");
-        return;
-      }
-      try {
-        const result = await reconcile();
+      await runRound("reconcile", { maxRunMs: RECONCILE_LEASE_MS, holdMs, logger }, async () => {
+        const result = await reconcile({ minAgeMs: RECONCILE_MIN_AGE_MS });
         if (result.intakeRequeued || result.outboxRequeued || result.rangesRequeued || result.syncsRequeued)
           logger.warn(result, "re-enqueued work Redis had lost");
         else logger.info(result, "reconcile: Redis holds all outstanding work");
-      } finally {
-        await release();
-      }
+      });
     } catch (err) {
       logger.error({ err: (err as Error).message }, "reconcile failed");
     }

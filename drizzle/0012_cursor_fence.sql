@@ -1,0 +1,1 @@
+ALTER TABLE "cursors" ADD COLUMN "fence" bigint DEFAULT 0 NOT NULL;
