@@ -1,7 +1,7 @@
 // `bun queue [names…]`: discovers the processors in queue/ and runs a BullMQ Worker for each (all of
 // them, or the ones named), with their concurrency and limiter, until SIGINT/SIGTERM or --limit.
 import { Command, InvalidArgumentError } from "commander";
-import { config, describeConfig, exitOnConfigError } from "./server/helpers/config.ts";
+import { config, describeConfig, describeRedis, exitOnConfigError } from "./server/helpers/config.ts";
 import { log } from "./server/helpers/logger.ts";
 import { closeRedis, evictionPolicy, redis } from "./server/helpers/redis.ts";
 import { withTimeout } from "./server/helpers/timeout.ts";
@@ -55,7 +55,7 @@ const program = new Command("queue")
         logger.warn({ policy }, "Redis maxmemory-policy is not 'noeviction': Redis may evict jobs under memory pressure");
       }
     } catch (err) {
-      process.stderr.write(`cannot reach Redis at ${describeConfig().redisUrl}: ${(err as Error).message}\n`);
+      process.stderr.write(`cannot reach Redis at ${describeRedis()}: ${(err as Error).message}\n`);
       process.exit(1);
     }
 

@@ -1,25 +1,33 @@
 // Exactly one complete copy of every kill, whatever happens to the workers or to Redis: duplicate jobs
 // raced by two worker processes, a worker SIGKILLed mid-batch and restarted, and Redis FLUSHALLed in
 // the middle of an ingest followed by `bun cli reconcile`. Real `bun queue killmail` processes.
+// Also run against a 3-master Redis Cluster (`bun run test:cluster`): no process may log MOVED/CROSSSLOT.
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type BenchKill, benchKillmails } from "../bench/kills.ts";
 import { sql } from "../server/db/client.ts";
 import { config, setConfig } from "../server/helpers/config.ts";
-import { closeRedis, createRedis } from "../server/helpers/redis.ts";
+import { closeRedis } from "../server/helpers/redis.ts";
 import type { IngestOutcome } from "../server/killmails/ingest.ts";
 import { submitKillmails } from "../server/killmails/intake.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
 import { Priority } from "../server/queues/priority.ts";
 import { closeQueues, getQueue, getQueueStats } from "../server/queues/queue.ts";
 import { useTestDatabase } from "./support/database.ts";
-import { useTestQueues } from "./support/isolation.ts";
+import { clusterErrors, useTestQueues } from "./support/isolation.ts";
 import { until } from "./support/poll.ts";
-import { type PrivateRedis, startRedisServer } from "./support/redis-server.ts";
-import { killAll, run, start } from "./support/spawn.ts";
+import { type PrivateRedisTarget, startPrivateRedis } from "./support/private-redis.ts";
+import { killAll, type RunResult, run, type Spawned, start } from "./support/spawn.ts";
 
 const queues = useTestQueues("pipeline");
 const database = useTestDatabase("pipeline");
 afterEach(killAll);
+
+/** Every process of the file, to check their logs after it (a wrong slot shows as MOVED or CROSSSLOT). */
+const processes: Promise<RunResult>[] = [];
+afterAll(async () => {
+  const logs = await Promise.all(processes);
+  expect(logs.flatMap((r) => clusterErrors(r.stdout + r.stderr))).toEqual([]);
+});
 
 const env = {
   ...queues.env,
@@ -32,8 +40,11 @@ const env = {
   STORE_TRANSACTION_KILLS: "100",
 };
 
-const startWorker = (extra: Record<string, string> = {}) =>
-  start("queue.ts", ["killmail", "--summary-interval", "0"], { ...env, ...extra });
+function startWorker(extra: Record<string, string> = {}): Spawned {
+  const worker = start("queue.ts", ["killmail", "--summary-interval", "0"], { ...env, ...extra });
+  processes.push(worker.result);
+  return worker;
+}
 
 /** Submits kills with their bodies: one job per kill (batchJobKills 1, as HTTP posts) or batch jobs (bulk sources). */
 const submit = (kills: BenchKill[], batchJobKills = 1) =>
@@ -225,26 +236,26 @@ describe("late bodies", () => {
 });
 
 describe("Redis flushed mid-run", () => {
-  let redisServer: PrivateRedis | undefined;
-  const sharedRedis = config().redisUrl;
+  let privateRedis: PrivateRedisTarget | undefined;
+  const { redisUrl, redisClusterNodes } = config();
   afterAll(async () => {
     // Back to the shared Redis before the private one goes, so the file's clean-up can reach it.
     await closeQueues();
     await closeRedis();
-    setConfig({ redisUrl: sharedRedis });
-    await redisServer?.stop();
+    setConfig({ redisUrl, redisClusterNodes });
+    await privateRedis?.stop();
   });
 
   it.each(shapes)(
     "reconcile + workers finish with every kill stored once ($jobs)",
     async ({ batchJobKills, firstId }) => {
-      redisServer ??= await startRedisServer();
+      privateRedis ??= await startPrivateRedis();
       await closeQueues();
       await closeRedis();
-      setConfig({ redisUrl: redisServer.url });
+      setConfig(privateRedis.config);
       // Few batch jobs in flight (they are small: bodies stay in Postgres), so most are still waiting in
       // Redis when it is flushed and only reconcile can bring them back.
-      const privateEnv = { REDIS_URL: redisServer.url, ...(batchJobKills > 1 ? { QUEUE_KILLMAIL_CONCURRENCY: "2" } : {}) };
+      const privateEnv = { ...privateRedis.env, ...(batchJobKills > 1 ? { QUEUE_KILLMAIL_CONCURRENCY: "2" } : {}) };
       const kills = benchKillmails(3000, 162_000_000 + firstId);
       const before = await storedCount();
       const worker = startWorker(privateEnv);
@@ -252,13 +263,12 @@ describe("Redis flushed mid-run", () => {
       const submitted = submit(kills, batchJobKills);
       await until(async () => (await storedCount()) >= before + 400, 60_000, "a few batches stored");
       await submitted;
-      const flusher = createRedis(redisServer.url);
-      await flusher.flushall();
-      flusher.disconnect();
+      await privateRedis.flushAll(); // every master of a cluster
       const storedAtFlush = await storedCount();
       expect(storedAtFlush - before).toBeLessThan(kills.length);
 
       const reconciled = await run("cli.ts", ["reconcile", "--json"], { ...env, ...privateEnv });
+      processes.push(Promise.resolve(reconciled));
       expect(reconciled.code).toBe(0);
       const result = JSON.parse(reconciled.stdout) as { intakeRequeued: number };
       expect(result.intakeRequeued).toBeGreaterThan(0);
