@@ -7,7 +7,6 @@
 import { Hono } from "hono";
 import { sql } from "../db/client.ts";
 import { budgetState } from "../esi/index.ts";
-import { config } from "../helpers/config.ts";
 import { createRedis, type RedisClient, roundTrip } from "../helpers/redis.ts";
 import { withTimeout } from "../helpers/timeout.ts";
 import { getQueueStats } from "../queues/queue.ts";
