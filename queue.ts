@@ -19,7 +19,7 @@ const positive = (value: string) => {
 const program = new Command("queue")
   .description("Run the queue workers: all processors in queue/, or only the named ones")
   .argument("[names...]", "processors to run (default: all)")
-  .option("--limit <n>", "process n jobs in all, then exit (debugging)", positive)
+  .option("--limit <n>", "process n jobs in all, then exit; sooner when nothing is runnable now (only delayed jobs left)", positive)
   .option("--dir <path>", "folder to discover processors in", DEFAULT_PROCESSOR_DIR)
   .option("--summary-interval <seconds>", "seconds between summary log lines (0 = none)", positive, 30)
   .option("--shutdown-timeout <seconds>", "seconds to wait for active jobs on shutdown", positive, 30)
