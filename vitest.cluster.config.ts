@@ -1,5 +1,5 @@
 // The cluster run, `bun run test:cluster`: the suites that must hold on a Redis Cluster as on one Redis
-// (ingest exactly once, reconcile after a FLUSHALL of every master, the shared ESI budget, Redis modes),
+// (ingest exactly once, reconcile after a FLUSHALL of every master, the shared ESI budget),
 // run again against a private 3-master cluster started for the run (test/support/cluster-setup.ts);
 // each file then uses a hash-tagged prefix and its processes get REDIS_CLUSTER_NODES.
 import { defineConfig } from "vitest/config";
@@ -9,7 +9,7 @@ export default defineConfig({
   ...base,
   test: {
     ...base.test,
-    include: ["test/pipeline.test.ts", "test/esi-budget.test.ts", "test/redis-modes.test.ts"],
+    include: ["test/pipeline.test.ts", "test/esi-budget.test.ts"],
     globalSetup: ["test/support/global-setup.ts", "test/support/cluster-setup.ts"],
   },
 });

@@ -126,8 +126,8 @@ export async function evictionPolicy(client: RedisClient = redis()): Promise<str
 }
 
 /** Deletes every key matching a glob pattern (SCAN + DEL in pages, on every master), on a connection of its own. */
-export async function deleteKeys(pattern: string): Promise<number> {
-  const client = createRedis();
+export async function deleteKeys(pattern: string, cfg: Config = config()): Promise<number> {
+  const client = createRedis({}, cfg);
   client.on("error", () => {}); // a failure surfaces on the command
   let deleted = 0;
   try {
@@ -187,6 +187,10 @@ export async function roundTrip(client: RedisClient, timeoutMs: number, cfg: Con
       try {
         await withTimeout(
           (async () => {
+            // A single-node connection to a cluster node answers for a third of the keys only (MOVED for the rest).
+            if (!(client instanceof Cluster) && /cluster_enabled:1/.test(await node.info("cluster"))) {
+              throw new Error("this server is a Redis Cluster node: set REDIS_CLUSTER_NODES (and a hash-tagged QUEUE_PREFIX)");
+            }
             await node.set(key, value, "PX", 10_000);
             const read = await node.get(key);
             if (read !== value) throw new Error(`read back ${JSON.stringify(read)} for the value just written`);
