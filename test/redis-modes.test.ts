@@ -1,13 +1,19 @@
 // Redis modes: the configuration of Sentinel and Cluster (a bad value exits 2 naming it; a cluster needs a
 // hash-tagged prefix), and on a private 3-master cluster what must reach every master — key deletion,
 // the eviction-policy check, `bun cli health`'s SET/GET round trip — plus health failing where a PING
-// alone would pass: a user allowed nothing but PING, a single-node connection to a cluster node.
+// alone would pass: a user allowed nothing but PING, a single-node connection to a cluster node; and a
+// master found through a Sentinel.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../server/helpers/config.ts";
 import { createRedis, deleteKeys, evictionPolicy, keySlot, masters, nodeName } from "../server/helpers/redis.ts";
+import { until } from "./support/poll.ts";
 import { type PrivateCluster, startRedisCluster } from "./support/redis-cluster.ts";
-import { type PrivateRedis, startRedisServer } from "./support/redis-server.ts";
+import { freePort, type PrivateRedis, startRedisServer } from "./support/redis-server.ts";
 import { run } from "./support/spawn.ts";
 
 const configError = (env: Record<string, string>) => {
@@ -125,6 +131,57 @@ describe("on a 3-master cluster", () => {
     });
     expect(health.code).toBe(1);
     expect(health.stdout).toContain("this server is a Redis Cluster node: set REDIS_CLUSTER_NODES");
+  });
+});
+
+describe("through Sentinel", () => {
+  let server: PrivateRedis;
+  let sentinel: ChildProcess | undefined;
+  let sentinelPort = 0;
+  const dir = mkdtempSync(join(tmpdir(), "kb-sentinel-"));
+  beforeAll(async () => {
+    server = await startRedisServer();
+    sentinelPort = await freePort();
+    const conf = join(dir, "sentinel.conf"); // Sentinel rewrites its file: it must be writable
+    writeFileSync(conf, `port ${sentinelPort}\nbind 127.0.0.1\nsentinel monitor kbmaster 127.0.0.1 ${new URL(server.url).port} 1\n`);
+    sentinel = spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" });
+    const probe = new Redis({ port: sentinelPort, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 1 });
+    probe.on("error", () => {});
+    await until(
+      async () => {
+        if (probe.status !== "ready") await probe.connect().catch(() => {});
+        return ((await probe.call("SENTINEL", "get-master-addr-by-name", "kbmaster").catch(() => null)) as string[] | null) !== null;
+      },
+      20_000,
+      "the Sentinel to watch its master",
+    );
+    probe.disconnect();
+  });
+  afterAll(async () => {
+    sentinel?.kill("SIGTERM");
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("finds the master through the Sentinels: keys land on it and `bun cli health` passes", async () => {
+    const env = {
+      REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`,
+      REDIS_SENTINEL_NAME: "kbmaster",
+      QUEUE_PREFIX: "t-modes",
+      REDIS_CLUSTER_NODES: "",
+    };
+    const client = createRedis({}, parseConfig(env));
+    const direct = new Redis(server.url);
+    try {
+      await client.set("t-modes:sentinel", "found");
+      expect(await direct.get("t-modes:sentinel")).toBe("found");
+    } finally {
+      client.disconnect();
+      direct.disconnect();
+    }
+    const health = await run("cli.ts", ["health"], env);
+    expect(health.code).toBe(0);
+    expect(health.stdout).toContain(`ok   redis: sentinel kbmaster at 127.0.0.1:${sentinelPort}, maxmemory-policy noeviction`);
   });
 });
 
