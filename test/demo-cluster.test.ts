@@ -7,9 +7,8 @@ import { resolve } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { config } from "../server/helpers/config.ts";
-import { clusterErrors } from "./support/isolation.ts";
 import { type PrivateCluster, startRedisCluster } from "./support/redis-cluster.ts";
-import { ROOT, run } from "./support/spawn.ts";
+import { clusterErrors, ROOT, run } from "./support/spawn.ts";
 
 let cluster: PrivateCluster;
 const database = `kb_demo_cluster_${randomBytes(3).toString("hex")}`;

@@ -42,9 +42,4 @@ export function useTestQueues(label: string): TestQueues {
   };
 }
 
-/** Asserts that a process log holds no sign of keys sent to the wrong node or slot (cluster mode). */
-export function clusterErrors(log: string): string[] {
-  return log.split("\n").filter((line) => /\b(MOVED|ASK|CROSSSLOT|TRYAGAIN)\b/.test(line));
-}
-
 export { deleteKeys } from "../../server/helpers/redis.ts";
