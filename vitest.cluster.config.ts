@@ -18,5 +18,8 @@ export default defineConfig({
       "test/esi-workers.test.ts",
     ],
     globalSetup: ["test/support/global-setup.ts", "test/support/cluster-setup.ts"],
+    // One file at a time: the worker-process suites (pipeline, esi-workers) share the cluster's one
+    // master of their slot and two cores; in parallel they starve each other's job locks.
+    fileParallelism: false,
   },
 });
