@@ -1,7 +1,7 @@
 // `bun queue [names…]`: discovers the processors in queue/ and runs a BullMQ Worker for each (all of
 // them, or the ones named), with their concurrency and limiter, until SIGINT/SIGTERM or --limit.
 import { Command, InvalidArgumentError } from "commander";
-import { config, describeConfig, exitOnConfigError } from "./server/helpers/config.ts";
+import { config, describeConfig, describeRedis, exitOnConfigError } from "./server/helpers/config.ts";
 import { log } from "./server/helpers/logger.ts";
 import { closeRedis, evictionPolicy, redis } from "./server/helpers/redis.ts";
 import { withTimeout } from "./server/helpers/timeout.ts";
@@ -20,7 +20,7 @@ const positive = (value: string) => {
 const program = new Command("queue")
   .description("Run the queue workers: all processors in queue/, or only the named ones")
   .argument("[names...]", "processors to run (default: all)")
-  .option("--limit <n>", "process n jobs in all, then exit (debugging)", positive)
+  .option("--limit <n>", "process n jobs in all, then exit; sooner when nothing is runnable now (only delayed jobs left)", positive)
   .option("--dir <path>", "folder to discover processors in", DEFAULT_PROCESSOR_DIR)
   .option("--summary-interval <seconds>", "seconds between summary log lines (0 = none)", positive, 30)
   .option("--shutdown-timeout <seconds>", "seconds to wait for active jobs on shutdown", positive, 30)
@@ -56,7 +56,7 @@ const program = new Command("queue")
         logger.warn({ policy }, "Redis maxmemory-policy is not 'noeviction': Redis may evict jobs under memory pressure");
       }
     } catch (err) {
-      process.stderr.write(`cannot reach Redis at ${describeConfig().redisUrl}: ${(err as Error).message}\n`);
+      process.stderr.write(`cannot reach Redis at ${describeRedis()}: ${(err as Error).message}\n`);
       process.exit(1);
     }
 

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import postgres from "postgres";
 import { runMigrations } from "../server/db/migrate.ts";
-import { config, setConfig } from "../server/helpers/config.ts";
+import { config, prefixFor, setConfig } from "../server/helpers/config.ts";
 import { deleteKeys } from "../server/helpers/redis.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -41,7 +41,7 @@ export interface BenchEnvironment {
 export async function benchEnvironment(label: string, keep = flag("keep")): Promise<BenchEnvironment> {
   const hex = randomBytes(3).toString("hex");
   const database = `kb_bench_${label}_${hex}`;
-  const prefix = `bench-${label}-${hex}`;
+  const prefix = prefixFor(`bench-${label}-${hex}`);
   const adminUrl = config().databaseUrl;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database "${database}"`);

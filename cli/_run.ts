@@ -103,12 +103,11 @@ function verbose(): boolean {
 
 /** Fails with one clear line when Redis does not answer (the shared client would retry forever). */
 async function checkRedis(): Promise<void> {
-  const [{ config, redactUrl }, { createRedis }] = await Promise.all([
+  const [{ describeRedis }, { createRedis, roundTrip }] = await Promise.all([
     import("../server/helpers/config.ts"),
     import("../server/helpers/redis.ts"),
   ]);
-  const url = config().redisUrl;
-  const client = createRedis(url, {
+  const client = createRedis({
     lazyConnect: true,
     connectTimeout: 3_000,
     maxRetriesPerRequest: 1,
@@ -118,9 +117,9 @@ async function checkRedis(): Promise<void> {
   client.on("error", (err: Error) => (cause ??= err));
   try {
     await client.connect();
-    await client.ping();
+    await roundTrip(client, 5_000);
   } catch (err) {
-    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(cause ?? (err as Error)).message}`);
+    throw new Error(`cannot reach Redis at ${describeRedis()}: ${(cause ?? (err as Error)).message}`);
   } finally {
     client.disconnect();
   }

@@ -1,5 +1,5 @@
 // `health`: a health check for containers and scripts. Exit 0 when the configuration is valid, Redis
-// answers (with maxmemory-policy noeviction) and, as asked, PostgreSQL answers and each named queue
+// answers (a SET/GET round trip on every master, each with maxmemory-policy noeviction) and, as asked, PostgreSQL answers and each named queue
 // has at least one worker connected; exit 1 naming every problem otherwise.
 import type { Command } from "commander";
 import type { QueueName } from "../server/queues/registry.ts";
@@ -55,22 +55,29 @@ function collectQueues(value: string, previous: QueueName[]): QueueName[] {
 }
 
 async function redisCheck(): Promise<Check> {
-  const [{ config, redactUrl }, { evictionPolicy, redis }, { withTimeout }] = await Promise.all([
+  const [{ describeRedis }, { createRedis, evictionPolicy, roundTrip }, { withTimeout }] = await Promise.all([
     import("../server/helpers/config.ts"),
     import("../server/helpers/redis.ts"),
     import("../server/helpers/timeout.ts"),
   ]);
-  const url = redactUrl(config().redisUrl);
+  const where = describeRedis();
+  // A connection of its own that gives up (the shared one retries forever), and a bound of 3 s per step.
+  const client = createRedis({ connectTimeout: 3_000, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  client.on("error", () => {}); // the check's answer says it
   try {
-    // A client that retries forever would hang on a Redis that is gone: the check gives up after 3 s.
-    const policy = await withTimeout(evictionPolicy(redis()), 3_000, "Redis");
+    // A real command on every master: a connection can answer PING while every other command fails.
+    const masters = await roundTrip(client, 3_000);
+    const policy = await withTimeout(evictionPolicy(client), 3_000, "Redis");
+    const nodes = masters > 1 ? `${masters} masters answer, ` : "";
     return {
       check: "redis",
       ok: policy === "noeviction",
-      detail: `${url}, maxmemory-policy ${policy}${policy === "noeviction" ? "" : " (BullMQ needs noeviction)"}`,
+      detail: `${where}, ${nodes}maxmemory-policy ${policy}${policy === "noeviction" ? "" : " (BullMQ needs noeviction)"}`,
     };
   } catch (err) {
-    return { check: "redis", ok: false, detail: `${url}: ${(err as Error).message}` };
+    return { check: "redis", ok: false, detail: `${where}: ${(err as Error).message}` };
+  } finally {
+    client.disconnect();
   }
 }
 

@@ -1,8 +1,9 @@
-// Checks that Redis and PostgreSQL answer at REDIS_URL / DATABASE_URL (defaults: the local ones) and
-// that Redis will not evict jobs; prints one clear line per problem and exits 1 on any.
-import { Redis } from "ioredis";
+// Checks that Redis (every master, in any mode: see server/helpers/redis.ts) and PostgreSQL answer at
+// the configured addresses (defaults: the local ones) and that Redis will not evict jobs; prints one
+// clear line per problem and exits 1 on any.
 import postgres from "postgres";
-import { config, exitOnConfigError, redactUrl } from "../server/helpers/config.ts";
+import { config, describeRedis, exitOnConfigError, redactUrl } from "../server/helpers/config.ts";
+import { createRedis, evictionPolicy, roundTrip } from "../server/helpers/redis.ts";
 
 let cfg: ReturnType<typeof config>;
 try {
@@ -12,15 +13,16 @@ try {
 }
 let failed = false;
 
-const client = new Redis(cfg.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: () => null });
+const client = createRedis({ lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: () => null });
 client.on("error", () => {}); // reported below
 try {
   await client.connect();
-  const [, policy] = (await client.config("GET", "maxmemory-policy")) as string[];
-  console.log(`redis ok at ${redactUrl(cfg.redisUrl)} (maxmemory-policy ${policy})`);
+  await roundTrip(client, 5_000, cfg);
+  const policy = await evictionPolicy(client);
+  console.log(`redis ok at ${describeRedis(cfg)} (maxmemory-policy ${policy})`);
   if (policy !== "noeviction") console.warn(`warning: Redis maxmemory-policy is '${policy}'; BullMQ needs 'noeviction'`);
 } catch (err) {
-  console.error(`Redis is not reachable at ${redactUrl(cfg.redisUrl)}: ${(err as Error).message}`);
+  console.error(`Redis is not reachable at ${describeRedis(cfg)}: ${(err as Error).message}`);
   failed = true;
 } finally {
   client.disconnect();

@@ -16,7 +16,7 @@ import postgres from "postgres";
 import { closeDb, sql } from "../server/db/client.ts";
 import { runMigrations } from "../server/db/migrate.ts";
 import { config, exitOnConfigError, redactUrl, setConfig } from "../server/helpers/config.ts";
-import { closeRedis, createRedis } from "../server/helpers/redis.ts";
+import { closeRedis, deleteKeys } from "../server/helpers/redis.ts";
 import { enqueueJob } from "../server/queues/enqueue.ts";
 import { closeQueues, getQueue, getQueueStats } from "../server/queues/queue.ts";
 import { type Simulator, startSimulator } from "../sim/server.ts";
@@ -37,6 +37,7 @@ const program = new Command("demo")
   .option("--seed <n>", "simulator world seed", int(0), 7)
   .option("--timeout <seconds>", "give up waiting for the kills after this long", int(10), 600)
   .option("--exit", "stop after the summary instead of running until CTRL+C")
+  .option("--redis-cluster <nodes>", "use a Redis Cluster (host:port,…; same as REDIS_CLUSTER_NODES)")
   .parse();
 const opts = program.opts<{
   kills: number;
@@ -46,8 +47,13 @@ const opts = program.opts<{
   seed: number;
   timeout: number;
   exit?: boolean;
+  redisCluster?: string;
 }>();
 
+if (opts.redisCluster) process.env.REDIS_CLUSTER_NODES = opts.redisCluster;
+// The demo's own prefix, hash-tagged on a cluster (required there: see README "Redis modes").
+const prefix = process.env.REDIS_CLUSTER_NODES ? "{demo}" : "demo";
+process.env.QUEUE_PREFIX = prefix;
 try {
   config();
 } catch (err) {
@@ -59,7 +65,6 @@ if (!/^[a-z_][a-z0-9_]*$/.test(opts.database)) {
 }
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
-const prefix = "demo";
 const adminToken = randomBytes(12).toString("hex");
 const logDir = resolve(ROOT, "tmp/demo");
 mkdirSync(logDir, { recursive: true });
@@ -118,14 +123,7 @@ try {
 }
 setConfig({ databaseUrl: dbUrl.toString(), queuePrefix: prefix, logLevel: "warn" });
 await runMigrations();
-const cleaner = createRedis();
-for (let cursor = "0"; ; ) {
-  const [next, keys] = await cleaner.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-  if (keys.length) await cleaner.del(...keys);
-  cursor = next;
-  if (cursor === "0") break;
-}
-cleaner.disconnect();
+await deleteKeys(`${prefix}:*`);
 
 // ---- the processes -----------------------------------------------------------------------------
 // The SSO's callback URL must be known before the server starts: pick the port now when asked for any.

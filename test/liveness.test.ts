@@ -1,11 +1,13 @@
 // Liveness when a dependency is gone: /health answers 503 with the reason within 2 s (Redis or Postgres
-// unreachable), the first SIGTERM ends `bun server` even then, and the Postgres pool watchdog replaces a
+// unreachable, or Redis answering PING while refusing every command), the first SIGTERM ends `bun server` even then, and the Postgres pool watchdog replaces a
 // pool whose connections hang (and asks for a restart when new pools keep breaking).
+import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { resetSql, sql } from "../server/db/client.ts";
 import { databaseWatchdog } from "../server/db/watchdog.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
+import { startRedisServer } from "./support/redis-server.ts";
 import { killAll, start } from "./support/spawn.ts";
 
 const queues = useTestQueues("liveness");
@@ -39,6 +41,21 @@ describe("/health", () => {
       expect(answer.status).toBe(503);
       expect(answer.body).toMatchObject({ status: "degraded", postgres: "ok" });
       expect(answer.body.redis).not.toBe("ok");
+    }
+  });
+
+  it("answers 503 when Redis answers PING but refuses every other command", async () => {
+    const redis = await startRedisServer();
+    try {
+      const admin = new Redis(redis.url);
+      await admin.call("ACL", "SETUSER", "pinger", "on", ">pinger-password", "-@all", "+ping", "+info", "+client", "+hello");
+      admin.disconnect();
+      const { url } = await server({ REDIS_URL: redis.url.replace("redis://", "redis://pinger:pinger-password@") });
+      const answer = await health(url);
+      expect(answer.status).toBe(503);
+      expect(answer.body).toMatchObject({ status: "degraded", postgres: "ok", redis: expect.stringContaining("NOPERM") });
+    } finally {
+      await redis.stop();
     }
   });
 

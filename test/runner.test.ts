@@ -3,12 +3,13 @@
 
 import { spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
+import { esiKeys } from "../server/esi/budget.ts";
 import { config } from "../server/helpers/config.ts";
 import { redis } from "../server/helpers/redis.ts";
 import { SAME_SIGNAL_MS } from "../server/helpers/signals.ts";
 import { enqueueJob, enqueueJobs } from "../server/queues/enqueue.ts";
 import { Priority } from "../server/queues/priority.ts";
-import { getQueueStats } from "../server/queues/queue.ts";
+import { getQueue, getQueueStats } from "../server/queues/queue.ts";
 import { QUEUES } from "../server/queues/registry.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { useTestQueues } from "./support/isolation.ts";
@@ -101,6 +102,34 @@ describe("--limit", () => {
     const stats = await getQueueStats("character");
     expect(stats.active).toBe(0);
     expect(stats.waiting + stats.prioritized).toBe(2);
+  });
+
+  it("exits when nothing is runnable now: jobs held by the ESI guard wait in the delayed set", async () => {
+    await getQueue("character").drain(true); // what earlier tests left queued
+    // A guard up for a minute (as after a 420): every ESI call is refused, so each job is delayed.
+    await redis().hset(esiKeys().guard, { until: Date.now() + 60_000, reason: "test", setAt: Date.now() });
+    await enqueueJobs(
+      "character",
+      [1, 2, 3].map((i) => ({ id: 93000000 + i })),
+    );
+    const result = await run(
+      "queue.ts",
+      ["character", "--dir", "test/fixtures/esi-processors", "--summary-interval", "0", "--no-services", "--limit", "3"],
+      {
+        ...env,
+        LOG_LEVEL: "info",
+        ESI_URL: "http://127.0.0.1:9",
+        ESI_USER_AGENT: "killboard-tests/1.0 tests@localhost",
+      },
+    );
+    expect(result.code).toBe(0);
+    const [stopped] = logLines(result.stderr, "shutting down: no new jobs; waiting for active ones");
+    expect(stopped?.reason).toMatch(/^nothing runnable now: 0 of the limit of 3 jobs processed, 3 delayed/);
+    const stats = await getQueueStats("character");
+    expect(stats.delayed).toBe(3);
+    expect(stats.active).toBe(0);
+    await redis().del(esiKeys().guard);
+    await getQueue("character").drain(true);
   });
 });
 

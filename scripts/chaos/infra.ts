@@ -7,8 +7,9 @@ import { chownSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Redis } from "ioredis";
 import postgres from "postgres";
+import { parseConfig } from "../../server/helpers/config.ts";
+import { createRedis } from "../../server/helpers/redis.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 const PG_BIN = process.env.PG_BIN ?? "/usr/lib/postgresql/15/bin";
@@ -79,7 +80,10 @@ export class OwnRedis {
       ],
       { stdio: "ignore" },
     );
-    const client = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 1 });
+    const client = createRedis(
+      { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 1 },
+      parseConfig({ REDIS_URL: this.url }),
+    );
     client.on("error", () => {});
     try {
       await waitUntil(

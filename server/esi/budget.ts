@@ -15,11 +15,10 @@
 // of all processes logs it (one warn line) and it is kept in budgetEvents().
 // Keys live under `${queuePrefix}:esi:` (see README.md in this folder).
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
 import { config } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
 import { loadLua } from "../helpers/lua.ts";
-import { redis } from "../helpers/redis.ts";
+import { type RedisClient, redis } from "../helpers/redis.ts";
 import { esiResponseClass, esiResponses } from "../metrics/registry.ts";
 import { currentEsiClass, type EsiClass } from "./caller.ts";
 import { type BlockReason, EsiBlockedError } from "./errors.ts";
@@ -93,16 +92,16 @@ type BudgetCommands = {
   esiSettle(...args: (string | number)[]): Promise<[number, number, number, string]>;
 };
 
-const prepared = new WeakSet<Redis>();
+const prepared = new WeakSet<RedisClient>();
 
-function client(): Redis & BudgetCommands {
+function client(): RedisClient & BudgetCommands {
   const r = redis();
   if (!prepared.has(r)) {
     r.defineCommand("esiAcquire", ACQUIRE);
     r.defineCommand("esiSettle", SETTLE);
     prepared.add(r);
   }
-  return r as Redis & BudgetCommands;
+  return r as RedisClient & BudgetCommands;
 }
 
 /** One admitted request: pass it to settle() with the response. */

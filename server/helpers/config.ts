@@ -95,8 +95,20 @@ export interface SsoSettings {
   syncIntervalSeconds: number;
 }
 
+/** A Redis node or Sentinel address (REDIS_CLUSTER_NODES, REDIS_SENTINELS). */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
 export interface Config {
+  /** Standalone Redis; in Sentinel and Cluster mode it still gives the username, password and TLS. */
   redisUrl: string;
+  /** Sentinel mode: the Sentinels to ask and the name of the master they watch. */
+  redisSentinels: HostPort[] | undefined;
+  redisSentinelName: string | undefined;
+  /** Cluster mode: some of the cluster's nodes (the rest are discovered). */
+  redisClusterNodes: HostPort[] | undefined;
   databaseUrl: string;
   /** Postgres: how long a connection attempt may take, and a statement (0: no limit), seconds. */
   databaseConnectTimeoutSeconds: number;
@@ -173,6 +185,39 @@ function decodeKey(v: string): Buffer | undefined {
   return bytes?.length === 32 ? bytes : undefined;
 }
 
+/** `host:port,host:port` (IPv6 in brackets: `[::1]:7000`); at least one entry. */
+const hostPorts = z
+  .string()
+  .transform((v) => v.split(",").map((entry) => entry.trim()))
+  .transform((entries, ctx) =>
+    entries.map((entry) => {
+      const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(entry);
+      const host = m?.[1] ?? m?.[2];
+      const port = Number(m?.[3]);
+      if (!m || !host || !hostname.safeParse(host).success || port < 1 || port > 65535) {
+        ctx.addIssue({ code: "custom", message: `'${entry}' is not host:port (comma-separated list, e.g. 10.0.0.1:7000,10.0.0.2:7000)` });
+        return { host: "", port: 0 };
+      }
+      return { host, port };
+    }),
+  );
+
+/**
+ * A key prefix, optionally with one hash tag: `{kb}` or `kb:{eu}`. Redis Cluster hashes only the part
+ * between the first `{` and the next `}`, so every key under a tagged prefix lives in one slot.
+ */
+const PREFIX = /^[A-Za-z0-9_.:-]*(\{[A-Za-z0-9_.:-]+\})?[A-Za-z0-9_.:-]*$/;
+
+/** The hash tag of a prefix (`{kb}` → `kb`), or undefined. */
+export function hashTag(prefix: string): string | undefined {
+  return /\{([^{}]+)\}/.exec(prefix)?.[1];
+}
+
+/** A prefix for `name` that fits the configured mode: hash-tagged (`{name}`) on a Redis Cluster. */
+export function prefixFor(name: string, cfg: Config = config()): string {
+  return cfg.redisClusterNodes ? `{${name}}` : name;
+}
+
 const encryptionKeys = z
   .string()
   .transform((v) => v.split(",").map(decodeKey))
@@ -185,12 +230,19 @@ const encryptionKeys = z
 /** Every variable, with its default. The keys are the documented names. */
 const schema = z.object({
   REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
+  REDIS_SENTINELS: hostPorts.optional(),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, "must be the master's name as the Sentinels know it")
+    .optional(),
+  REDIS_CLUSTER_NODES: hostPorts.optional(),
   DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://postgres@127.0.0.1:5432/postgres"),
   DATABASE_CONNECT_TIMEOUT_SECONDS: int(1, 300).default(10),
   DATABASE_STATEMENT_TIMEOUT_SECONDS: int(0).default(600),
   QUEUE_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.', '-' only")
+    .regex(PREFIX, "letters, digits, '_', '.', ':', '-' and at most one hash tag in braces, e.g. {kb}")
+    .refine((v) => !v.endsWith(":"), "must not end with ':' (keys add their own)")
     .default("bull"),
   ESI_URL: httpUrl.default("https://esi.evetech.net"),
   ZKB_URL: httpUrl.default("https://zkillboard.com/api"),
@@ -284,6 +336,22 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     fail(variable, env[variable], issue.message);
   }
   const e = parsed.data;
+  if (e.REDIS_CLUSTER_NODES && e.REDIS_SENTINELS) {
+    fail("REDIS_SENTINELS", cleaned.REDIS_SENTINELS, "set either REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both");
+  }
+  if (e.REDIS_SENTINELS && !e.REDIS_SENTINEL_NAME) {
+    fail("REDIS_SENTINEL_NAME", undefined, "is required with REDIS_SENTINELS: the name of the master the Sentinels watch");
+  }
+  if (e.REDIS_SENTINEL_NAME && !e.REDIS_SENTINELS) {
+    fail("REDIS_SENTINELS", undefined, "is required with REDIS_SENTINEL_NAME: the Sentinels' host:port list");
+  }
+  if (e.REDIS_CLUSTER_NODES && !hashTag(e.QUEUE_PREFIX)) {
+    fail(
+      "QUEUE_PREFIX",
+      e.QUEUE_PREFIX,
+      "must hold a hash tag on a Redis Cluster (e.g. {kb}), so that BullMQ's and the ESI budget's scripts find all their keys in one slot",
+    );
+  }
 
   const queues: Config["queues"] = {};
   for (const [key, value] of Object.entries(cleaned)) {
@@ -304,6 +372,9 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
 
   return {
     redisUrl: e.REDIS_URL,
+    redisSentinels: e.REDIS_SENTINELS,
+    redisSentinelName: e.REDIS_SENTINEL_NAME,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES,
     databaseUrl: e.DATABASE_URL,
     databaseConnectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT_SECONDS,
     databaseStatementTimeoutSeconds: e.DATABASE_STATEMENT_TIMEOUT_SECONDS,
@@ -408,7 +479,7 @@ function redactValue(variable: string, value: string | undefined): string | unde
 /** Configuration safe to log (no secrets). */
 export function describeConfig(cfg: Config = config()): Record<string, unknown> {
   return {
-    redisUrl: redactUrl(cfg.redisUrl),
+    redis: describeRedis(cfg),
     databaseUrl: redactUrl(cfg.databaseUrl),
     queuePrefix: cfg.queuePrefix,
     esiUrl: cfg.esiUrl,
@@ -447,4 +518,12 @@ export function exitOnConfigError(err: unknown): never {
     process.exit(2);
   }
   throw err;
+}
+
+/** Where Redis is, safe to log: the URL (password hidden), or the Sentinels and master, or the cluster's nodes. */
+export function describeRedis(cfg: Config = config()): string {
+  const list = (nodes: HostPort[]) => nodes.map((n) => (n.host.includes(":") ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`)).join(",");
+  if (cfg.redisClusterNodes) return `cluster ${list(cfg.redisClusterNodes)}`;
+  if (cfg.redisSentinels) return `sentinel ${cfg.redisSentinelName} at ${list(cfg.redisSentinels)}`;
+  return redactUrl(cfg.redisUrl);
 }

@@ -6,10 +6,9 @@
 // (paused past its TTL) cannot overwrite its successor's work.
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { Redis } from "ioredis";
 import { config } from "./config.ts";
 import { loadLua } from "./lua.ts";
-import { redis } from "./redis.ts";
+import { type RedisClient, redis } from "./redis.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,16 +69,16 @@ type LeaseCommands = {
   leaseKeep(lease: string, value: string, ttlMs: number): Promise<number>;
 };
 
-const prepared = new WeakSet<Redis>();
+const prepared = new WeakSet<RedisClient>();
 
-function client(): Redis & LeaseCommands {
+function client(): RedisClient & LeaseCommands {
   const r = redis();
   if (!prepared.has(r)) {
     r.defineCommand("leaseAcquire", ACQUIRE);
     r.defineCommand("leaseKeep", KEEP);
     prepared.add(r);
   }
-  return r as Redis & LeaseCommands;
+  return r as RedisClient & LeaseCommands;
 }
 
 /**

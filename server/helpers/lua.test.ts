@@ -39,7 +39,7 @@ function bindingProblems(source: string, header: LuaHeader): string[] {
   return problems;
 }
 
-const redis = createRedis(undefined, { lazyConnect: true });
+const redis = createRedis({ lazyConnect: true });
 afterAll(() => redis.quit());
 
 describe("Redis scripts under server/", () => {

@@ -13,11 +13,10 @@ import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { Redis } from "ioredis";
 import { config } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
 import { loadLua } from "../helpers/lua.ts";
-import { redis } from "../helpers/redis.ts";
+import { type RedisClient, redis } from "../helpers/redis.ts";
 import { presentsAdminToken } from "./admin-token.ts";
 
 /** The window every intake limit counts over. */
@@ -27,15 +26,15 @@ const SLIDING_WINDOW = loadLua(new URL("./lua/sliding-window.lua", import.meta.u
 
 type GuardCommands = { intakeAdmit(...args: (string | number)[]): Promise<[number, number, number]> };
 
-const prepared = new WeakSet<Redis>();
+const prepared = new WeakSet<RedisClient>();
 
-function client(): Redis & GuardCommands {
+function client(): RedisClient & GuardCommands {
   const r = redis();
   if (!prepared.has(r)) {
     r.defineCommand("intakeAdmit", SLIDING_WINDOW);
     prepared.add(r);
   }
-  return r as Redis & GuardCommands;
+  return r as RedisClient & GuardCommands;
 }
 
 export function intakeKeys(prefix: string = config().queuePrefix) {

@@ -1,15 +1,13 @@
 // GET /api/status: what an operator checks first — every queue's counts, the kills stored and valued,
 // the ledgers (intake pending/failed, outbox waiting) and the shared ESI budget (guard, error limit, each
 // route group's token bucket), so a stuck pipeline is visible at a glance. Never counts whole kill tables.
-// GET /health: liveness for containers and load balancers: 200 when Redis and Postgres answer, 503 with
-// the reason otherwise, within 2 s whatever state they are in (a client that retries forever is not
-// waited for).
+// GET /health: liveness for containers and load balancers: 200 when Redis (a SET/GET round trip on
+// every master) and Postgres answer, 503 with the reason otherwise, within 2 s whatever state they are in
+// (a client that retries forever is not waited for).
 import { Hono } from "hono";
-import type { Redis } from "ioredis";
 import { sql } from "../db/client.ts";
 import { budgetState, groupStates } from "../esi/index.ts";
-import { config } from "../helpers/config.ts";
-import { createRedis } from "../helpers/redis.ts";
+import { createRedis, type RedisClient, roundTrip } from "../helpers/redis.ts";
 import { withTimeout } from "../helpers/timeout.ts";
 import { getQueueStats } from "../queues/queue.ts";
 import { ssoCounts } from "../sso/store.ts";
@@ -45,11 +43,11 @@ export async function pipelineCounts(): Promise<PipelineCounts> {
 }
 
 const HEALTH_TIMEOUT_MS = 1_500;
-let healthClient: Redis | undefined;
+let healthClient: RedisClient | undefined;
 
 /** A connection of its own whose commands fail after one reconnect attempt (the shared one waits forever). */
-function healthRedis(): Redis {
-  healthClient ??= createRedis(config().redisUrl, {
+function healthRedis(): RedisClient {
+  healthClient ??= createRedis({
     maxRetriesPerRequest: 1,
     connectTimeout: HEALTH_TIMEOUT_MS,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
@@ -113,7 +111,7 @@ export function statusRoutes(): Hono {
   });
   app.get("/health", async (c) => {
     const checks = await Promise.allSettled([
-      withTimeout(healthRedis().ping(), HEALTH_TIMEOUT_MS, "Redis"),
+      roundTrip(healthRedis(), HEALTH_TIMEOUT_MS),
       withTimeout(sql()`select 1`, HEALTH_TIMEOUT_MS, "Postgres"),
     ]);
     const [r, p] = checks.map((x) => (x.status === "fulfilled" ? "ok" : String((x.reason as Error).message)));

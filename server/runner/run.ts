@@ -1,12 +1,15 @@
 // Runs discovered processors: one BullMQ Worker each, plus background services (outbox relay, …).
-// Logs start-up, failures, stalls and a periodic summary; `limit` stops after N jobs; shutdown lets
+// Logs start-up, failures, stalls and a periodic summary; `limit` stops after N jobs, or as soon as
+// nothing is runnable now (only delayed jobs left, e.g. held by the ESI guard); shutdown lets
 // active jobs finish within a bounded wait and returns the rest to their queue, so none is lost
 // and none is left active.
-import { type Job, type Processor, UnrecoverableError, WaitingError, type Worker } from "bullmq";
+import { DelayedError, type Job, type Processor, UnrecoverableError, WaitingError, type Worker } from "bullmq";
 import { log } from "../helpers/logger.ts";
 import { onStopSignals } from "../helpers/signals.ts";
 import { instrumentWorker } from "../metrics/workers.ts";
 import type { ProcessorModule } from "../queues/processor.ts";
+import { getQueue } from "../queues/queue.ts";
+import type { QueueName } from "../queues/registry.ts";
 import { registerDefaultSchedulers } from "../queues/schedulers.ts";
 
 /** Something that runs beside the workers for the life of the runner. */
@@ -18,7 +21,8 @@ export interface RunnerService {
 
 export interface RunOptions {
   modules: ProcessorModule[];
-  /** Process this many jobs in all, then stop (debugging). */
+  /** Process this many jobs in all (completed or failed for good), then stop; stop sooner when nothing is
+   * runnable now: no job waiting or active in the processors' queues, only delayed ones or none (debugging). */
   limit?: number;
   /** Period of the summary log line; 0 disables. */
   summaryIntervalMs?: number;
@@ -44,6 +48,9 @@ interface QueueTally {
   failed: number;
 }
 
+/** With a limit: how often the runner looks whether anything is runnable now. */
+const IDLE_CHECK_MS = 1_000;
+
 /** After the shutdown timeout, how long closing services and connections may take before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 15_000;
 
@@ -56,6 +63,8 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
   const tally = new Map<string, QueueTally>();
   let started = 0;
   let finished = 0;
+  let delayed = 0;
+  let pausedByLimit = false;
   let stopping: Promise<void> | undefined;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -70,10 +79,20 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
           throw new WaitingError();
         }
         started++;
-        if (limit !== undefined && started >= limit) for (const w of workers) void w.pause(true);
+        if (limit !== undefined && started >= limit) {
+          pausedByLimit = true;
+          for (const w of workers) void w.pause(true);
+        }
         active.set(`${mod.name}/${job.id}`, { job, token });
         try {
           return await processor(job, token);
+        } catch (err) {
+          // Delayed (the ESI guard, a bucket): the run does not count; the job comes back later.
+          if (err instanceof DelayedError) {
+            delayed++;
+            release();
+          }
+          throw err;
         } finally {
           active.delete(`${mod.name}/${job.id}`);
         }
@@ -102,6 +121,7 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
       if (final) logger.error(fields, "job failed for good");
       else logger.warn(fields, "job failed, will retry");
       if (final) onFinished();
+      else release(); // a retry: the run does not count toward the limit
     });
     worker.on("stalled", (jobId) => logger.warn({ queue: mod.name, jobId }, "job stalled (its worker died?); returned to the queue"));
     worker.on("error", (err) => logger.error({ queue: mod.name, err: err.message }, "worker error"));
@@ -111,6 +131,46 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
   function onFinished(): void {
     finished++;
     if (limit !== undefined && finished >= limit) void stop(`limit of ${limit} jobs reached`);
+  }
+
+  /** A run that ended without finishing its job (delayed, or failed with a retry to come) frees its place. */
+  function release(): void {
+    started--;
+    if (limit === undefined || !pausedByLimit || started >= limit || stopping) return;
+    pausedByLimit = false;
+    for (const w of workers) w.resume();
+  }
+
+  // With a limit, stop as soon as nothing is runnable now (seen twice in a row, a second apart): jobs held
+  // by the ESI guard sit in the delayed set and would otherwise keep the runner waiting for them.
+  let idleSeen = 0;
+  const idleTimer =
+    limit !== undefined
+      ? setInterval(() => {
+          void runnableNow().then(
+            (runnable) => {
+              idleSeen = runnable.total === 0 && active.size === 0 ? idleSeen + 1 : 0;
+              if (idleSeen >= 2) {
+                void stop(
+                  `nothing runnable now: ${finished} of the limit of ${limit} jobs processed, ${runnable.delayed} delayed (${delayed} runs delayed here)`,
+                );
+              }
+            },
+            () => (idleSeen = 0),
+          );
+        }, IDLE_CHECK_MS)
+      : undefined;
+  idleTimer?.unref();
+
+  /** Jobs of the processors' queues a worker could take now (waiting, prioritized, active), and delayed ones. */
+  async function runnableNow(): Promise<{ total: number; delayed: number }> {
+    const counts = await Promise.all(
+      opts.modules.map((m) => getQueue(m.name as QueueName).getJobCounts("waiting", "prioritized", "active", "delayed")),
+    );
+    return {
+      total: counts.reduce((n, c) => n + (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.active ?? 0), 0),
+      delayed: counts.reduce((n, c) => n + (c.delayed ?? 0), 0),
+    };
   }
 
   const summaryMs = opts.summaryIntervalMs ?? 30_000;
@@ -140,6 +200,7 @@ export async function runWorkers(opts: RunOptions): Promise<RunningWorkers> {
     stopping = (async () => {
       logger.info({ reason, active: active.size }, "shutting down: no new jobs; waiting for active ones");
       if (summaryTimer) clearInterval(summaryTimer);
+      if (idleTimer) clearInterval(idleTimer);
       const closing = Promise.all(workers.map((w) => w.close()));
       const timedOut = await Promise.race([
         closing.then(() => false),

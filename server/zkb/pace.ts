@@ -1,26 +1,25 @@
 // Request spacing shared by every process through Redis: each caller reserves the next free slot (one Lua
 // call, lua/reserve-slot.lua: slot = max(next, now); next = slot + interval) and sleeps until it. Used for
 // the zKillboard API (~1 request/s per IP) and R2Z2 (~20/s).
-import type { Redis } from "ioredis";
 import { sleep } from "../esi/http.ts";
 import { config } from "../helpers/config.ts";
 import { loadLua } from "../helpers/lua.ts";
-import { redis } from "../helpers/redis.ts";
+import { type RedisClient, redis } from "../helpers/redis.ts";
 
 // Keys, arguments and reply are documented in the script's header.
 const RESERVE = loadLua(new URL("./lua/reserve-slot.lua", import.meta.url));
 
-const prepared = new WeakSet<Redis>();
+const prepared = new WeakSet<RedisClient>();
 
 type Reserve = { paceReserve(key: string, intervalMs: number, maxWaitMs: number): Promise<[number, number]> };
 
-function client(): Redis & Reserve {
+function client(): RedisClient & Reserve {
   const r = redis();
   if (!prepared.has(r)) {
     r.defineCommand("paceReserve", RESERVE);
     prepared.add(r);
   }
-  return r as Redis & Reserve;
+  return r as RedisClient & Reserve;
 }
 
 export function paceKey(name: string): string {

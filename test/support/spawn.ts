@@ -1,7 +1,9 @@
 // Runs a project entry point (`queue.ts`, `cli.ts`, …) as a real child process under Bun and
-// collects its exit code and output; tests assert on both.
+// collects its exit code and output; tests assert on both. After each test file, no process it started
+// may have logged a key sent to the wrong Redis Cluster node or slot (MOVED, ASK, CROSSSLOT, TRYAGAIN).
 import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
+import { afterAll, expect } from "vitest";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -23,6 +25,18 @@ export interface Spawned {
 }
 
 const children = new Set<ChildProcess>();
+
+/** Lines of a process log that show keys sent to the wrong cluster node or slot. */
+export function clusterErrors(log: string): string[] {
+  return log.split("\n").filter((line) => /\b(MOVED|ASK|CROSSSLOT|TRYAGAIN)\b/.test(line));
+}
+
+const outputs: Promise<RunResult>[] = [];
+afterAll(async () => {
+  // killAll (afterEach) has ended every process by now: their results are in.
+  const logs = await Promise.all(outputs.splice(0));
+  expect(logs.flatMap((r) => clusterErrors(r.stdout + r.stderr))).toEqual([]);
+});
 // A test that fails or times out must not leave its process running (it would take later tests' jobs).
 process.on("exit", () => {
   for (const child of children) child.kill("SIGKILL");
@@ -61,6 +75,7 @@ export function start(entry: string, args: string[], env: Record<string, string>
     check();
   });
   const result = new Promise<RunResult>((res) => child.on("close", (code, signal) => res({ code, signal, stdout: out, stderr: err })));
+  outputs.push(result);
   return {
     child,
     stdout: () => out,
