@@ -109,7 +109,8 @@ describe("two listeners and two workers on one feed", () => {
     await Promise.all(workers.map((w) => w.waitFor("worker started", 60_000)));
 
     sim.setFeedRate(5);
-    await Bun.sleep(15_000);
+    // Two workers and two listeners side by side for a while (with the hand-overs below, over 2 minutes).
+    await Bun.sleep(75_000);
     // The standby asked R2Z2 nothing while it stood by.
     const byAgent = (agent: string) => sim.requests().filter((r) => r.service === "r2z2" && r.userAgent?.startsWith(agent));
     expect(byAgent("listener-a").length).toBeGreaterThan(0);
@@ -176,5 +177,5 @@ describe("two listeners and two workers on one feed", () => {
     for (const p of [b, c, ...workers]) p.child.kill("SIGTERM");
     const codes = await Promise.all([b, c, ...workers].map((p) => p.result.then((r) => r.code)));
     expect(codes).toEqual([0, 0, 0, 0]);
-  }, 300_000);
+  }, 420_000);
 });

@@ -17,8 +17,7 @@
 import { randomBytes } from "node:crypto";
 import { config } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
-import { loadLua } from "../helpers/lua.ts";
-import { type RedisClient, redis } from "../helpers/redis.ts";
+import { loadLua, scriptedRedis } from "../helpers/lua.ts";
 import { esiResponseClass, esiResponses } from "../metrics/registry.ts";
 import { currentEsiClass, type EsiClass } from "./caller.ts";
 import { type BlockReason, EsiBlockedError } from "./errors.ts";
@@ -92,17 +91,7 @@ type BudgetCommands = {
   esiSettle(...args: (string | number)[]): Promise<[number, number, number, string]>;
 };
 
-const prepared = new WeakSet<RedisClient>();
-
-function client(): RedisClient & BudgetCommands {
-  const r = redis();
-  if (!prepared.has(r)) {
-    r.defineCommand("esiAcquire", ACQUIRE);
-    r.defineCommand("esiSettle", SETTLE);
-    prepared.add(r);
-  }
-  return r as RedisClient & BudgetCommands;
-}
+const client = scriptedRedis<BudgetCommands>({ esiAcquire: ACQUIRE, esiSettle: SETTLE });
 
 /** One admitted request: pass it to settle() with the response. */
 export interface Ticket {

@@ -7,6 +7,7 @@
 
 import type { Logger } from "pino";
 import { acquireFencedLease, processName } from "../helpers/lease.ts";
+import { wakeableSleep } from "../helpers/timeout.ts";
 import { claimCursor, FencedOutError, readCursorFence } from "./cursor.ts";
 
 /** Lifetime of the lease unless renewed (renewed every third of it). */
@@ -46,15 +47,7 @@ export function lead<T>(opts: LeadOptions<T>): Leadership<T> {
   const me = processName();
   let stopping = false;
   let reader: LedReader<T> | undefined;
-  let wake: (() => void) | undefined;
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const { sleep, wake } = wakeableSleep();
 
   const done = (async (): Promise<T | undefined> => {
     const standbySince = Date.now();
@@ -115,7 +108,7 @@ export function lead<T>(opts: LeadOptions<T>): Leadership<T> {
     stop() {
       stopping = true;
       reader?.stop();
-      wake?.();
+      wake();
     },
   };
 }

@@ -18,6 +18,7 @@
 import { RetryableError } from "../esi/errors.ts";
 import { config } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
+import { wakeableSleep } from "../helpers/timeout.ts";
 import { importHistory } from "../imports/history.ts";
 import { submitKillmails } from "../killmails/intake.ts";
 import { r2z2Cursor, r2z2Gaps, r2z2Head, r2z2Kills, r2z2Lag, r2z2LastSuccess } from "../metrics/registry.ts";
@@ -112,19 +113,11 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
   const giveUpMs = config().upstream.r2z2GapRetryMinutes * 60_000;
   let stopping = false;
   let fencedOut = false;
-  let wake: (() => void) | undefined;
   const stats: ListenStats = { sequence: 0, kills: 0, enqueued: 0, gaps: 0, gapsRecovered: 0, gapsFilled: 0, caughtUp: false };
   let gaps: R2z2Gap[] = [];
   let lastTime: string | undefined;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const { sleep, wake } = wakeableSleep();
 
   /**
    * Runs `step` until it succeeds or the listener stops, backing off on failures (an outage). A step
@@ -348,7 +341,7 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
     done,
     stop() {
       stopping = true;
-      wake?.();
+      wake();
     },
     fencedOut: () => fencedOut,
   };

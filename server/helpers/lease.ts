@@ -7,8 +7,8 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { config } from "./config.ts";
-import { loadLua } from "./lua.ts";
-import { type RedisClient, redis } from "./redis.ts";
+import { loadLua, scriptedRedis } from "./lua.ts";
+import { redis } from "./redis.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,17 +69,7 @@ type LeaseCommands = {
   leaseKeep(lease: string, value: string, ttlMs: number): Promise<number>;
 };
 
-const prepared = new WeakSet<RedisClient>();
-
-function client(): RedisClient & LeaseCommands {
-  const r = redis();
-  if (!prepared.has(r)) {
-    r.defineCommand("leaseAcquire", ACQUIRE);
-    r.defineCommand("leaseKeep", KEEP);
-    prepared.add(r);
-  }
-  return r as RedisClient & LeaseCommands;
-}
+const client = scriptedRedis<LeaseCommands>({ leaseAcquire: ACQUIRE, leaseKeep: KEEP });
 
 /**
  * A lease held by this process for as long as it lives, with a fencing token: a number greater than

@@ -5,6 +5,7 @@
 // `x` → `local xKey`, `ARGV[i]` named `x` → `local x`); lua.test.ts holds every script to that.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { type RedisClient, redis } from "./redis.ts";
 
 /** What a script's header declares: its first line and the names of its keys and arguments, in order. */
 export interface LuaHeader {
@@ -48,4 +49,22 @@ export function parseLuaHeader(source: string, file: string): LuaHeader {
 export function loadLua(url: URL): { lua: string; numberOfKeys: number } {
   const lua = readFileSync(url, "utf8");
   return { lua, numberOfKeys: parseLuaHeader(lua, fileURLToPath(url)).keys.length };
+}
+
+type LuaScript = ReturnType<typeof loadLua>;
+
+/**
+ * The shared connection with these scripts defined as commands (once per connection: a test or a
+ * configuration change may bring a new one). `C` types the commands: name → (keys…, args…) → reply.
+ */
+export function scriptedRedis<C>(scripts: Record<keyof C & string, LuaScript>): () => RedisClient & C {
+  const prepared = new WeakSet<RedisClient>();
+  return () => {
+    const r = redis();
+    if (!prepared.has(r)) {
+      for (const [name, script] of Object.entries<LuaScript>(scripts)) r.defineCommand(name, script);
+      prepared.add(r);
+    }
+    return r as RedisClient & C;
+  };
 }

@@ -73,10 +73,11 @@ export function redis(cfg: Config = config()): RedisClient {
   return client;
 }
 
+/** Closes the shared connections: a polite QUIT, or a hard disconnect when Redis is gone (QUIT would wait for it). */
 export async function closeRedis(): Promise<void> {
   const clients = [...shared.values()];
   shared.clear();
-  await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+  await Promise.all(clients.map((c) => withTimeout(c.quit(), 2_000, "Redis QUIT").catch(() => c.disconnect())));
 }
 
 /** Resolves once a cluster client knows its nodes (a standalone one needs no wait). */

@@ -12,3 +12,19 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   promise.catch(() => {}); // a late rejection after the timeout is not an unhandled one
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** A sleep that stop() can cut short: `sleep(ms)` waits, `wake()` ends the current wait at once. */
+export function wakeableSleep(): { sleep(ms: number): Promise<void>; wake(): void } {
+  let wake: (() => void) | undefined;
+  return {
+    sleep: (ms) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }),
+    wake: () => wake?.(),
+  };
+}

@@ -15,8 +15,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { config } from "../helpers/config.ts";
 import { log } from "../helpers/logger.ts";
-import { loadLua } from "../helpers/lua.ts";
-import { type RedisClient, redis } from "../helpers/redis.ts";
+import { loadLua, scriptedRedis } from "../helpers/lua.ts";
 import { presentsAdminToken } from "./admin-token.ts";
 
 /** The window every intake limit counts over. */
@@ -26,16 +25,7 @@ const SLIDING_WINDOW = loadLua(new URL("./lua/sliding-window.lua", import.meta.u
 
 type GuardCommands = { intakeAdmit(...args: (string | number)[]): Promise<[number, number, number]> };
 
-const prepared = new WeakSet<RedisClient>();
-
-function client(): RedisClient & GuardCommands {
-  const r = redis();
-  if (!prepared.has(r)) {
-    r.defineCommand("intakeAdmit", SLIDING_WINDOW);
-    prepared.add(r);
-  }
-  return r as RedisClient & GuardCommands;
-}
+const client = scriptedRedis<GuardCommands>({ intakeAdmit: SLIDING_WINDOW });
 
 export function intakeKeys(prefix: string = config().queuePrefix) {
   const p = `${prefix}:intake`;

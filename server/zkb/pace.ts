@@ -3,24 +3,14 @@
 // the zKillboard API (~1 request/s per IP) and R2Z2 (~20/s).
 import { sleep } from "../esi/http.ts";
 import { config } from "../helpers/config.ts";
-import { loadLua } from "../helpers/lua.ts";
-import { type RedisClient, redis } from "../helpers/redis.ts";
+import { loadLua, scriptedRedis } from "../helpers/lua.ts";
 
 // Keys, arguments and reply are documented in the script's header.
 const RESERVE = loadLua(new URL("./lua/reserve-slot.lua", import.meta.url));
 
-const prepared = new WeakSet<RedisClient>();
-
 type Reserve = { paceReserve(key: string, intervalMs: number, maxWaitMs: number): Promise<[number, number]> };
 
-function client(): RedisClient & Reserve {
-  const r = redis();
-  if (!prepared.has(r)) {
-    r.defineCommand("paceReserve", RESERVE);
-    prepared.add(r);
-  }
-  return r as RedisClient & Reserve;
-}
+const client = scriptedRedis<Reserve>({ paceReserve: RESERVE });
 
 export function paceKey(name: string): string {
   return `${config().queuePrefix}:${name}:next-slot`;
