@@ -78,7 +78,8 @@ export function valueTotals(sql: AnySql): Fragment {
   return sql`
     value_kill_days as (
       select k.*, (k.killmail_time at time zone 'UTC')::date as d,
-             (k.killmail_time at time zone 'UTC')::time < '01:00' as early
+             -- zKillboard's anchor day is the date of (kill time - 3601 s): a kill at 01:00:00 is still early.
+             ((k.killmail_time at time zone 'UTC') - interval '3601 seconds')::date < (k.killmail_time at time zone 'UTC')::date as early
       from value_kills k
     ),
     value_rows as (

@@ -70,7 +70,7 @@ beforeAll(async () => {
   await history(5, [100, 200, 300, 400, 500, 600]);
   // The day's own average caps the window on its day, not on the gap days after it.
   await history(6, [1_000, 1_000, 400]);
-  // First hour: the window of the day before, capped by the kill day's own average.
+  // First hour: the window of the day before, capped by that day's own average (the anchor day).
   await history(7, [100, 200, 600]);
   await history(8, [100, 200, 120]);
   // A single history day: nothing before it, carried forward after it.
@@ -105,15 +105,19 @@ describe("the window of Forge averages", () => {
     expect((await price(5, D))?.price).toBe("350.00");
   });
 
-  it("takes the day's own average when lower, on that day only; gap days carry the window forward", async () => {
-    expect(await price(6, D)).toMatchObject({ price: "400.00", early: "400.00" });
-    expect(await price(6, day(1))).toMatchObject({ price: "800.00", early: "800.00" });
+  it("takes the anchor day's own average when lower, on that day only; gap days carry the window forward", async () => {
+    expect(await price(6, D)).toMatchObject({ price: "400.00", early: "1000.00" }); // anchored on D - 1
+    // The first hour of the next day is anchored on D: D's 400 caps it.
+    expect(await price(6, day(1))).toMatchObject({ price: "800.00", early: "400.00" });
     expect(await price(6, day(2))).toMatchObject({ price: "800.00", early: "800.00" });
   });
 
-  it("prices kills of the first hour with the window of the day before, capped by the kill day's average", async () => {
+  it("prices kills of the first hour with the window of the day before, capped by that day's own average", async () => {
     expect(await price(7, D)).toMatchObject({ price: "300.00", early: "150.00" });
-    expect(await price(8, D)).toMatchObject({ price: "120.00", early: "120.00" });
+    // The kill day's 120 caps price, not price_early: the anchor day D - 1 traded at 200 > 150.
+    expect(await price(8, D)).toMatchObject({ price: "120.00", early: "150.00" });
+    // The day after a lone history day: its first hour is capped by that day's 300.
+    expect(await price(9, day(1))).toMatchObject({ price: "300.00", early: "300.00" });
   });
 
   it("writes nothing before a type's first history day without a fallback, and every day after it", async () => {
@@ -204,9 +208,10 @@ describe("long histories", () => {
     const kept = values.length === 34 ? values.slice(2, 32) : values.length > 6 ? values.slice(0, -2) : values;
     const mean = kept.length ? Math.round(kept.reduce((s, v) => s + v, 0) / kept.length) : undefined;
     let price = mean === undefined ? undefined : Math.max(mean, 1);
-    const own = history.find(([d]) => d === date);
+    const own = history.find(([d]) => d === anchor);
     if (own && (price === undefined || Math.round(own[1] * 100) < price)) price = Math.round(own[1] * 100);
-    return price;
+    // A type's first trading day has no window for its first hour: the day's own price stands in.
+    return price ?? (early ? expected(history, date, false) : undefined);
   }
 
   it("match an independent implementation of the window on every day", async () => {

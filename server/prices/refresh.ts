@@ -74,7 +74,8 @@ async function bounds(tx: TransactionSql, opts: RefreshOptions): Promise<{ fromD
  * The statement. Per type and day D (kill day), with W(A) the trimmed window ending on day A, a(D) the
  * day's own Forge average, e the ESI average and c a custom price valid on D:
  *   price(D) = c, else e for titans/supercarriers (e > 1), else cap(fallback(W(D)), a(D));
- *   price_early(D) the same with W(D-1) (kills in the first hour of D);
+ *   price_early(D) the same with W(D-1) and a(D-1): a first-hour kill's anchor day is D - 1 (the date of
+ *   kill time - 3601 s, so 01:00:00 still belongs to D - 1);
  *   fallback(m) = m when m > 0.01, else e, else 0.01 when m exists;
  *   cap(v, a) = the lower of v and a, a when v is unknown, v when D has no history.
  */
@@ -136,14 +137,16 @@ async function writePrices(
       -- the next history row (the same window, no day average).
       select a.type_id, a.date + i as date, a.wc / 100 as w_price,
              case when i = 0 then a.wc_prev else a.wc end / 100 as w_early,
-             case when i = 0 then a.c end / 100.0 as day_avg
+             case when i = 0 then a.c end / 100.0 as day_avg,
+             -- The anchor day of a first-hour kill is D - 1: its own average caps price_early.
+             case when i = 1 then a.c when i = 0 and a.prev_date = a.date - 1 then a.c_prev end / 100.0 as day_avg_early
       from anchors a
       cross join lateral generate_series(greatest(0, ${from}::date - a.date),
                                          least(coalesce(a.next_date - 1, ${to}::date), ${to}::date) - a.date) i
       where a.date <= ${to}::date and coalesce(a.next_date - 1, ${to}::date) >= ${from}::date
       union all
       -- Days before a type's first history: only a custom price or the ESI average can price them.
-      select f.type_id, ${from}::date + i, null, null, null
+      select f.type_id, ${from}::date + i, null, null, null, null
       from fallback_types f
       cross join lateral (select min(m.date) as first_date from market_history m
                           where m.type_id = f.type_id and m.region_id = ${region} and m.average > 0
@@ -161,7 +164,7 @@ async function writePrices(
       order by cp.type_id, d.date, cp.valid_from desc
     ),
     candidates as (
-      select d.type_id, d.date, d.day_avg, cd.price as custom, mp.average_price as esi,
+      select d.type_id, d.date, d.day_avg, d.day_avg_early, cd.price as custom, mp.average_price as esi,
              coalesce(t.group_id = any(${pgArray(BUILD_COST_GROUPS)}::int4[]), false) as build_cost,
              -- fallback(): a window average above 0.01, else the ESI average, else 0.01 if there was a window
              case when d.w_price > 0.01 then d.w_price when mp.average_price > 0 then mp.average_price
@@ -183,7 +186,7 @@ async function writePrices(
                   else f_price end as price,
              case when custom is not null then custom
                   when build_cost and esi > 1 then esi
-                  when day_avg is not null and (f_early is null or day_avg < f_early) then day_avg
+                  when day_avg_early is not null and (f_early is null or day_avg_early < f_early) then day_avg_early
                   else f_early end as price_early,
              case when custom is not null then 'custom'
                   when build_cost and esi > 1 then 'esi-average'
