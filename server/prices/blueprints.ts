@@ -90,7 +90,13 @@ export function buildInputs(typeIds: Iterable<number>): number[] {
   for (const t of level) if (t === GANTRY.typeId) for (const p of [GANTRY.gantry, ...GANTRY.parts]) out.add(p);
   for (let depth = 0; depth < 2; depth++) {
     const next: number[] = [];
-    for (const t of level) for (const [m] of bps.get(t)?.materials ?? []) if (!out.has(m)) out.add(m), next.push(m);
+    for (const t of level) {
+      for (const [m] of bps.get(t)?.materials ?? []) {
+        if (out.has(m)) continue;
+        out.add(m);
+        next.push(m);
+      }
+    }
     level = next;
   }
   return [...out].sort((a, b) => a - b);
