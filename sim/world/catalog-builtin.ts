@@ -566,4 +566,9 @@ export const BUILTIN_BUILD_TYPES: readonly (readonly [number, string, number, nu
   [35877, "Standup Supercapital Shipyard I", 1415, 2332, 9_000_000_000],
   [35949, "Standup Focused Warp Disruptor I", 1442, 2216, 60_000_000],
   [35931, "Structure Information Targeted Link", 1717, 0, 0],
+  // rare hulls zKillboard prices by hand (server/prices/fixed-prices.ts), for tests that put them on kills
+  [42126, "Vanquisher", 30, 2287, 874_000_000_000],
+  [42125, "Vendetta", 659, 1392, 90_000_000_000],
+  [42241, "Molok", 30, 2287, 800_000_000_000],
+  [11940, "Gold Magnate", 25, 1619, 2_000_000_000_000],
 ];
