@@ -107,6 +107,17 @@ describe("prices:update", () => {
     expect(Number(after!.total)).toBeGreaterThan(0);
   });
 
+  it("--reprice recomputes every daily price and flags the kills whose prices changed", async () => {
+    // A rule change stands in here as a stored price that no longer matches the rules.
+    await sql()`update type_prices set price = price + 1 where type_id = (select min(type_id) from type_prices)`;
+    const result = await run("cli.ts", ["prices:update", "--reprice", "--json"], env);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as { reprice: { written: number; marked: number } };
+    expect(summary.reprice.written).toBeGreaterThan(0);
+    const again = JSON.parse((await run("cli.ts", ["prices:update", "--reprice", "--json"], env)).stdout) as typeof summary;
+    expect(again.reprice).toMatchObject({ written: 0, marked: 0 });
+  });
+
   it("rejects bad --types with exit code 2", async () => {
     const result = await run("cli.ts", ["prices:update", "--types", "587,x"], env);
     expect(result.code).toBe(2);
