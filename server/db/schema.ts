@@ -302,7 +302,7 @@ export const typePrices = pgTable(
     date: date("date").notNull(),
     price: numeric("price", { precision: 20, scale: 2 }).notNull(),
     priceEarly: numeric("price_early", { precision: 20, scale: 2 }).notNull(),
-    /** Where the price came from: history | custom | esi-average. */
+    /** Where the price came from: history | custom | build | gantry | esi-average | build-missing (a build cost was wanted, data missing). */
     source: text("source").notNull(),
   },
   (t) => [primaryKey({ columns: [t.typeId, t.date] })],
