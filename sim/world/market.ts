@@ -36,6 +36,7 @@ export const dayString = (day: number) => new Date(day * DAY_MS).toISOString().s
 
 export class Market {
   private readonly valuationCache = new Map<string, number>();
+  private readonly computing = new Set<string>();
   private pricesCache: { type_id: number; average_price: number; adjusted_price: number }[] | undefined;
 
   constructor(
@@ -169,7 +170,15 @@ export class Market {
     const key = `${typeId}:${anchor}:${killDay}`;
     const cached = this.valuationCache.get(key);
     if (cached !== undefined) return cached;
-    const price = this.computePrice(t, killMs, killDay, anchor);
+    // A blueprint cycle (a type built, in the end, from itself) would recurse for ever: the inner ask gets 0.01.
+    if (this.computing.has(key)) return 0.01;
+    this.computing.add(key);
+    let price: number;
+    try {
+      price = this.computePrice(t, killMs, killDay, anchor);
+    } finally {
+      this.computing.delete(key);
+    }
     if (this.valuationCache.size > 200_000) this.valuationCache.clear();
     this.valuationCache.set(key, price);
     return price;
