@@ -123,7 +123,8 @@ export function valueTotals(sql: AnySql): Fragment {
                   when kind = 2 and in_dropped then coalesce(adj, 0) * (q_dropped + q_destroyed)
                   else 0 end as dropped,
              case when kind = 0 or fitted_row then coalesce(base, 0) * (q_dropped + q_destroyed) else 0 end as fitted,
-             case when kind in (1, 2) and not not_droppable then coalesce(adj, 0) * (q_dropped + q_destroyed) else 0 end as droppable,
+             -- What totalDroppableValue leaves out of the item rows (null for the rest: nothing to add up).
+             case when kind in (1, 2) and not_droppable then coalesce(adj, 0) * (q_dropped + q_destroyed) end as not_droppable,
              kind < 3 and (adj is null or (fitted_row and base is null)) as unpriced
       from (
         select b.*,
@@ -135,9 +136,8 @@ export function valueTotals(sql: AnySql): Fragment {
                     then ${token}
                     else b.base end as adj,
                b.kind = 1 and (${fittedFlag}) as fitted_row,
-               -- totalDroppableValue leaves out implants, rigs and subsystems, and is 0 on old mails.
-               b.killmail_id < ${r.unmarkedCopiesBeforeId} or b.flag = ${r.implantFlag}
-                 or b.flag between 92 and 98 or b.flag between 125 and 132 as not_droppable
+               -- totalDroppableValue leaves out implants, rigs and subsystems.
+               b.flag = ${r.implantFlag} or b.flag between 92 and 98 or b.flag between 125 and 132 as not_droppable
         from (
           select v.*, t.name, g.group_id, g.category_id, tp.date as price_date,
                  case when t.deleted then ${token}
@@ -164,7 +164,10 @@ export function valueTotals(sql: AnySql): Fragment {
              round(sum(destroyed), 2) as destroyed,
              round(sum(dropped), 2) as dropped,
              round(sum(fitted), 2) as fitted,
-             round(sum(droppable), 2) as droppable,
+             -- totalDroppableValue: every item row (destroyed + dropped, less the ship) but those left out; 0 on old mails.
+             case when killmail_id < ${r.unmarkedCopiesBeforeId} then 0
+                  else round(sum(destroyed) + sum(dropped) - coalesce(sum(destroyed) filter (where kind = 0), 0)
+                             - coalesce(sum(not_droppable), 0), 2) end as droppable,
              (count(*) filter (where unpriced))::int as unpriced,
              max(price_date) as prices_as_of,
              min(group_id) filter (where kind = 0) as ship_group,
