@@ -8,6 +8,7 @@ import { onCleanup, runCommand, UsageError } from "./_run.ts";
 
 interface Options {
   types?: string;
+  reprice?: boolean;
   json?: boolean;
 }
 
@@ -19,13 +20,16 @@ export function register(program: Command): void {
     .summary("Fetch market prices and Forge history now, reprice, flag kills for revaluation")
     .description("Run the daily price update now: ESI /markets/prices, then the Forge history of every market type kills name")
     .option("--types <ids>", "only these type ids (comma-separated)")
+    .option("--reprice", "then recompute every type's daily prices over all days (after a rule change or an upgrade)")
     .option("--json", "print the summary as JSON")
     .addHelpText(
       "after",
       "\nHistory is asked for only once ESI's Expires has passed (conditionally, with the stored ETag).\n" +
         "Kills whose prices changed are flagged; the flagged value backfill revalues them\n" +
         "(scheduled by `bun queue backfill`, or now: bun cli backfill:values --mode=flagged).\n\n" +
-        "Examples:\n  bun cli prices:update\n  bun cli prices:update --types 587,670 --json",
+        "After an upgrade that changes the price rules, --reprice recomputes every stored daily price and flags\n" +
+        "the kills whose prices changed (then: bun cli backfill:values --mode=flagged).\n\n" +
+        "Examples:\n  bun cli prices:update\n  bun cli prices:update --types 587,670 --json\n  bun cli prices:update --reprice",
     )
     .action(
       runCommand(async (opts: Options) => {
@@ -60,8 +64,19 @@ export function register(program: Command): void {
           for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += r[k];
         }
         progress.stop();
+        let reprice: { written: number; deleted: number; marked: number } | undefined;
+        if (opts.reprice) {
+          const { refreshTypePrices } = await import("../server/prices/refresh.ts");
+          const r = await refreshTypePrices();
+          reprice = { written: r.written, deleted: r.deleted, marked: r.marked };
+          total.flagged += r.marked;
+        }
         const seconds = Math.round((Date.now() - started) / 100) / 10;
-        if (opts.json) return printJson({ marketPrices: prices, types: typeIds.length, ...total, seconds });
+        if (opts.json)
+          return printJson({ marketPrices: prices, types: typeIds.length, ...total, ...(reprice ? { reprice } : {}), seconds });
+        if (reprice) {
+          print(`reprice: ${reprice.written} daily prices written, ${reprice.deleted} removed, ${reprice.marked} kills flagged`);
+        }
         print(
           `history: ${typeIds.length} types — ${total.asked} asked (${total.notModified} not modified, ${total.notMarket} not on the market), ${total.fresh} still fresh`,
         );

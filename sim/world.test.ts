@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BUILTIN_TYPES } from "./world/catalog-builtin.ts";
+import { BUILTIN_BUILD_TYPES, BUILTIN_TYPES } from "./world/catalog-builtin.ts";
 import type { EsiItem, EsiKillmail } from "./world/generate.ts";
 import { defaultSharedDir, World } from "./world/index.ts";
 
@@ -117,7 +117,13 @@ describe("world", () => {
     const t = kills[10]!.timeMs;
     expect(world.market.valuationPrice(670, t)).toBe(10_000);
     expect(world.market.valuationPrice(34748, t)).toBe(0.01);
-    expect(world.market.valuationPrice(11567, t)).toBe(world.market.buildCost(11567));
+    // Titans at build cost from their blueprint's materials, priced for a kill at the kill day's 00:00:00.
+    const avatar = world.market.buildCost(11567, Math.floor(t / 86_400_000));
+    expect(avatar).toBeGreaterThan(1e9);
+    expect(world.market.valuationPrice(11567, t)).toBe(avatar);
+    // zKillboard's fixed prices, by date: a Molok at 350b before 2019-07-01, 650b from that day.
+    expect(world.market.fixedPrice(42241, Date.UTC(2019, 5, 30) / 86_400_000)).toBe(350_000_000_000);
+    expect(world.market.fixedPrice(42241, Date.UTC(2019, 6, 1) / 86_400_000)).toBe(650_000_000_000);
     const rifter = world.market.valuationPrice(587, t);
     expect(rifter).toBeGreaterThan(400_000);
     expect(rifter).toBeLessThan(700_000);
@@ -133,7 +139,7 @@ describe("world", () => {
       return; // fresh clone without ../shared: nothing to compare with
     }
     const byId = new Map(sde.map((t) => [t.type_id, t]));
-    for (const [id, name, groupId] of BUILTIN_TYPES) {
+    for (const [id, name, groupId] of [...BUILTIN_TYPES, ...BUILTIN_BUILD_TYPES]) {
       expect(byId.get(id)?.name, `type ${id}`).toBe(name);
       expect(byId.get(id)?.group_id, `type ${id}`).toBe(groupId);
     }

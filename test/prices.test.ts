@@ -11,6 +11,7 @@ import { setConfig } from "../server/helpers/config.ts";
 import { referencesOf } from "../server/killmails/flatten.ts";
 import { storeKillmails } from "../server/killmails/store.ts";
 import { valueRange } from "../server/killmails/values.ts";
+import { buildInputs } from "../server/prices/blueprints.ts";
 import { enqueueJob } from "../server/queues/enqueue.ts";
 import { Priority } from "../server/queues/priority.ts";
 import { getQueue, getQueueStats } from "../server/queues/queue.ts";
@@ -25,6 +26,8 @@ let sim: Simulator;
 let env: Record<string, string>;
 const marketTypes: number[] = [];
 const otherTypes: number[] = [];
+/** What prices:update fetches: the market types kills name and what their build costs read (materials, gantry parts). */
+let pricedTypes: number[] = [];
 
 beforeAll(async () => {
   sim = await startSimulator({
@@ -57,6 +60,8 @@ beforeAll(async () => {
     (t.market_group_id !== undefined ? marketTypes : otherTypes).push(id);
   }
   marketTypes.sort((a, b) => a - b);
+  pricedTypes = [...new Set([...marketTypes, ...buildInputs(typeIds)])].sort((a, b) => a - b);
+  expect(pricedTypes.length).toBeGreaterThan(marketTypes.length); // titans and the gantry are among the kills
 });
 afterAll(() => sim.stop());
 
@@ -69,17 +74,17 @@ describe("prices:update", () => {
     const result = await run("cli.ts", ["prices:update", "--json"], env);
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout) as { types: number; asked: number; rows: number; prices: number; notMarket: number };
-    expect(summary.types).toBe(marketTypes.length);
-    expect(summary.asked).toBe(marketTypes.length);
-    expect(summary.rows).toBeGreaterThan(marketTypes.length * 30);
+    expect(summary.types).toBe(pricedTypes.length);
+    expect(summary.asked).toBe(pricedTypes.length);
+    expect(summary.rows).toBeGreaterThan(pricedTypes.length * 30);
     expect(summary.prices).toBeGreaterThan(0);
     const [mp] = await sql()`select count(*)::int as n from market_prices`;
     expect(mp!.n).toBeGreaterThan(100);
     const histories = await sql()<{ type_id: number }[]>`select distinct type_id from market_history order by 1`;
     const withHistory = histories.map((r) => r.type_id);
     const fetched = await sql()<{ type_id: number; market: boolean }[]>`select type_id, market from price_fetches order by 1`;
-    expect(fetched.map((f) => f.type_id)).toEqual(marketTypes);
-    expect(withHistory.every((id) => marketTypes.includes(id))).toBe(true);
+    expect(fetched.map((f) => f.type_id)).toEqual(pricedTypes);
+    expect(withHistory.every((id) => pricedTypes.includes(id))).toBe(true);
     expect(fetched.filter((f) => !f.market).length).toBe(summary.notMarket);
   });
 
@@ -87,7 +92,7 @@ describe("prices:update", () => {
     const before = historyCalls();
     const result = await run("cli.ts", ["prices:update", "--json"], env);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ asked: 0, fresh: marketTypes.length });
+    expect(JSON.parse(result.stdout)).toMatchObject({ asked: 0, fresh: pricedTypes.length });
     expect(historyCalls()).toBe(before);
   });
 
@@ -100,6 +105,17 @@ describe("prices:update", () => {
       select count(*) filter (where unpriced_count = 0)::int as priced, sum(total_value)::text as total from killmail_values`;
     expect(after!.priced).toBeGreaterThan(0);
     expect(Number(after!.total)).toBeGreaterThan(0);
+  });
+
+  it("--reprice recomputes every daily price and flags the kills whose prices changed", async () => {
+    // A rule change stands in here as a stored price that no longer matches the rules.
+    await sql()`update type_prices set price = price + 1 where type_id = (select min(type_id) from type_prices)`;
+    const result = await run("cli.ts", ["prices:update", "--reprice", "--json"], env);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as { reprice: { written: number; marked: number } };
+    expect(summary.reprice.written).toBeGreaterThan(0);
+    const again = JSON.parse((await run("cli.ts", ["prices:update", "--reprice", "--json"], env)).stdout) as typeof summary;
+    expect(again.reprice).toMatchObject({ written: 0, marked: 0 });
   });
 
   it("rejects bad --types with exit code 2", async () => {
@@ -121,7 +137,7 @@ describe("price processor", () => {
     await sql()`update price_fetches set expires_at = now() - interval '1 minute'`;
     const done = new Promise<unknown>((resolve) => worker.once("completed", (_job, result) => resolve(result)));
     await enqueueJob("price", { task: "update" }, { priority: Priority.user });
-    expect(await done).toMatchObject({ types: marketTypes.length, historyJobs: Math.ceil(marketTypes.length / 100) });
+    expect(await done).toMatchObject({ types: pricedTypes.length, historyJobs: Math.ceil(pricedTypes.length / 100) });
     const end = Date.now() + 60_000;
     while (Date.now() < end) {
       const s = await getQueueStats("price");
@@ -130,13 +146,13 @@ describe("price processor", () => {
     }
     const completed = await getQueue("price").getCompleted();
     const history = completed.filter((j) => j.data.task === "history");
-    expect(history.length).toBe(Math.ceil(marketTypes.length / 100));
-    expect(history.reduce((n, j) => n + (j.returnvalue as { asked: number; notModified: number }).asked, 0)).toBe(marketTypes.length);
+    expect(history.length).toBe(Math.ceil(pricedTypes.length / 100));
+    expect(history.reduce((n, j) => n + (j.returnvalue as { asked: number; notModified: number }).asked, 0)).toBe(pricedTypes.length);
     expect((await getQueueStats("price")).failed).toBe(0);
   });
 
   it("fetches the history of market types never fetched, in one de-duplicated job", async () => {
-    const forgotten = marketTypes.slice(0, 3);
+    const forgotten = pricedTypes.slice(0, 3);
     await sql()`delete from price_fetches where type_id = any(${forgotten})`;
     const before = historyCalls();
     const done = new Promise<unknown>((resolve) => worker.once("completed", (_job, result) => resolve(result)));

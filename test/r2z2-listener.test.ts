@@ -101,7 +101,12 @@ describe("listen:r2z2", () => {
     );
     const before = (await intake()).length;
     const listener = listenR2z2({ idleMs: 100 });
-    await until(async () => (await intake()).length === before + 20, 30_000, "all 20 kills recorded");
+    // Recorded, and the cursor saved after them (the kills reach the ledger before the cursor is written).
+    await until(
+      async () => (await intake()).length === before + 20 && (await readCursor<R2z2Cursor>(R2Z2_CURSOR))?.gaps?.length === 0,
+      30_000,
+      "all 20 kills recorded",
+    );
     listener.stop();
     const stats = await listener.done;
     expect(stats).toMatchObject({ gaps: 0, gapsRecovered: 2, gapsFilled: 0 });

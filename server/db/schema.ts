@@ -79,6 +79,8 @@ export const killmailValues = pgTable(
     destroyedValue: isk("destroyed_value").notNull(),
     droppedValue: isk("dropped_value").notNull(),
     fittedValue: isk("fitted_value").notNull(),
+    /** zKillboard's totalDroppableValue: every item row but implants, rigs and subsystems (0 before id 21112472). */
+    totalDroppableValue: isk("total_droppable_value").notNull().default("0"),
     /** Rows (ship included) without a known price or type: valued as 0 until prices/types arrive. */
     unpricedCount: integer("unpriced_count").notNull(),
     /** zKillboard's solo and awox labels (they exclude pods, shuttles, rookie ships: need the ship group). */
@@ -92,6 +94,29 @@ export const killmailValues = pgTable(
   },
   (t) => [index("killmail_values_revalue_idx").on(t.killmailId).where(sql`revalue`)],
 );
+
+/**
+ * zKillboard's own numbers for a kill, as its zkb block came with the kill (R2Z2 envelopes, the
+ * zKillboard API): kept to prove value parity (`bun cli verify:zkb`) and for what a board shows
+ * (points, npc/solo/awox, labels). Absent for kills that came without one (ESI, EVE Ref, SSO, HTTP).
+ * Written on intake, updated when a newer block arrives.
+ */
+export const killmailZkb = pgTable("killmail_zkb", {
+  killmailId: bigint("killmail_id", { mode: "number" }).primaryKey(),
+  totalValue: isk("total_value").notNull(),
+  destroyedValue: isk("destroyed_value").notNull(),
+  droppedValue: isk("dropped_value").notNull(),
+  fittedValue: isk("fitted_value").notNull(),
+  totalDroppableValue: isk("total_droppable_value"),
+  points: integer("points"),
+  npc: boolean("npc"),
+  solo: boolean("solo"),
+  awox: boolean("awox"),
+  labels: text("labels").array(),
+  /** Where the block came from: r2z2 | zkb-api. */
+  source: text("source").notNull(),
+  receivedAt: tstz("received_at").notNull().defaultNow(),
+});
 
 /** Attackers in ESI order (attacker_index 0…n-1). */
 export const attackers = pgTable(
@@ -277,7 +302,7 @@ export const typePrices = pgTable(
     date: date("date").notNull(),
     price: numeric("price", { precision: 20, scale: 2 }).notNull(),
     priceEarly: numeric("price_early", { precision: 20, scale: 2 }).notNull(),
-    /** Where the price came from: history | custom | esi-average. */
+    /** Where the price came from: history | custom | build | gantry | esi-average | build-missing (a build cost was wanted, data missing). */
     source: text("source").notNull(),
   },
   (t) => [primaryKey({ columns: [t.typeId, t.date] })],
@@ -294,6 +319,22 @@ export const customPrices = pgTable(
     note: text("note"),
   },
   (t) => [primaryKey({ columns: [t.typeId, t.validFrom] })],
+);
+
+/**
+ * Manufacturing blueprints for zKillboard's build cost (titans, supercarriers, structure modules, types
+ * without a market): per product, each material's quantity per run as the SDE gives it and the units a
+ * run makes. Loaded from data/blueprints.json (server/prices/blueprints.ts), or by an operator.
+ */
+export const blueprintMaterials = pgTable(
+  "blueprint_materials",
+  {
+    productTypeId: id("product_type_id").notNull(),
+    materialTypeId: id("material_type_id").notNull(),
+    quantity: integer("quantity").notNull(),
+    productQuantity: integer("product_quantity").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.productTypeId, t.materialTypeId] }), index("blueprint_materials_material_idx").on(t.materialTypeId)],
 );
 
 /**

@@ -149,7 +149,7 @@ export function listenR2z2(opts: ListenOptions = {}): Listener {
     if (batch.length > 0) {
       const result = await persist("recording kills", () =>
         submitKillmails(
-          batch.map((e) => ({ killmailId: e.killmail_id, hash: e.hash, esi: e.esi })),
+          batch.map((e) => ({ killmailId: e.killmail_id, hash: e.hash, esi: e.esi, zkb: e.zkb })),
           // Catching up, a read brings many kills: one batch job for them (a lone kill gets its own job).
           { source: "r2z2", batchJobKills: config().batchJobKills },
         ),

@@ -79,7 +79,7 @@ export async function syncZkb(kind: SyncKind, id: number, opts: SyncOptions = {}
     sink.counts.read += kills.length;
     sink.counts.bodyless += kills.filter((k) => !k.esi).length;
     const items = kills.map((k) =>
-      k.esi ? { killmailId: k.killmailId, hash: k.hash, esi: k.esi } : { killmailId: k.killmailId, hash: k.hash },
+      k.esi ? { killmailId: k.killmailId, hash: k.hash, esi: k.esi, zkb: k.zkb } : { killmailId: k.killmailId, hash: k.hash, zkb: k.zkb },
     );
     // The page is in hand: an outage of Postgres or Redis is waited out, then the page goes in.
     await resumingThroughOutages(`${name} page ${page}`, async () => {

@@ -3,7 +3,8 @@
 // statement per 1,000 kills, then enqueues the killmail jobs: one per kill, or (bulk sources,
 // batchJobKills) batch jobs naming their kills, whose ledger bodies are kept as one row per batch job
 // (intake-batches.ts). Kills already stored, or already carried by a queued job, are skipped; a kill
-// that failed before is re-opened. The stored kill's transaction closes its ledger row.
+// that failed before is re-opened. The stored kill's transaction closes its ledger row. zKillboard's
+// zkb blocks that come with kills are kept (zkb-blocks.ts).
 import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
 import type { EsiKillmail } from "../esi/killmail-schema.ts";
@@ -13,7 +14,9 @@ import { KILLMAIL_BATCH_MAX } from "../queues/payloads.ts";
 import { type PriorityTier, priorityOf } from "../queues/priority.ts";
 import { missingWorkKeys } from "../queues/queue.ts";
 import { killmailJobKey, type PayloadOf } from "../queues/registry.ts";
+import type { ZkbBlock } from "../zkb/schemas.ts";
 import { batchBodies, writeBatchBodies } from "./intake-batches.ts";
+import { recordZkbBlocks } from "./zkb-blocks.ts";
 
 export type IntakeSource = "r2z2" | "http" | "history" | "everef" | "zkb" | "sso" | "reconcile" | "cli" | "bench";
 
@@ -22,6 +25,8 @@ export interface IntakeItem {
   hash: string;
   /** The ESI body, already validated by the caller's edge (esiKillmailSchema). */
   esi?: EsiKillmail;
+  /** zKillboard's zkb block when the source gave one (R2Z2, the zKillboard API): kept in killmail_zkb. */
+  zkb?: ZkbBlock;
 }
 
 export interface IntakeResult {
@@ -70,6 +75,11 @@ export async function submitKillmails(items: IntakeItem[], opts: IntakeOptions):
     if (!seen || (!seen.esi && item.esi)) unique.set(item.killmailId, item);
   }
   const all = [...unique.values()].sort((a, b) => a.killmailId - b.killmailId);
+  // zKillboard's numbers are kept whether or not the kill is stored already (verify:zkb compares them).
+  await recordZkbBlocks(
+    items.filter((i): i is IntakeItem & { zkb: ZkbBlock } => i.zkb !== undefined),
+    opts.source,
+  );
   // Chunks are pipelined: the ledger write of one overlaps the enqueue of the previous one.
   let enqueueing: Promise<void> = Promise.resolve();
   for (let start = 0; start < all.length; start += 1000) {

@@ -19,6 +19,8 @@ export interface KillmailValues {
   destroyed: string;
   dropped: string;
   fitted: string;
+  /** zKillboard's totalDroppableValue: every item row but implants, rigs and subsystems. */
+  totalDroppable: string;
   /** Rows without a known price (valued as 0 until prices arrive). */
   unpriced: number;
   solo: boolean;
@@ -41,6 +43,7 @@ export const VALUE_READ_COLUMNS = columnList(killmailValues, [
   "destroyedValue",
   "droppedValue",
   "fittedValue",
+  "totalDroppableValue",
   "unpricedCount",
   "isSolo",
   "isAwox",
@@ -78,6 +81,7 @@ export async function loadKillmail(killmailId: number): Promise<StoredKillmail |
           destroyed: v.destroyedValue,
           dropped: v.droppedValue,
           fitted: v.fittedValue,
+          totalDroppable: v.totalDroppableValue,
           unpriced: v.unpricedCount,
           solo: v.isSolo,
           awox: v.isAwox,

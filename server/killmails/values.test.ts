@@ -146,11 +146,14 @@ describe("prices of a kill's rows", () => {
     expect(v).toMatchObject({ destroyed: "2100500.00", dropped: "1001000.00", total: "3101500.00", unpriced: 0, revalue: false });
   });
 
-  it("uses the price of the day before for kills in the first hour (before 01:00 UTC)", async () => {
+  it("uses the price of the day before for kills in the first hour (up to 01:00:00 UTC included)", async () => {
     const early = await storeOne({ time: `${DAY}T00:59:59Z`, items: [item(27, T.autocannon, 0, 1)] });
+    // zKillboard's anchor day is the date of (kill time - 3601 s): 01:00:00 still belongs to the day before.
     const onTheHour = await storeOne({ time: `${DAY}T01:00:00Z`, items: [item(27, T.autocannon, 0, 1)] });
+    const after = await storeOne({ time: `${DAY}T01:00:01Z`, items: [item(27, T.autocannon, 0, 1)] });
     expect(early.total).toBe("1300000.00"); // 400,000 + 900,000 (price_early)
-    expect(onTheHour.total).toBe("1500000.00"); // 500,000 + 1,000,000
+    expect(onTheHour.total).toBe("1300000.00");
+    expect(after.total).toBe("1500000.00"); // 500,000 + 1,000,000
   });
 
   it("values capsules at 10,000 without any market price", async () => {

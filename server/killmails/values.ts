@@ -43,6 +43,8 @@ export const RULES = {
   escapeBayFlag: 179,
   goldenPodType: 33329,
   goldenPodFlag: 89,
+  /** Implants (flag 89), with rigs and subsystems, do not count toward totalDroppableValue. */
+  implantFlag: 89,
   /** Before this kill id, mails did not mark copies: a nested item named "…Blueprint…" is taken as a copy. */
   unmarkedCopiesBeforeId: 21_112_472,
   /** Solo never applies to these victim groups (capsule, shuttle, rookie ship); awox: capsule, rookie ship. */
@@ -57,7 +59,7 @@ export const RULES = {
 } as const;
 
 /**
- * CTEs ending in `totals` (one row per kill: killmail_id, destroyed, dropped, fitted, unpriced,
+ * CTEs ending in `totals` (one row per kill: killmail_id, destroyed, dropped, fitted, droppable, unpriced,
  * prices_as_of, is_solo, is_awox) over three relations the caller defines before them, each with the
  * columns VALUE_INPUTS lists (SELECT_INPUT selects them from the stored tables, for the caller to filter):
  *
@@ -78,7 +80,8 @@ export function valueTotals(sql: AnySql): Fragment {
   return sql`
     value_kill_days as (
       select k.*, (k.killmail_time at time zone 'UTC')::date as d,
-             (k.killmail_time at time zone 'UTC')::time < '01:00' as early
+             -- zKillboard's anchor day is the date of (kill time - 3601 s): a kill at 01:00:00 is still early.
+             ((k.killmail_time at time zone 'UTC') - interval '3601 seconds')::date < (k.killmail_time at time zone 'UTC')::date as early
       from value_kills k
     ),
     value_rows as (
@@ -120,6 +123,8 @@ export function valueTotals(sql: AnySql): Fragment {
                   when kind = 2 and in_dropped then coalesce(adj, 0) * (q_dropped + q_destroyed)
                   else 0 end as dropped,
              case when kind = 0 or fitted_row then coalesce(base, 0) * (q_dropped + q_destroyed) else 0 end as fitted,
+             -- What totalDroppableValue leaves out of the item rows (null for the rest: nothing to add up).
+             case when kind in (1, 2) and not_droppable then coalesce(adj, 0) * (q_dropped + q_destroyed) end as not_droppable,
              kind < 3 and (adj is null or (fitted_row and base is null)) as unpriced
       from (
         select b.*,
@@ -130,7 +135,9 @@ export function valueTotals(sql: AnySql): Fragment {
                       or (b.kind = 2 and b.killmail_id < ${r.unmarkedCopiesBeforeId} and strpos(b.name, 'Blueprint') > 0)
                     then ${token}
                     else b.base end as adj,
-               b.kind = 1 and (${fittedFlag}) as fitted_row
+               b.kind = 1 and (${fittedFlag}) as fitted_row,
+               -- totalDroppableValue leaves out implants, rigs and subsystems.
+               b.flag = ${r.implantFlag} or b.flag between 92 and 98 or b.flag between 125 and 132 as not_droppable
         from (
           select v.*, t.name, g.group_id, g.category_id, tp.date as price_date,
                  case when t.deleted then ${token}
@@ -157,6 +164,10 @@ export function valueTotals(sql: AnySql): Fragment {
              round(sum(destroyed), 2) as destroyed,
              round(sum(dropped), 2) as dropped,
              round(sum(fitted), 2) as fitted,
+             -- totalDroppableValue: every item row (destroyed + dropped, less the ship) but those left out; 0 on old mails.
+             case when killmail_id < ${r.unmarkedCopiesBeforeId} then 0
+                  else round(sum(destroyed) + sum(dropped) - coalesce(sum(destroyed) filter (where kind = 0), 0)
+                             - coalesce(sum(not_droppable), 0), 2) end as droppable,
              (count(*) filter (where unpriced))::int as unpriced,
              max(price_date) as prices_as_of,
              min(group_id) filter (where kind = 0) as ship_group,
@@ -170,7 +181,7 @@ export function valueTotals(sql: AnySql): Fragment {
       group by killmail_id
     ),
     totals as (
-      select killmail_id, destroyed, dropped, fitted, unpriced, prices_as_of,
+      select killmail_id, destroyed, dropped, fitted, droppable, unpriced, prices_as_of,
              coalesce(ship_category = ${r.shipCategory}
                and ship_group <> all(${pgArray(r.notSoloGroups)}::int4[])
                and players = 1 and not structure
@@ -219,6 +230,7 @@ const VALUE_FROM_TOTALS = {
   destroyedValue: "t.destroyed",
   droppedValue: "t.dropped",
   fittedValue: "t.fitted",
+  totalDroppableValue: "t.droppable",
   unpricedCount: "t.unpriced",
   isSolo: "t.is_solo",
   isAwox: "t.is_awox",

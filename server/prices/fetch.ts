@@ -6,7 +6,8 @@ import { pgArray } from "../db/arrays.ts";
 import { sql } from "../db/client.ts";
 import { EsiBlockedError, getMarketHistory, getMarketPrices, isNotFound } from "../esi/index.ts";
 import { readCursor, writeCursor } from "../feeds/cursor.ts";
-import { BUILD_COST_GROUPS, PRICE_REGION, refreshTypePrices } from "./refresh.ts";
+import { ensureBlueprints, GANTRY } from "./blueprints.ts";
+import { PRICE_REGION, refreshTypePrices } from "./refresh.ts";
 
 /**
  * Calls ESI, sleeping through budget waits (guard, pacing) instead of delaying the job: a price job
@@ -68,8 +69,8 @@ export async function updateMarketPrices(): Promise<MarketPricesResult> {
     where (m.average_price, m.adjusted_price) is distinct from (excluded.average_price, excluded.adjusted_price)
     returning type_id`;
   await writeCursor("esi-markets-prices", res.etag ? { etag: res.etag } : {});
-  // The ESI average is a price only where there is no Forge window (types without history) and for
-  // titans/supercarriers (build cost): only those types are repriced when it moves.
+  // The ESI average is a price only where there is no Forge window (types without history): only
+  // those types are repriced when it moves.
   const averageChanged = changed.map((r) => r.type_id);
   const users =
     averageChanged.length === 0
@@ -77,8 +78,7 @@ export async function updateMarketPrices(): Promise<MarketPricesResult> {
       : await sql()<{ type_id: number }[]>`
     select t.type_id from types t
     where t.type_id = any(${pgArray(averageChanged)}::int4[])
-      and (t.group_id = any(${pgArray(BUILD_COST_GROUPS)}::int4[])
-           or not exists (select 1 from market_history h where h.type_id = t.type_id and h.region_id = ${PRICE_REGION}))`;
+      and not exists (select 1 from market_history h where h.type_id = t.type_id and h.region_id = ${PRICE_REGION})`;
   const typeIds = users.map((r) => r.type_id);
   if (typeIds.length > 0) await refreshTypePrices({ typeIds });
   return { types: rows.length, changed: averageChanged.length, notModified: false };
@@ -186,20 +186,43 @@ export async function fetchHistories(typeIds: number[], onProgress?: (done: numb
   return result;
 }
 
-/** The types whose prices matter: every market type named by a stored kill (known to the types table). */
+/**
+ * The types a build cost or the gantry reads (materials of the blueprints of types kills name, two levels
+ * deep; the gantry's parts), as SQL: they need Forge history though no kill names them.
+ */
+const BUILD_INPUTS = `
+  with recursive inputs(type_id, depth) as (
+    select b.material_type_id, 1 from blueprint_materials b join types t on t.type_id = b.product_type_id
+    union
+    select b.material_type_id, i.depth + 1 from blueprint_materials b join inputs i on b.product_type_id = i.type_id
+    where i.depth < 2
+  )
+  select type_id from inputs
+  union
+  select unnest(array[${[GANTRY.gantry, ...GANTRY.parts].join(", ")}]) where exists (select 1 from types where type_id = ${GANTRY.typeId})`;
+
+/** The types whose prices matter: every market type named by a stored kill (known to the types table), and the build inputs. */
 export async function pricedTypeIds(): Promise<number[]> {
+  await ensureBlueprints(sql());
   const rows = await sql()<{ type_id: number }[]>`
-    select type_id from types where market_group_id is not null and not deleted order by type_id`;
+    select type_id from types where market_group_id is not null and not deleted
+    union
+    select type_id from (${sql().unsafe(BUILD_INPUTS)}) inputs
+    order by type_id`;
   return rows.map((r) => r.type_id);
 }
 
 /** Market types kills name whose Forge history was never fetched (at most `limit`). */
 export async function unfetchedTypeIds(limit = 500): Promise<number[]> {
+  await ensureBlueprints(sql());
   const rows = await sql()<{ type_id: number }[]>`
-    select t.type_id from types t
-    where t.market_group_id is not null and not t.deleted
-      and not exists (select 1 from price_fetches f where f.type_id = t.type_id)
-    order by t.type_id limit ${limit}`;
+    select x.type_id from (
+      select t.type_id from types t where t.market_group_id is not null and not t.deleted
+      union
+      select type_id from (${sql().unsafe(BUILD_INPUTS)}) inputs
+    ) x
+    where not exists (select 1 from price_fetches f where f.type_id = x.type_id)
+    order by x.type_id limit ${limit}`;
   return rows.map((r) => r.type_id);
 }
 

@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../test/support/database.ts";
 import { sql } from "../db/client.ts";
+import { GANTRY, materialQuantity, shippedBlueprints } from "./blueprints.ts";
 import { type RefreshResult, refreshTypePrices } from "./refresh.ts";
 
 useTestDatabase("prices");
@@ -46,12 +47,24 @@ async function days(typeId: number): Promise<string[]> {
 
 const flat = (n: number, v: number) => Array.from({ length: n }, () => v);
 
+const EREBUS = 671;
+const LINK = 35_931;
+const CLONE = 165;
+const blueprints = shippedBlueprints();
+const MATERIALS = [...new Set([EREBUS, LINK, CLONE].flatMap((t) => blueprints.get(t)!.materials.map(([m]) => m)))].sort((a, b) => a - b);
+const materialPrice = (m: number) => 10 * (MATERIALS.indexOf(m) + 1);
+/** Build cost by zKillboard's rule over the flat material prices. */
+const buildCost = (t: number) => {
+  const bp = blueprints.get(t)!;
+  return bp.materials.reduce((s, [m, q]) => s + materialQuantity(q) * materialPrice(m), 0) / bp.units;
+};
+
 let first: RefreshResult;
 
 beforeAll(async () => {
   await sql()`insert into categories (category_id, name) values (6, 'Ship'), (7, 'Module')`;
   await sql()`insert into groups (group_id, name, category_id) values (30, 'Titan', 6), (659, 'Supercarrier', 6), (55, 'Weapon', 7)`;
-  await sql()`insert into types (type_id, name, group_id) values (12, 'Titan', 30), (13, 'Supercarrier', 659)`;
+  await sql()`insert into types (type_id, name, group_id) values (13, 'Supercarrier', 659)`;
 
   // 34 values: 30 × 100, two 10,000 and two 1 spread over the window; the day itself 100.
   const v34 = flat(34, 100);
@@ -70,7 +83,7 @@ beforeAll(async () => {
   await history(5, [100, 200, 300, 400, 500, 600]);
   // The day's own average caps the window on its day, not on the gap days after it.
   await history(6, [1_000, 1_000, 400]);
-  // First hour: the window of the day before, capped by the kill day's own average.
+  // First hour: the window of the day before, capped by that day's own average (the anchor day).
   await history(7, [100, 200, 600]);
   await history(8, [100, 200, 120]);
   // A single history day: nothing before it, carried forward after it.
@@ -79,13 +92,23 @@ beforeAll(async () => {
   await history(10, [100, 100]);
   await sql()`insert into custom_prices (type_id, valid_from, valid_to, price) values
               (10, ${D}, ${D}, 5000), (11, ${day(-1)}, null, 70000000000), (11, ${day(1)}, null, 80000000000)`;
-  // Build-cost groups: a titan with an ESI average, a supercarrier without.
-  await history(12, [100, 100]);
+  // Build costs from the shipped blueprints: a titan (Erebus), a structure module, a type without a market
+  // (Clone Grade Beta), the gantry from its parts; every material trades at a flat price (10 ISK × its rank).
+  await sql()`insert into categories (category_id, name) values (66, 'Structure Module'), (46, 'Orbitals'), (17, 'Commodity')`;
+  await sql()`insert into groups (group_id, name, category_id) values (1717, 'Structure Link', 66), (1025, 'Orbital Infrastructure', 46), (23, 'Clone', 17)`;
+  await sql()`insert into types (type_id, name, group_id) values (${EREBUS}, 'Erebus', 30), (${LINK}, 'Structure Information Targeted Link', 1717),
+              (${CLONE}, 'Clone Grade Beta', 23), (${GANTRY.typeId}, 'Customs Office', 1025)`;
+  await history(EREBUS, [100, 100]);
+  await history(LINK, [5, 5]);
+  for (const material of MATERIALS) await history(material, flat(10, materialPrice(material)));
+  await history(GANTRY.gantry, flat(10, 1_000_000));
+  for (const [k, part] of GANTRY.parts.entries()) await history(part, flat(10, 10_000 * (k + 1)));
+  // A supercarrier without a blueprint: the market rule, flagged as missing build data.
   await history(13, [100, 100]);
-  // No market (≤ 0.01): the ESI average, capped by the day's own average on its day; else 0.01.
+  // No market (≤ 0.01) and no blueprint: 0.01 (the ESI average is no build cost); no window: the ESI average.
   await history(14, [0.01]);
   await history(16, [0.01]);
-  await sql()`insert into market_prices (type_id, average_price) values (12, 90000000000), (14, 500), (15, 250)`;
+  await sql()`insert into market_prices (type_id, average_price) values (${EREBUS}, 90000000000), (14, 500), (15, 250)`;
 
   first = await refreshTypePrices({ fromDate: FROM, toDate: TO });
 });
@@ -105,15 +128,19 @@ describe("the window of Forge averages", () => {
     expect((await price(5, D))?.price).toBe("350.00");
   });
 
-  it("takes the day's own average when lower, on that day only; gap days carry the window forward", async () => {
-    expect(await price(6, D)).toMatchObject({ price: "400.00", early: "400.00" });
-    expect(await price(6, day(1))).toMatchObject({ price: "800.00", early: "800.00" });
+  it("takes the anchor day's own average when lower, on that day only; gap days carry the window forward", async () => {
+    expect(await price(6, D)).toMatchObject({ price: "400.00", early: "1000.00" }); // anchored on D - 1
+    // The first hour of the next day is anchored on D: D's 400 caps it.
+    expect(await price(6, day(1))).toMatchObject({ price: "800.00", early: "400.00" });
     expect(await price(6, day(2))).toMatchObject({ price: "800.00", early: "800.00" });
   });
 
-  it("prices kills of the first hour with the window of the day before, capped by the kill day's average", async () => {
+  it("prices kills of the first hour with the window of the day before, capped by that day's own average", async () => {
     expect(await price(7, D)).toMatchObject({ price: "300.00", early: "150.00" });
-    expect(await price(8, D)).toMatchObject({ price: "120.00", early: "120.00" });
+    // The kill day's 120 caps price, not price_early: the anchor day D - 1 traded at 200 > 150.
+    expect(await price(8, D)).toMatchObject({ price: "120.00", early: "150.00" });
+    // The day after a lone history day: its first hour is capped by that day's 300.
+    expect(await price(9, day(1))).toMatchObject({ price: "300.00", early: "300.00" });
   });
 
   it("writes nothing before a type's first history day without a fallback, and every day after it", async () => {
@@ -131,14 +158,27 @@ describe("fixed prices and fallbacks", () => {
     expect((await price(11, day(2)))?.price).toBe("80000000000.00");
   });
 
-  it("values titans and supercarriers at build cost (the ESI average) when known, else at market", async () => {
-    expect(await price(12, D)).toMatchObject({ price: "90000000000.00", source: "esi-average" });
-    expect(await price(13, D)).toMatchObject({ price: "100.00", source: "history" });
+  it("values titans at build cost from the blueprint's materials (the same for the first hour), not the ESI average", async () => {
+    const cost = buildCost(EREBUS).toFixed(2);
+    expect(Number(cost)).toBeGreaterThan(1_000_000);
+    expect(await price(EREBUS, D)).toMatchObject({ price: cost, early: cost, source: "build" });
   });
 
-  it("falls back to the ESI average when the market is at 0.01, and to 0.01 without one", async () => {
-    expect(await price(14, D)).toMatchObject({ price: "0.01", source: "history" }); // the day's own 0.01 caps it
-    expect(await price(14, day(1))).toMatchObject({ price: "500.00", source: "esi-average" });
+  it("values a supercarrier without blueprint at market, flagged as missing build data", async () => {
+    expect(await price(13, D)).toMatchObject({ price: "100.00", source: "build-missing" });
+  });
+
+  it("values structure modules at build cost, the gantry from its parts, and builds what has no market", async () => {
+    expect(await price(LINK, D)).toMatchObject({ price: buildCost(LINK).toFixed(2), source: "build" });
+    const gantry = 1_000_000 + 8 * (10_000 + 20_000 + 30_000 + 40_000);
+    expect(await price(GANTRY.typeId, D)).toMatchObject({ price: gantry.toFixed(2), early: gantry.toFixed(2), source: "gantry" });
+    expect(await price(CLONE, D)).toMatchObject({ price: buildCost(CLONE).toFixed(2), source: "build" });
+    expect(await days(CLONE)).toEqual([FROM, day(-2), day(-1), D, day(1), day(2)]);
+  });
+
+  it("prices a window at 0.01 without blueprint at 0.01, and a type without window at the ESI average", async () => {
+    expect(await price(14, D)).toMatchObject({ price: "0.01", source: "history" });
+    expect(await price(14, day(1))).toMatchObject({ price: "0.01", source: "history" });
     expect(await price(15, D)).toMatchObject({ price: "250.00", source: "esi-average" });
     expect(await days(15)).toEqual([FROM, day(-2), day(-1), D, day(1), day(2)]);
     expect(await price(16, day(1))).toMatchObject({ price: "0.01", source: "history" });
@@ -204,9 +244,10 @@ describe("long histories", () => {
     const kept = values.length === 34 ? values.slice(2, 32) : values.length > 6 ? values.slice(0, -2) : values;
     const mean = kept.length ? Math.round(kept.reduce((s, v) => s + v, 0) / kept.length) : undefined;
     let price = mean === undefined ? undefined : Math.max(mean, 1);
-    const own = history.find(([d]) => d === date);
+    const own = history.find(([d]) => d === anchor);
     if (own && (price === undefined || Math.round(own[1] * 100) < price)) price = Math.round(own[1] * 100);
-    return price;
+    // A type's first trading day has no window for its first hour: the day's own price stands in.
+    return price ?? (early ? expected(history, date, false) : undefined);
   }
 
   it("match an independent implementation of the window on every day", async () => {

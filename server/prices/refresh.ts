@@ -7,13 +7,12 @@
 import type { Sql, TransactionSql } from "postgres";
 import { pgArray } from "../db/arrays.ts";
 import { sql as defaultSql } from "../db/client.ts";
+import { BUILD_COST_CATEGORY, BUILD_COST_GROUPS, ensureBlueprints, GANTRY, MATERIAL_QUANTITY_SQL } from "./blueprints.ts";
 import { type DateRange, markRevalue } from "./revalue.ts";
 import { PRICE_WINDOW_SQL } from "./window.ts";
 
 /** The Forge: zKillboard prices every item from this region's daily market history. */
 export const PRICE_REGION = 10_000_002;
-/** Titans and supercarriers are valued at build cost (here: custom price, else the ESI average) when known. */
-export const BUILD_COST_GROUPS = [30, 659];
 
 export interface RefreshOptions {
   /** Types to refresh (default: every type with Forge history, a custom price, an ESI average or stored prices). */
@@ -41,6 +40,86 @@ export interface RefreshResult {
 
 const LOCK_KEY = 7_140_100_021; // pg_advisory_xact_lock key for type_prices refreshes
 
+/**
+ * The select list (price, price_early, source) of a price_base row `b`, given its build costs on D and on
+ * D - 1 (SQL expressions, "null" when unknown) and the gantry's sum of parts for price and price_early:
+ *   custom price, else titans/supercarriers at build cost when > 1, else the gantry from its parts, else
+ *   structure modules at build cost when > 0.01, else the market rule (see writePrices), rounded to the cent.
+ */
+function finalPrices(buildD: string, buildBefore: string, gantry: string, gantryEarly: string): string {
+  const market = (w: string, a: string, build: string) => {
+    const v = `(case when ${w} > 0.01 then ${w} when ${w} is null and b.esi > 0 then b.esi
+                     when ${build} is not null then ${build} when ${w} is not null then 0.01 end)`;
+    return {
+      price: `(case when ${a} is not null and (${v} is null or ${a} < ${v}) then ${a} else ${v} end)`,
+      source: `(case when ${a} is not null and (${v} is null or ${a} < ${v}) then 'history' when ${w} > 0.01 then 'history'
+                     when ${w} is null and b.esi > 0 then 'esi-average' when ${build} is not null then 'build'
+                     else 'history' end)`,
+    };
+  };
+  const late = market("b.w_price", "b.day_avg", buildD);
+  const early = market("b.w_early", "b.day_avg_early", buildBefore);
+  const rule = (marketPrice: string, gantryPrice: string) => `round(case
+      when b.custom is not null then b.custom
+      when b.rule = 'capital' and ${buildD} > 1 then ${buildD}
+      when b.rule = 'gantry' and ${gantryPrice} is not null then ${gantryPrice}
+      when b.rule = 'module' and ${buildD} > 0.01 then ${buildD}
+      else ${marketPrice} end, 2)`;
+  return `${rule(late.price, gantry)} as price, ${rule(early.price, gantryEarly)} as price_early,
+    case when b.custom is not null then 'custom'
+         when b.rule = 'capital' and ${buildD} > 1 then 'build'
+         when b.rule = 'gantry' and ${gantry} is not null then 'gantry'
+         when b.rule = 'module' and ${buildD} > 0.01 then 'build'
+         -- The rule wanted a build cost and has no blueprint (or a material has no price): listed by verify:zkb.
+         when b.rule in ('capital', 'module') and ${buildD} is null then 'build-missing'
+         else ${late.source} end as source`;
+}
+
+/**
+ * Build costs of the rows that may need one, from their materials' price_early (this refresh's, else the
+ * stored one): B(t, X) = Σ max(1, ⌈0.9 q⌉) × price_early(material, X) / units per run — zKillboard's
+ * Build::getItemPrice prices the materials at the date "X", i.e. on anchor day X - 1. Rows are rewritten
+ * only where they change.
+ */
+async function applyBuildCosts(tx: TransactionSql): Promise<void> {
+  const partSum = (column: string) =>
+    `(select sum(case when x.part = ${GANTRY.gantry} then 1 else ${GANTRY.partsTimes} end
+                 * coalesce((select f.${column} from price_fresh f where f.type_id = x.part and f.date = p.date),
+                            (select t.${column} from type_prices t where t.type_id = x.part and t.date = p.date)))
+      from unnest(array[${[GANTRY.gantry, ...GANTRY.parts].join(", ")}]) x(part))`;
+  await tx`
+    with pending as (
+      select * from price_base b where b.custom is null and (b.has_bp or b.rule = 'gantry')
+    ),
+    need_days as (
+      select type_id, date as x from pending where has_bp
+      union
+      select type_id, date - 1 from pending where has_bp
+    ),
+    build as (
+      select n.type_id, n.x,
+             case when count(mp.pe) = count(*)
+                  then sum(${tx.unsafe(MATERIAL_QUANTITY_SQL("m.quantity"))} * mp.pe) / max(m.product_quantity) end as cost
+      from need_days n
+      join blueprint_materials m on m.product_type_id = n.type_id
+      cross join lateral (
+        select coalesce((select coalesce(f.price_early, f.price) from price_fresh f where f.type_id = m.material_type_id and f.date = n.x),
+                        (select t.price_early from type_prices t where t.type_id = m.material_type_id and t.date = n.x)) as pe) mp
+      group by n.type_id, n.x
+    ),
+    computed as (
+      select b.type_id, b.date,
+             ${tx.unsafe(finalPrices("bd.cost", "bm.cost", partSum("price"), partSum("price_early")).replaceAll("p.date", "b.date"))}
+      from pending b
+      left join build bd on bd.type_id = b.type_id and bd.x = b.date
+      left join build bm on bm.type_id = b.type_id and bm.x = b.date - 1
+    )
+    update price_fresh f set price = c.price, price_early = c.price_early, source = c.source
+    from computed c
+    where f.type_id = c.type_id and f.date = c.date
+      and (f.price, f.price_early, f.source) is distinct from (c.price, c.price_early, c.source)`;
+}
+
 /** Recomputes type_prices for the types and days asked (see RefreshOptions); returns what changed. */
 export async function refreshTypePrices(opts: RefreshOptions = {}, db: Sql | TransactionSql = defaultSql()): Promise<RefreshResult> {
   // Inside the caller's transaction when given one (its sql has savepoint), else in a transaction of its own.
@@ -52,11 +131,28 @@ async function refreshIn(tx: TransactionSql, opts: RefreshOptions): Promise<Refr
   // Millions of rows are sorted and hashed; the default 4MB would spill to disk.
   await tx`set local work_mem = '512MB'`;
   await tx`set local jit = off`;
+  await ensureBlueprints(tx);
   const { fromDate, toDate } = await bounds(tx, opts);
   if (fromDate > toDate) return { fromDate, toDate, written: 0, deleted: 0, changed: [], marked: 0 };
-  const result = await writePrices(tx, opts.typeIds, fromDate, toDate);
+  const typeIds = opts.typeIds ? await withDependents(tx, opts.typeIds) : undefined;
+  const result = await writePrices(tx, typeIds, fromDate, toDate);
   const marked = opts.markKills === false || result.changed.length === 0 ? 0 : await markRevalue(tx, result.changed);
   return { fromDate, toDate, ...result, marked };
+}
+
+/** The types asked for, plus what is priced from them: products built from them (two levels), the gantry. */
+async function withDependents(tx: TransactionSql, typeIds: number[]): Promise<number[]> {
+  const rows = await tx<{ type_id: number }[]>`
+    with recursive products(type_id, depth) as (
+      select unnest(${pgArray(typeIds)}::int4[]), 0
+      union
+      select b.product_type_id, p.depth + 1 from blueprint_materials b join products p on b.material_type_id = p.type_id
+      where p.depth < 2
+    )
+    select distinct type_id from products
+    union
+    select ${GANTRY.typeId} where ${pgArray([GANTRY.gantry, ...GANTRY.parts])}::int4[] && ${pgArray(typeIds)}::int4[]`;
+  return rows.map((r) => r.type_id);
 }
 
 async function bounds(tx: TransactionSql, opts: RefreshOptions): Promise<{ fromDate: string; toDate: string }> {
@@ -71,12 +167,15 @@ async function bounds(tx: TransactionSql, opts: RefreshOptions): Promise<{ fromD
 }
 
 /**
- * The statement. Per type and day D (kill day), with W(A) the trimmed window ending on day A, a(D) the
- * day's own Forge average, e the ESI average and c a custom price valid on D:
- *   price(D) = c, else e for titans/supercarriers (e > 1), else cap(fallback(W(D)), a(D));
- *   price_early(D) the same with W(D-1) (kills in the first hour of D);
- *   fallback(m) = m when m > 0.01, else e, else 0.01 when m exists;
- *   cap(v, a) = the lower of v and a, a when v is unknown, v when D has no history.
+ * The statements. Per type and day D (kill day), with W(A) the trimmed window ending on day A, a(A) the
+ * day's own Forge average, e the ESI average, c a custom price valid on D and B(X) the build cost from
+ * the materials' prices of date X (server/prices/blueprints.ts; finalPrices, applyBuildCosts):
+ *   price(D) = c, else B(D) for titans/supercarriers when > 1, else the gantry from its parts, else B(D)
+ *   for structure modules (category 66) when > 0.01, else cap(fallback(W(D), B(D)), a(D));
+ *   price_early(D) the same with W(D-1), B(D-1) and a(D-1): a first-hour kill's anchor day is D - 1 (the
+ *   date of kill time - 3601 s, so 01:00:00 still belongs to D - 1); B(D) for capitals and modules;
+ *   fallback(m, b) = m when m > 0.01, else e when there is no window at all, else b, else 0.01 when m exists;
+ *   cap(v, a) = the lower of v and a, a when v is unknown, v when the anchor day has no history.
  */
 async function writePrices(
   tx: TransactionSql,
@@ -91,9 +190,9 @@ async function writePrices(
   const storedTypes = ids ? tx`select unnest(${ids}::int4[]) as type_id` : tx`select type_id from stored_types where type_id is not null`;
   const onlyGiven = (column: string) => (ids ? tx`and ${tx.unsafe(column)} = any(${ids}::int4[])` : tx``);
 
-  // The differences go to a temporary table first: the writes below then get plans from its real size.
+  // The inputs of every (type, day): window, anchor-day averages, custom price, ESI average, rule.
   await tx`
-    create temp table price_diff on commit drop as
+    create temp table price_base on commit drop as
     with recursive
     history_types(type_id) as (
       (select type_id from market_history where region_id = ${region} order by type_id limit 1)
@@ -101,12 +200,6 @@ async function writePrices(
       select (select m.type_id from market_history m where m.type_id > h.type_id and m.region_id = ${region}
               order by m.type_id limit 1)
       from history_types h where h.type_id is not null
-    ),
-    stored_types(type_id) as (
-      (select type_id from type_prices order by type_id limit 1)
-      union all
-      select (select p.type_id from type_prices p where p.type_id > s.type_id order by p.type_id limit 1)
-      from stored_types s where s.type_id is not null
     ),
     -- Where each type's window history starts: the 34 rows before the first day suffice.
     window_start as (
@@ -130,20 +223,27 @@ async function writePrices(
       where valid_from <= ${to}::date and coalesce(valid_to, ${to}::date) >= ${from}::date ${onlyGiven("type_id")}
       union
       select type_id from market_prices where average_price > 0 ${onlyGiven("type_id")}
+      union
+      -- Types kills name that zKillboard can build (no market needed) or compute (the gantry).
+      select t.type_id from types t
+      where (exists (select 1 from blueprint_materials b where b.product_type_id = t.type_id) or t.type_id = ${GANTRY.typeId})
+            ${onlyGiven("t.type_id")}
     ),
     days as (
       -- Each history row prices its own day (window capped by the day's average) and the days up to
       -- the next history row (the same window, no day average).
       select a.type_id, a.date + i as date, a.wc / 100 as w_price,
              case when i = 0 then a.wc_prev else a.wc end / 100 as w_early,
-             case when i = 0 then a.c end / 100.0 as day_avg
+             case when i = 0 then a.c end / 100.0 as day_avg,
+             -- The anchor day of a first-hour kill is D - 1: its own average caps price_early.
+             case when i = 1 then a.c when i = 0 and a.prev_date = a.date - 1 then a.c_prev end / 100.0 as day_avg_early
       from anchors a
       cross join lateral generate_series(greatest(0, ${from}::date - a.date),
                                          least(coalesce(a.next_date - 1, ${to}::date), ${to}::date) - a.date) i
       where a.date <= ${to}::date and coalesce(a.next_date - 1, ${to}::date) >= ${from}::date
       union all
-      -- Days before a type's first history: only a custom price or the ESI average can price them.
-      select f.type_id, ${from}::date + i, null, null, null
+      -- Days before a type's first history: only a custom price, the ESI average or a build cost price them.
+      select f.type_id, ${from}::date + i, null, null, null, null
       from fallback_types f
       cross join lateral (select min(m.date) as first_date from market_history m
                           where m.type_id = f.type_id and m.region_id = ${region} and m.average > 0
@@ -159,41 +259,43 @@ async function writePrices(
                              least(coalesce(cp.valid_to, ${to}::date), ${to}::date) - ${from}::date) i) d
       where true ${onlyGiven("cp.type_id")}
       order by cp.type_id, d.date, cp.valid_from desc
-    ),
-    candidates as (
-      select d.type_id, d.date, d.day_avg, cd.price as custom, mp.average_price as esi,
-             coalesce(t.group_id = any(${pgArray(BUILD_COST_GROUPS)}::int4[]), false) as build_cost,
-             -- fallback(): a window average above 0.01, else the ESI average, else 0.01 if there was a window
-             case when d.w_price > 0.01 then d.w_price when mp.average_price > 0 then mp.average_price
-                  when d.w_price is not null then 0.01 end as f_price,
-             case when d.w_early > 0.01 then d.w_early when mp.average_price > 0 then mp.average_price
-                  when d.w_early is not null then 0.01 end as f_early,
-             case when d.w_price > 0.01 then 'history' when mp.average_price > 0 then 'esi-average'
-                  else 'history' end as f_source
-      from days d
-      left join custom_days cd on cd.type_id = d.type_id and cd.date = d.date
-      left join market_prices mp on mp.type_id = d.type_id and mp.average_price > 0
-      left join types t on t.type_id = d.type_id
-    ),
-    computed as (
-      select type_id, date,
-             case when custom is not null then custom
-                  when build_cost and esi > 1 then esi
-                  when day_avg is not null and (f_price is null or day_avg < f_price) then day_avg
-                  else f_price end as price,
-             case when custom is not null then custom
-                  when build_cost and esi > 1 then esi
-                  when day_avg is not null and (f_early is null or day_avg < f_early) then day_avg
-                  else f_early end as price_early,
-             case when custom is not null then 'custom'
-                  when build_cost and esi > 1 then 'esi-average'
-                  when day_avg is not null and (f_price is null or day_avg < f_price) then 'history'
-                  else f_source end as source
-      from candidates
+    )
+    select d.type_id, d.date, d.w_price, d.w_early, d.day_avg, d.day_avg_early, cd.price as custom,
+           mp.average_price as esi,
+           case when g.group_id = any(${pgArray(BUILD_COST_GROUPS)}::int4[]) then 'capital'
+                when d.type_id = ${GANTRY.typeId} then 'gantry'
+                when g.category_id = ${BUILD_COST_CATEGORY} then 'module' end as rule,
+           exists (select 1 from blueprint_materials b where b.product_type_id = d.type_id) as has_bp
+    from days d
+    left join custom_days cd on cd.type_id = d.type_id and cd.date = d.date
+    left join market_prices mp on mp.type_id = d.type_id and mp.average_price > 0
+    left join types t on t.type_id = d.type_id
+    left join groups g on g.group_id = t.group_id`;
+  await tx`alter table price_base add primary key (type_id, date)`;
+  await tx`analyze price_base`;
+
+  // Final prices without build costs first, then build costs from the materials' prices (fresh ones,
+  // else stored), twice: a material can itself be built (a structure module made from another).
+  await tx`
+    create temp table price_fresh on commit drop as
+    select type_id, date, ${tx.unsafe(finalPrices("null", "null", "null", "null"))}
+    from price_base b`;
+  await tx`alter table price_fresh add primary key (type_id, date)`;
+  for (let round = 0; round < 2; round++) await applyBuildCosts(tx);
+
+  // The differences go to a temporary table first: the writes below then get plans from its real size.
+  await tx`
+    create temp table price_diff on commit drop as
+    with recursive
+    stored_types(type_id) as (
+      (select type_id from type_prices order by type_id limit 1)
+      union all
+      select (select p.type_id from type_prices p where p.type_id > s.type_id order by p.type_id limit 1)
+      from stored_types s where s.type_id is not null
     ),
     fresh as (
       select type_id, date, round(price, 2) as price, round(coalesce(price_early, price), 2) as price_early, source
-      from computed where price is not null
+      from price_fresh where price is not null
     ),
     stored as (
       select p.type_id, p.date, p.price, p.price_early, p.source
@@ -226,5 +328,7 @@ async function writePrices(
     group by island
     order by 1`;
   await tx`drop table price_diff`;
+  await tx`drop table price_fresh`;
+  await tx`drop table price_base`;
   return { written: written.count, deleted: deleted.count, changed: [...changed] };
 }

@@ -8,7 +8,8 @@
 //
 // Input: a relation `price_history(type_id, date, c)` (c = the day's average in cents, > 0).
 // Output columns: type_id, date, c, wc (the trimmed window average in cents, numeric), wc_prev (wc of
-// the type's previous history row), next_date (the type's next history date, null for the last).
+// the type's previous history row), c_prev and prev_date (that row's average and date), next_date (the
+// type's next history date, null for the last).
 
 /** Sentinels for "no value" in top/bottom summaries: below/above any price in cents, no int8 overflow when two are added. */
 const NONE_HIGH = "(-4000000000000000000)::int8";
@@ -70,7 +71,8 @@ const window34 = merge(merge(column("r"), column("r", 16)), column("p", 32)); //
 
 /** SQL of the window query (a subquery body; see the file header for its input and output). */
 export const PRICE_WINDOW_SQL = `
-  select type_id, date, c, wc, lag(wc) over w as wc_prev, lead(date) over w as next_date
+  select type_id, date, c, wc, lag(wc) over w as wc_prev, lag(c) over w as c_prev, lag(date) over w as prev_date,
+         lead(date) over w as next_date
   from (
     select type_id, date, c,
            case when n = 34 then round((zs - zs2 - zv2) / 30.0)

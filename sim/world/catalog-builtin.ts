@@ -169,6 +169,15 @@ export const BUILTIN_GROUPS: readonly (readonly [number, number, string, boolean
   [595, 11, "Deadspace Angel Cartel Cruiser", false],
   [1689, 11, "Asteroid Serpentis Dreadnought", false],
   [1982, 11, "Abyssal Spaceship Entities", false],
+  // build inputs (components, planetary commodities) and structure modules: valued at build cost
+  [873, 17, "Capital Construction Components", true],
+  [334, 17, "Construction Components", true],
+  [913, 17, "Advanced Capital Construction Components", true],
+  [1041, 43, "Advanced Commodities - Tier 4", true],
+  [1106, 46, "Orbital Construction Platform", true],
+  [1415, 66, "Structure Engineering Service Module", true],
+  [1442, 66, "Structure Warp Scrambler", true],
+  [1717, 66, "Unpublished Structure Modules", false],
   // structures and deployables
   [1657, 65, "Citadel", true],
   [1404, 65, "Engineering Complex", true],
@@ -505,4 +514,61 @@ export const BUILTIN_STATIONS: readonly (readonly [number, string, number])[] = 
   [60008494, "Amarr VIII (Oris) - Emperor Family Academy", 30002187],
   [60011866, "Dodixie IX - Moon 20 - Federation Navy Assembly Plant", 30002659],
   [60004588, "Rens VI - Moon 8 - Brutor Tribe Treasury", 30002510],
+];
+
+/**
+ * Types that only build costs read (zKillboard's Build.php: data/blueprints.json): the materials of the
+ * titans and supercarriers above, the minerals and planetary commodities of the structure modules, the
+ * Customs Office Gantry's parts, and three structure modules fitted to structure victims (category 66).
+ * [type_id, name, group_id, market_group_id (0 = none), price]. Kept out of the generator's other pools,
+ * so the kills drawn from the rest of the catalog stay as they were.
+ */
+export const BUILTIN_BUILD_TYPES: readonly (readonly [number, string, number, number, number])[] = [
+  [37, "Isogen", 18, 1857, 120],
+  [38, "Nocxium", 18, 1857, 800],
+  [39, "Zydrine", 18, 1857, 1_500],
+  [40, "Megacyte", 18, 1857, 2_500],
+  [21009, "Capital Propulsion Engine", 873, 781, 11_000_000],
+  [21011, "Capital Turret Hardpoint", 873, 781, 12_500_000],
+  [21013, "Capital Sensor Cluster", 873, 781, 9_800_000],
+  [21017, "Capital Armor Plates", 873, 781, 10_400_000],
+  [21019, "Capital Capacitor Battery", 873, 781, 10_900_000],
+  [21021, "Capital Power Generator", 873, 781, 11_700_000],
+  [21023, "Capital Shield Emitter", 873, 781, 10_200_000],
+  [21025, "Capital Jump Drive", 873, 781, 13_100_000],
+  [21029, "Capital Drone Bay", 873, 781, 9_600_000],
+  [21035, "Capital Computer System", 873, 781, 12_200_000],
+  [21037, "Capital Construction Parts", 873, 781, 8_900_000],
+  [24545, "Capital Jump Bridge Array", 873, 781, 14_300_000],
+  [24547, "Capital Clone Vat Bay", 873, 781, 13_800_000],
+  [24556, "Capital Doomsday Weapon Mount", 873, 781, 16_500_000],
+  [24558, "Capital Ship Maintenance Bay", 873, 781, 11_400_000],
+  [24560, "Capital Corporate Hangar Bay", 873, 781, 10_700_000],
+  [57470, "U-C Trigger Neurolink Conduit", 334, 802, 55_000],
+  [57472, "S-R Trigger Neurolink Conduit", 334, 1888, 58_000],
+  [57473, "G-O Trigger Neurolink Conduit", 334, 1889, 61_000],
+  [57474, "Radar-FTL Interlink Communicator", 913, 1884, 1_450_000],
+  [57476, "Magnetometric-FTL Interlink Communicator", 913, 1886, 1_520_000],
+  [57477, "Ladar-FTL Interlink Communicator", 913, 1887, 1_480_000],
+  [57478, "Auto-Integrity Preservation Seal", 334, 2768, 14_000],
+  [57486, "Life Support Backup Unit", 334, 2768, 16_000],
+  [57487, "Capital Core Temperature Regulator", 873, 781, 150_000_000],
+  [57489, "Enhanced Neurolink Protection Cell", 873, 781, 900_000_000],
+  [2867, "Broadcast Node", 1041, 1337, 1_400_000],
+  [2868, "Integrity Response Drones", 1041, 1337, 1_300_000],
+  [2869, "Nano-Factory", 1041, 1337, 1_200_000],
+  [2870, "Organic Mortar Applicators", 1041, 1337, 1_100_000],
+  [2871, "Recursive Computing Module", 1041, 1337, 1_500_000],
+  [2872, "Self-Harmonizing Power Core", 1041, 1337, 1_350_000],
+  [2875, "Sterile Conduits", 1041, 1337, 1_250_000],
+  [2876, "Wetware Mainframe", 1041, 1337, 1_600_000],
+  [3962, "Customs Office Gantry", 1106, 1410, 45_000_000],
+  [35877, "Standup Supercapital Shipyard I", 1415, 2332, 9_000_000_000],
+  [35949, "Standup Focused Warp Disruptor I", 1442, 2216, 60_000_000],
+  [35931, "Structure Information Targeted Link", 1717, 0, 0],
+  // rare hulls zKillboard prices by hand (server/prices/fixed-prices.ts), for tests that put them on kills
+  [42126, "Vanquisher", 30, 2287, 874_000_000_000],
+  [42125, "Vendetta", 659, 1392, 90_000_000_000],
+  [42241, "Molok", 30, 2287, 800_000_000_000],
+  [11940, "Gold Magnate", 25, 1619, 2_000_000_000_000],
 ];

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import {
+  BUILTIN_BUILD_TYPES,
   BUILTIN_CATEGORIES,
   BUILTIN_FACTIONS,
   BUILTIN_GROUPS,
@@ -97,6 +98,8 @@ export interface Pools {
   skins: number[];
   implants: number[];
   goods: number[];
+  /** Structure modules (category 66), fitted to structure victims. */
+  structureModules: number[];
 }
 
 export interface Catalog {
@@ -187,6 +190,18 @@ function builtinCatalog(): Catalog {
       groupId,
       categoryId: g.categoryId,
       published: published ?? g.published,
+      ...(marketGroupId > 0 ? { marketGroupId } : {}),
+      price,
+    });
+  }
+  for (const [id, name, groupId, marketGroupId, price] of BUILTIN_BUILD_TYPES) {
+    const g = groups.get(groupId)!;
+    types.set(id, {
+      id,
+      name,
+      groupId,
+      categoryId: g.categoryId,
+      published: g.published,
       ...(marketGroupId > 0 ? { marketGroupId } : {}),
       price,
     });
@@ -373,6 +388,7 @@ function emptyPools(): Pools {
     skins: [],
     implants: [],
     goods: [],
+    structureModules: [],
   };
 }
 
@@ -380,9 +396,15 @@ function emptyPools(): Pools {
 function buildPools(types: Map<number, TypeInfo>, groups: Map<number, GroupInfo>, all: boolean): Pools {
   const p = emptyPools();
   const ids = [...types.keys()].sort((a, b) => a - b);
+  const buildOnly = new Set(BUILTIN_BUILD_TYPES.map(([id]) => id));
   for (const id of ids) {
     const t = types.get(id)!;
     const market = all || (t.published && (t.marketGroupId ?? 0) > 0);
+    if (t.categoryId === 66) {
+      if (market) p.structureModules.push(id);
+      continue;
+    }
+    if (all && buildOnly.has(id)) continue;
     if (t.categoryId === 6) {
       const cls = SHIP_CLASS_BY_GROUP[t.groupId];
       if (cls === "capsule") (id === 670 ? p.ships.capsule : id === 33328 ? p.goldenCapsule : []).push(id);

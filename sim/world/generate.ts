@@ -553,7 +553,7 @@ export class KillGenerator {
   killmail(i: number): EsiKillmail {
     const p = this.participants(i);
     const rng = new Rng(this.seed, i, 0x17e);
-    const items = this.makeItems(rng, p);
+    const items = this.makeItems(rng, p, i);
     const victim: EsiVictim = { damage_taken: 0, ship_type_id: 0 };
     const v = p.victim;
     // Alphabetical key order, as ESI sends it.
@@ -671,7 +671,7 @@ export class KillGenerator {
     }
   }
 
-  private makeItems(rng: Rng, p: Participants): EsiItem[] {
+  private makeItems(rng: Rng, p: Participants, index: number): EsiItem[] {
     const pools = this.catalog.pools;
     const t = this.catalog.types.get(p.victim.ship_type_id);
     const cls = this.classOf(t);
@@ -684,6 +684,14 @@ export class KillGenerator {
     }
     if (cls === "structure") {
       for (let k = rng.int(0, 3); k > 0 && pools.goods.length; k--) this.stack(rng, rows, 5, rng.pick(pools.goods), rng.int(100, 50000));
+      // Service modules and rigs (category 66: valued at build cost), drawn from a stream of their own so
+      // the rest of the kill is as it was before structures had them.
+      const fit = new Rng(this.seed, index, 0x66);
+      const citadel = this.catalog.types.get(p.victim.ship_type_id)?.categoryId === 65;
+      for (let k = citadel && pools.structureModules.length ? fit.int(0, 3) : 0; k > 0; k--) {
+        const rig = fit.chance(0.3);
+        rows.push(this.item(rig ? 92 + k : 164 + k, fit.pick(pools.structureModules), 1, fit.chance(0.5)));
+      }
       return rows;
     }
     this.fit(rng, rows, cls, p.victim.ship_type_id, true);

@@ -1,6 +1,9 @@
 // The Forge market of the simulated world: a deterministic daily price path per tradable type (around
 // its anchor price, or around the real Jita day prices of the corpus), ESI-shaped market history with
-// no-trade days left out, /markets/prices, and zKillboard's price-on-a-date rule used for zkb values.
+// no-trade days left out, /markets/prices, and zKillboard's price-on-a-date rule used for zkb values
+// (fixed prices and blueprints are the ones the project ships: server/prices/fixed-prices.ts, data/blueprints.json).
+import { BUILD_COST_CATEGORY, BUILD_COST_GROUPS, GANTRY, materialQuantity, shippedBlueprints } from "../../server/prices/blueprints.ts";
+import { type FixedPrice, ZKB_FIXED_PRICES } from "../../server/prices/fixed-prices.ts";
 import type { Catalog, TypeInfo } from "./catalog.ts";
 import { isTradable } from "./catalog.ts";
 import { unit } from "./rng.ts";
@@ -20,16 +23,20 @@ export interface HistoryRow {
 export interface CorpusPrices {
   /** type id → [day number, price] sorted by day. */
   byType: Map<number, [number, number][]>;
-  /** zKillboard-style hand-set prices for rare hulls. */
+  /** The corpus's own hand-set capital prices (its tests load them; zkb values use zKillboard's fixed list). */
   custom: Map<number, number>;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+const FIXED_BY_TYPE = new Map<number, FixedPrice[]>();
+for (const f of ZKB_FIXED_PRICES) FIXED_BY_TYPE.set(f.typeId, [...(FIXED_BY_TYPE.get(f.typeId) ?? []), f]);
 export const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
 export const dayString = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
 export class Market {
   private readonly valuationCache = new Map<string, number>();
+  private readonly computing = new Set<string>();
   private pricesCache: { type_id: number; average_price: number; adjusted_price: number }[] | undefined;
 
   constructor(
@@ -123,48 +130,90 @@ export class Market {
     return rows;
   }
 
-  /** zKillboard's build-cost fallback stand-in: a hand-set custom price, else the catalog anchor price. */
-  buildCost(typeId: number): number {
-    const custom = this.corpus.custom.get(typeId);
-    if (custom !== undefined) return custom;
-    const p = this.catalog.types.get(typeId)?.price ?? 0;
-    return Math.max(p, 0.01);
+  /** zKillboard's fixed price of a type on a kill day (server/prices/fixed-prices.ts, the list zKillboard hard-codes). */
+  fixedPrice(typeId: number, day: number): number | undefined {
+    const date = dayString(day);
+    let best: { from: string; price: number } | undefined;
+    for (const f of FIXED_BY_TYPE.get(typeId) ?? []) {
+      if (f.validFrom <= date && (f.validTo === null || date <= f.validTo) && (!best || f.validFrom > best.from)) {
+        best = { from: f.validFrom, price: Number(f.price) };
+      }
+    }
+    return best?.price;
   }
 
   /**
-   * Price of one unit on a kill's date, zKillboard's way: skins 0.01, capsules 10,000, titans and
-   * supercarriers build cost, hand-set prices; else the trimmed mean of up to 34 Forge daily averages on or
-   * before (kill time − 1 h), capped by the kill day's own average; ≤ 0.01 falls back to build cost.
+   * zKillboard's Build::getItemPrice(type, "date X"): Σ max(1, ⌈0.9 q⌉) × each material's price for a kill at
+   * X 00:00:00 (anchor day X - 1) / units per run; undefined without a blueprint.
+   */
+  buildCost(typeId: number, day: number): number | undefined {
+    const bp = shippedBlueprints().get(typeId);
+    if (!bp || bp.materials.length === 0) return undefined;
+    let sum = 0;
+    for (const [material, quantity] of bp.materials) sum += materialQuantity(quantity) * this.valuationPrice(material, day * DAY_MS);
+    return sum / Math.max(1, bp.units);
+  }
+
+  /**
+   * Price of one unit for a kill at killMs, zKillboard's way (Price::getItemPrice, docs/valuation.md): SKINs
+   * 0.01; fixed prices; capsules 10,000; titans and supercarriers at build cost when > 1; the Customs Office
+   * Gantry from its parts; structure modules at build cost when > 0.01; else the trimmed mean of the 34 most
+   * recent Forge daily averages on or before the anchor day (the date of kill time - 3601 s), rounded to the
+   * cent, at build cost (else 0.01) when ≤ 0.01, and capped by the anchor day's own average.
    */
   valuationPrice(typeId: number, killMs: number): number {
     const t = this.catalog.types.get(typeId);
     if (!t) return 0.01;
     if (t.categoryId === 91) return 0.01;
-    if (t.groupId === 29) return 10_000;
-    const custom = this.corpus.custom.get(typeId);
-    if (custom !== undefined) return custom;
-    if (t.groupId === 30 || t.groupId === 659) return this.buildCost(typeId);
-    const endDay = dayOf(killMs - 3_600_000);
     const killDay = dayOf(killMs);
-    const key = `${typeId}:${endDay}:${killDay}`;
+    const anchor = dayOf(killMs - 3_601_000);
+    const key = `${typeId}:${anchor}:${killDay}`;
     const cached = this.valuationCache.get(key);
     if (cached !== undefined) return cached;
-    const values: number[] = [];
-    for (let d = endDay - 33; d <= endDay; d++) {
-      const v = this.dailyAverage(typeId, d);
-      if (v !== undefined) values.push(v);
+    // A blueprint cycle (a type built, in the end, from itself) would recurse for ever: the inner ask gets 0.01.
+    if (this.computing.has(key)) return 0.01;
+    this.computing.add(key);
+    let price: number;
+    try {
+      price = this.computePrice(t, killMs, killDay, anchor);
+    } finally {
+      this.computing.delete(key);
     }
-    values.sort((a, b) => a - b);
-    let used = values;
-    if (values.length === 34) used = values.slice(2, 32);
-    else if (values.length > 6) used = values.slice(0, values.length - 2);
-    let price = used.length ? used.reduce((s, v) => s + v, 0) / used.length : 0;
-    const today = this.dailyAverage(typeId, killDay);
-    if (today !== undefined && used.length) price = Math.min(price, today);
-    if (price <= 0.01) price = this.buildCost(typeId);
-    price = round2(price);
     if (this.valuationCache.size > 200_000) this.valuationCache.clear();
     this.valuationCache.set(key, price);
+    return price;
+  }
+
+  private computePrice(t: TypeInfo, killMs: number, killDay: number, anchor: number): number {
+    const fixed = this.fixedPrice(t.id, killDay);
+    if (fixed !== undefined) return fixed;
+    if (BUILD_COST_GROUPS.includes(t.groupId)) {
+      const built = this.buildCost(t.id, killDay);
+      if (built !== undefined && built > 1) return built;
+    } else if (t.groupId === 29) return 10_000;
+    if (t.id === GANTRY.typeId) {
+      const part = (id: number) => this.valuationPrice(id, killMs);
+      return part(GANTRY.gantry) + GANTRY.partsTimes * GANTRY.parts.reduce((s, id) => s + part(id), 0);
+    }
+    if (t.categoryId === BUILD_COST_CATEGORY) {
+      const built = this.buildCost(t.id, killDay);
+      if (built !== undefined && built > 0.01) return built;
+    }
+    // The 34 most recent daily averages on or before the anchor day, in cents.
+    const cents: number[] = [];
+    const lowest = Math.min(anchor, this.firstDay) - 120;
+    for (let d = anchor; d >= lowest && cents.length < 34; d--) {
+      const v = this.dailyAverage(t.id, d);
+      if (v !== undefined) cents.push(Math.round(v * 100));
+    }
+    cents.sort((a, b) => a - b);
+    let used = cents;
+    if (cents.length === 34) used = cents.slice(2, 32);
+    else if (cents.length > 6) used = cents.slice(0, cents.length - 2);
+    let price = used.length ? Math.round(used.reduce((s, v) => s + v, 0) / used.length) / 100 : 0.01;
+    if (price <= 0.01) price = this.buildCost(t.id, anchor) ?? 0.01;
+    const own = this.dailyAverage(t.id, anchor);
+    if (own !== undefined && own > 0 && own < price) price = own;
     return price;
   }
 

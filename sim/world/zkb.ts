@@ -48,33 +48,38 @@ const isFitted = (flag: number) =>
   (flag >= 11 && flag <= 34) || (flag >= 92 && flag <= 98) || (flag >= 125 && flag <= 132) || (flag >= 159 && flag <= 163);
 const isPlayer = (p: Party) => p.character_id !== undefined && p.character_id > 3_999_999;
 
+/** Before this kill id mails did not mark copies (a nested "…Blueprint…" counts as one) and totalDroppableValue is 0. */
+const UNMARKED_BEFORE = 21_112_472;
+/** Flags totalDroppableValue leaves out: implants, rigs, subsystems. */
+const notDroppable = (flag: number) => flag === 89 || (flag >= 92 && flag <= 98) || (flag >= 125 && flag <= 132);
+
 export function computeZkb(km: KillForZkb, hash: string, catalog: Catalog, market: Market, seed: number): Zkb {
   const t = Date.parse(km.killmail_time);
   const price = (typeId: number) => market.valuationPrice(typeId, t);
-  /** zKillboard's per-row adjustments: BPCs, frigate escape bay hulls and the Golden Pod implant count 0.01. */
-  const unitPrice = (it: Item) =>
-    it.singleton === 2 || it.flag === 179 || (it.item_type_id === 33329 && it.flag === 89) ? 0.01 : price(it.item_type_id);
-  const contents = (items: Item[] | undefined): number =>
-    (items ?? []).reduce(
-      (s, it) => s + unitPrice(it) * ((it.quantity_dropped ?? 0) + (it.quantity_destroyed ?? 0)) + contents(it.items),
-      0,
-    );
+  /** zKillboard's processItem: the Golden Pod implant, frigate escape bay hulls and BPCs count 0.01 a unit. */
+  const rowValue = (it: Item, inCargo: boolean) => {
+    const old = km.killmail_id < UNMARKED_BEFORE && inCargo && (catalog.types.get(it.item_type_id)?.name ?? "").includes("Blueprint");
+    const p = (it.item_type_id === 33329 && it.flag === 89) || it.flag === 179 || it.singleton === 2 || old ? 0.01 : price(it.item_type_id);
+    return p * ((it.quantity_dropped ?? 0) + (it.quantity_destroyed ?? 0));
+  };
+  /** processItems: each row and, for a container, every row inside it at any depth. */
+  const withContents = (items: Item[] | undefined, inCargo: boolean): number =>
+    (items ?? []).reduce((s, it) => s + rowValue(it, inCargo) + withContents(it.items, true), 0);
+  const droppable = (items: Item[] | undefined, inCargo: boolean): number =>
+    (items ?? []).reduce((s, it) => (notDroppable(it.flag) ? s : s + rowValue(it, inCargo) + droppable(it.items, true)), 0);
 
   const ship = price(km.victim.ship_type_id);
   let dropped = 0;
   let destroyed = ship;
   let fitted = ship;
   for (const it of km.victim.items ?? []) {
-    const p = unitPrice(it);
-    const inner = contents(it.items);
-    const d = it.quantity_dropped ?? 0;
-    const x = it.quantity_destroyed ?? 0;
-    // A container counts itself and its contents; contents go to the bucket of the row holding them.
-    if (d > 0) dropped += p * d + inner;
-    if (x > 0) destroyed += p * x + (d > 0 ? 0 : inner);
-    if (isFitted(it.flag)) fitted += price(it.item_type_id) * (d + x);
+    // getDValue: a top-level row counts whole (with its contents) in each bucket it has a quantity in.
+    if ((it.quantity_dropped ?? 0) > 0) dropped += withContents([it], false);
+    if ((it.quantity_destroyed ?? 0) > 0) destroyed += withContents([it], false);
+    if (isFitted(it.flag)) fitted += price(it.item_type_id) * ((it.quantity_dropped ?? 0) + (it.quantity_destroyed ?? 0));
   }
   const total = dropped + destroyed;
+  const totalDroppable = km.killmail_id < UNMARKED_BEFORE ? 0 : droppable(km.victim.items, false);
 
   const players = km.attackers.filter(isPlayer);
   const npc = players.length === 0;
@@ -126,7 +131,7 @@ export function computeZkb(km: KillForZkb, hash: string, catalog: Catalog, marke
     fittedValue: round2(fitted),
     droppedValue: round2(dropped),
     destroyedValue: round2(destroyed),
-    totalValue: round2(round2(dropped) + round2(destroyed)),
+    totalValue: round2(total),
     points,
     npc,
     solo,
@@ -141,7 +146,7 @@ export function computeZkb(km: KillForZkb, hash: string, catalog: Catalog, marke
     const ordered = {} as Record<string, unknown>;
     for (const [k, val] of Object.entries(out)) {
       ordered[k] = val;
-      if (k === "totalValue") ordered.totalDroppableValue = round2(total - ship);
+      if (k === "totalValue") ordered.totalDroppableValue = round2(totalDroppable);
     }
     return ordered as unknown as Zkb;
   }
