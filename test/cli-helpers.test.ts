@@ -57,7 +57,7 @@ describe("command discovery", () => {
         "queue-pause.ts",
         "queue-resume.ts",
         "queue-retry.ts",
-        "queue-schedulers.ts",
+        "schedulers-list.ts",
         "queue-stats.ts",
       ]),
     );

@@ -232,7 +232,7 @@ describe("exit codes", () => {
   });
 
   it("exits 2 on a configuration error, naming the variable", async () => {
-    const result = await run("cli.ts", ["queue:stats"], { ...env, QUEUE_PREFIX: "bad:prefix" });
+    const result = await run("cli.ts", ["queue:stats"], { ...env, QUEUE_PREFIX: "bad prefix!" });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("configuration error: invalid QUEUE_PREFIX");
   });
@@ -270,7 +270,7 @@ describe("health", () => {
       ["redis", false],
       ["workers killmail", false],
     ]);
-    expect(out.checks[0]!.detail).toMatch(/did not answer/);
+    expect(out.checks[0]!.detail).toMatch(/did not answer|ECONNREFUSED|Connection is closed/);
   }, 30_000);
 
   it("passes --workers when a worker is connected to the queue", async () => {

@@ -76,6 +76,8 @@ export async function loadCorpusPrices(db: Sql): Promise<CorpusPrices> {
            from unnest(${pgArray(rows.map((r) => r.type))}::int4[], ${pgArray(rows.map((r) => r.date))}::date[],
                        ${pgArray(rows.map((r) => r.average))}::numeric[]) as u(t, d, a)`;
   const custom = Object.entries(file.custom_prices);
+  // The corpus brings its own fixed prices (what its values were computed with): they replace the seeded list's.
+  await db`delete from custom_prices where type_id = any(${pgArray(custom.map(([id]) => Number(id)))}::int4[])`;
   await db`insert into custom_prices (type_id, valid_from, price, note)
            select t, '2003-01-01', p, 'corpus' from unnest(${pgArray(custom.map(([id]) => Number(id)))}::int4[],
                                                          ${pgArray(custom.map(([, p]) => p))}::numeric[]) as u(t, p)`;
