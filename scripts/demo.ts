@@ -233,7 +233,12 @@ const backlog = async () =>
     .filter((s) => s.queue !== "price" && s.queue !== "backfill")
     .reduce((n, s) => n + s.waiting + s.prioritized + s.active + s.delayed, 0);
 
-out(`▶ letting ${opts.kills} kills flow in from the live feed at ~${opts.feedRate}/s …`);
+// R2Z2 serves one kill a file and the listener spaces its requests (R2Z2_INTERVAL_MS): that pace, not the
+// feed's, is how fast kills arrive.
+const readRate = Math.min(opts.feedRate, Math.floor(1000 / Math.max(1, config().upstream.r2z2IntervalMs)));
+out(
+  `▶ letting ${opts.kills} kills flow in from the live feed (published at ~${opts.feedRate}/s, read at ≤ ${readRate}/s: one R2Z2 request a kill) …`,
+);
 const started = Date.now();
 let c = await counts();
 let lastLine = 0;
