@@ -14,6 +14,7 @@ import {
   BUILTIN_STATIONS,
   BUILTIN_SYSTEMS,
   BUILTIN_TYPES,
+  type BuiltinType,
 } from "./catalog-builtin.ts";
 import { hash32 } from "./rng.ts";
 
@@ -182,7 +183,9 @@ function builtinCatalog(): Catalog {
   const groups = new Map<number, GroupInfo>();
   for (const [id, categoryId, name, published] of BUILTIN_GROUPS) groups.set(id, { id, categoryId, name, published, types: [] });
   const types = new Map<number, TypeInfo>();
-  for (const [id, name, groupId, marketGroupId, price, published] of BUILTIN_TYPES) {
+  // The types kills name, then the build-only ones (materials, blueprint products): listed apart, made alike.
+  const builtinTypes: readonly BuiltinType[] = [...BUILTIN_TYPES, ...BUILTIN_BUILD_TYPES];
+  for (const [id, name, groupId, marketGroupId, price, published] of builtinTypes) {
     const g = groups.get(groupId)!;
     types.set(id, {
       id,
@@ -190,18 +193,6 @@ function builtinCatalog(): Catalog {
       groupId,
       categoryId: g.categoryId,
       published: published ?? g.published,
-      ...(marketGroupId > 0 ? { marketGroupId } : {}),
-      price,
-    });
-  }
-  for (const [id, name, groupId, marketGroupId, price] of BUILTIN_BUILD_TYPES) {
-    const g = groups.get(groupId)!;
-    types.set(id, {
-      id,
-      name,
-      groupId,
-      categoryId: g.categoryId,
-      published: g.published,
       ...(marketGroupId > 0 ? { marketGroupId } : {}),
       price,
     });
